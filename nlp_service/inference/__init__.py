@@ -1,0 +1,1 @@
+"""Turning raw text into a parse: intent, confidence, alternatives, entities."""
