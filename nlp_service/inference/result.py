@@ -28,3 +28,6 @@ class ParseResult:
     out_of_scope: bool
     entities: list[Entity] = field(default_factory=list)
     model_version: str = ""
+    # Entities inherited from earlier turns of the same conversation ("same dates for
+    # Bob"); their offsets point into the earlier turn's text, hence a list of their own.
+    carried_entities: list[Entity] = field(default_factory=list)
