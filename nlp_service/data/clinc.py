@@ -47,9 +47,7 @@ def load_clinc_json(path: Path) -> Dataset:
         oos_key = f"oos_{key}"
         if oos_key in payload:
             oos = _utterances(path, oos_key, payload[oos_key])
-            splits.setdefault(split, []).extend(
-                Utterance(u.words, u.tags, OOS_LABEL) for u in oos
-            )
+            splits.setdefault(split, []).extend(Utterance(u.words, u.tags, OOS_LABEL) for u in oos)
     if "train" not in splits and "test" not in splits:
         raise DataFormatError(path, "no 'train' or 'test' list (CLINC150 format)")
     has_oos = any(u.intent == OOS_LABEL for examples in splits.values() for u in examples)

@@ -20,6 +20,7 @@ def load_dataset(path: str | Path) -> Dataset:
     if is_seq_folder(path):
         return load_seq_folder(path)
     raise DataFormatError(
-        path, "not a data set: expected a folder with train/dev/test sub-folders holding seq.in, "
-        "seq.out and label, or a CLINC150-style .json file"
+        path,
+        "not a data set: expected a folder with train/dev/test sub-folders holding seq.in, "
+        "seq.out and label, or a CLINC150-style .json file",
     )

@@ -52,7 +52,9 @@ def load_split(folder: Path) -> list[Utterance]:
             )
         for tag in tags:
             if not _TAG.match(tag):
-                raise DataFormatError(folder / "seq.out", f"{tag!r} is not a BIO tag (O, B-type, I-type)", number)
+                raise DataFormatError(
+                    folder / "seq.out", f"{tag!r} is not a BIO tag (O, B-type, I-type)", number
+                )
         if not intent or " " in intent:
             raise DataFormatError(folder / "label", f"{label!r} is not an intent label", number)
         examples.append(Utterance(tuple(words), tuple(tags), intent))

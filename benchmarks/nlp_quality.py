@@ -1,0 +1,140 @@
+"""Train and evaluate the joint model on SNIPS, CLINC150 and the EAS enterprise set.
+
+Prints each test-split result next to the published results in
+``../shared/datasets/README.md`` and writes all figures to ``--json``.
+
+    .venv/bin/python benchmarks/nlp_quality.py --json benchmarks/results/nlp_quality.json
+    .venv/bin/python benchmarks/nlp_quality.py --datasets enterprise --json /tmp/q.json
+
+Training is the slow part (about half an hour per public benchmark on 2 CPU cores);
+``--reuse`` evaluates model directories left by an earlier run instead of retraining.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from nlp_service.data import load_dataset
+from nlp_service.inference.predictor import WordPredictor
+from nlp_service.training.config import TrainConfig
+from nlp_service.training.evaluate import evaluate_predictor
+from nlp_service.training.metrics import headline
+from nlp_service.training.trainer import train
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "datasets"
+
+# name -> (data path, epochs); epochs are upper bounds, early stopping on dev decides.
+DATASETS = {
+    "snips": (SHARED / "snips", 10),
+    "clinc150": (SHARED / "clinc150" / "data_full.json", 8),
+    "enterprise": (ROOT / "nlp_service" / "enterprise" / "data", 6),
+}
+
+# Published test-split results (../shared/datasets/README.md).
+PUBLISHED = {
+    "snips": [
+        ("Joint BERT (Chen et al. 2019)", {"intent_accuracy": 98.6, "slot_f1": 97.0}),
+        ("BERT, JointBERT repro", {"intent_accuracy": 99.14, "slot_f1": 96.90, "sentence_accuracy": 93.00}),
+        (
+            "BERT + CRF, JointBERT repro",
+            {"intent_accuracy": 98.57, "slot_f1": 97.24, "sentence_accuracy": 93.57},
+        ),
+        (
+            "DistilBERT, JointBERT repro",
+            {"intent_accuracy": 98.00, "slot_f1": 96.10, "sentence_accuracy": 91.00},
+        ),
+    ],
+    "clinc150": [
+        ("BERT, oos as a class (Larson 2019)", {"in_scope_accuracy": 96.9, "oos_recall": 40.3}),
+        ("BERT, threshold (Larson 2019)", {"in_scope_accuracy": 96.2, "oos_recall": 52.3}),
+        ("Rasa (Larson 2019)", {"in_scope_accuracy": 91.5, "oos_recall": 45.3}),
+    ],
+    "enterprise": [],
+}
+COLUMNS = [
+    "intent_accuracy",
+    "intent_macro_f1",
+    "slot_f1",
+    "sentence_accuracy",
+    "in_scope_accuracy",
+    "oos_recall",
+    "oos_precision",
+]
+
+
+def run_one(name: str, models_dir: Path, reuse: bool, epochs: int | None, console: Console) -> dict:
+    data_path, default_epochs = DATASETS[name]
+    dataset = load_dataset(data_path)
+    model_dir = models_dir / name
+    trained_seconds = None
+    if not (reuse and (model_dir / "manifest.json").is_file()):
+        started = time.monotonic()
+        train(dataset, model_dir, TrainConfig(epochs=epochs or default_epochs), console)
+        trained_seconds = round(time.monotonic() - started, 1)
+    training = json.loads((model_dir / "training_config.json").read_text())
+    predictor = WordPredictor.load(model_dir, "onnx")
+    metrics = evaluate_predictor(
+        predictor, dataset.split("test"), predictor.labels.oos_label, dataset.has_slots
+    )
+    return {
+        "model_version": predictor.version,
+        "train_seconds": trained_seconds if trained_seconds is not None else training.get("train_seconds"),
+        "best_epoch": training.get("best_epoch"),
+        "epochs_run": len(training.get("history", [])),
+        "test": metrics,
+    }
+
+
+def print_table(name: str, result: dict, console: Console) -> None:
+    table = Table(title=f"{name} test split")
+    table.add_column("system")
+    for column in COLUMNS:
+        table.add_column(column, justify="right")
+    ours = headline(result["test"])
+    table.add_row(
+        f"EAS MiniLM-L6 (22.7M) {result['model_version']}", *[str(ours.get(c, "—")) for c in COLUMNS]
+    )
+    for system, figures in PUBLISHED[name]:
+        table.add_row(system, *[str(figures.get(c, "—")) for c in COLUMNS])
+    console.print(table)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--datasets", nargs="+", choices=sorted(DATASETS), default=["snips", "clinc150", "enterprise"]
+    )
+    parser.add_argument("--models-dir", type=Path, default=ROOT / "models" / "benchmarks")
+    parser.add_argument("--epochs", type=int, help="override every data set's epoch limit")
+    parser.add_argument(
+        "--reuse", action="store_true", help="evaluate existing model directories, do not train"
+    )
+    parser.add_argument("--json", type=Path, help="write the figures here")
+    args = parser.parse_args()
+    console = Console()
+    results = {
+        "machine": f"{platform.node()} {platform.machine()}, {__import__('os').cpu_count()} CPU cores",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "datasets": {},
+    }
+    for name in args.datasets:
+        results["datasets"][name] = run_one(name, args.models_dir, args.reuse, args.epochs, console)
+        print_table(name, results["datasets"][name], console)
+        if args.json:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+            args.json.write_text(json.dumps(results, indent=2) + "\n")
+    if args.json:
+        console.print(f"wrote {args.json}")
+
+
+if __name__ == "__main__":
+    main()

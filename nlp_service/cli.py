@@ -1,0 +1,117 @@
+"""``eas-nlp``: train, evaluate, export and serve the NLP model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from nlp_service.data import DataFormatError, load_dataset
+from nlp_service.model.bundle import ModelDirError
+from nlp_service.model.encoder import EncoderNotFoundError
+
+app = typer.Typer(help="EAS NLP service: joint intent + entity model.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+def _fail(message: str) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code=2)
+
+
+@app.command("train")
+def train_command(
+    data: Annotated[Path, typer.Option(help="seq.in-format folder (train/dev/test) or CLINC150-style JSON")],
+    out: Annotated[Path, typer.Option(help="model directory to write")],
+    encoder: Annotated[str, typer.Option(help="packaged encoder name or local folder")] = "all-MiniLM-L6-v2",
+    epochs: Annotated[int, typer.Option(min=1)] = 10,
+    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    encoder_lr: Annotated[float, typer.Option(min=0.0)] = 1e-4,
+    head_lr: Annotated[float, typer.Option(min=0.0)] = 1e-3,
+    patience: Annotated[int, typer.Option(min=1)] = 3,
+    max_steps: Annotated[
+        int | None, typer.Option(min=1, help="stop after this many steps (smoke runs)")
+    ] = None,
+    seed: int = 13,
+    threads: Annotated[int | None, typer.Option(min=1)] = None,
+    onnx: Annotated[bool, typer.Option(help="also export model.onnx")] = True,
+) -> None:
+    """Fine-tune the encoder with intent and slot heads; early-stops on dev."""
+    from nlp_service.training.config import TrainConfig
+    from nlp_service.training.trainer import train
+
+    config = TrainConfig(
+        encoder=encoder,
+        epochs=epochs,
+        batch_size=batch_size,
+        encoder_lr=encoder_lr,
+        head_lr=head_lr,
+        patience=patience,
+        max_steps=max_steps,
+        seed=seed,
+        threads=threads,
+        export_onnx=onnx,
+    )
+    try:
+        dataset = load_dataset(data)
+        train(dataset, out, config, console)
+    except (DataFormatError, EncoderNotFoundError, KeyError) as exc:
+        _fail(str(exc))
+
+
+@app.command("evaluate")
+def evaluate_command(
+    model: Annotated[Path, typer.Option(help="trained model directory")],
+    data: Annotated[Path, typer.Option(help="seq.in-format folder or CLINC150-style JSON")],
+    split: Annotated[str, typer.Option(help="train, dev or test")] = "test",
+    output: Annotated[Path | None, typer.Option(help="write the metrics as JSON here")] = None,
+    backend: Annotated[str, typer.Option(help="auto, onnx or torch")] = "auto",
+) -> None:
+    """Score a model on a split; prints a table and writes JSON (figures in percent)."""
+    from nlp_service.inference.predictor import WordPredictor
+    from nlp_service.model.bundle import update_metrics
+    from nlp_service.training.evaluate import evaluate_predictor
+    from nlp_service.training.metrics import headline
+
+    try:
+        dataset = load_dataset(data)
+        examples = dataset.split(split)
+        predictor = WordPredictor.load(model, backend)
+    except (DataFormatError, ModelDirError, ValueError) as exc:
+        _fail(str(exc))
+    except KeyError as exc:
+        _fail(exc.args[0])
+    metrics = evaluate_predictor(predictor, examples, predictor.labels.oos_label, dataset.has_slots)
+    metrics = {"model_version": predictor.version, "dataset": dataset.name, "split": split, **metrics}
+    table = Table(title=f"{dataset.name} / {split} / {predictor.version}")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in headline(metrics).items():
+        table.add_row(key, str(value))
+    Console().print(table)
+    update_metrics(model, f"{dataset.name}:{split}", metrics)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(metrics, indent=2) + "\n")
+        console.print(f"wrote {output}")
+
+
+@app.command("export")
+def export_command(model: Annotated[Path, typer.Option(help="trained model directory")]) -> None:
+    """(Re-)export model.onnx from the saved PyTorch weights."""
+    from nlp_service.model.bundle import load_torch_model
+    from nlp_service.model.onnx_export import export_onnx
+
+    try:
+        path = export_onnx(load_torch_model(model), model)
+    except (ModelDirError, OSError) as exc:
+        _fail(str(exc))
+    console.print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    app()

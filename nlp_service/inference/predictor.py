@@ -1,0 +1,80 @@
+"""Words in, intent distribution and BIO tags out: the part shared by evaluation and serving."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nlp_service.data.schema import OUTSIDE_TAG
+from nlp_service.inference.backends import RunFn, open_backend
+from nlp_service.model.bio import log_softmax, transition_mask, viterbi
+from nlp_service.model.bundle import Manifest, load_tokenizer
+from nlp_service.model.features import encode_words
+from nlp_service.model.labels import LabelMaps
+
+
+@dataclass
+class WordPrediction:
+    """Calibrated intent probabilities (in ``labels.intents`` order) and one tag per word."""
+
+    intent_probs: np.ndarray
+    tags: list[str]
+
+
+class WordPredictor:
+    """Runs the network on pre-split words and decodes valid BIO tag sequences."""
+
+    def __init__(self, run: RunFn, tokenizer, labels: LabelMaps, max_length: int, version: str = "") -> None:
+        self.run = run
+        self.tokenizer = tokenizer
+        self.labels = labels
+        self.max_length = max_length
+        self.version = version
+        self._start, self._transitions = transition_mask(labels.tags)
+
+    @classmethod
+    def load(cls, model_dir: Path | str, backend: str = "auto", threads: int | None = None) -> WordPredictor:
+        model_dir = Path(model_dir)
+        manifest = Manifest.load(model_dir)
+        runtime = open_backend(model_dir, backend, threads)
+        predictor = cls(
+            runtime,
+            load_tokenizer(model_dir),
+            LabelMaps.load(model_dir / "labels.json"),
+            manifest.max_length,
+            manifest.version,
+        )
+        predictor.backend_name = runtime.name
+        predictor.device = runtime.device
+        return predictor
+
+    def predict(self, batch: Sequence[Sequence[str]]) -> list[WordPrediction]:
+        if not batch:
+            return []
+        encoded = encode_words(self.tokenizer, batch, self.max_length)
+        intent_logits, slot_logits = self.run(encoded.input_ids, encoded.attention_mask)
+        scaled = intent_logits / self.labels.temperature
+        probs = np.exp(log_softmax(scaled))
+        slot_log_probs = log_softmax(slot_logits)
+        outside = self.labels.tags.index(OUTSIDE_TAG)
+        predictions = []
+        for row, starts in enumerate(encoded.word_starts):
+            kept = [i for i, position in enumerate(starts) if position >= 0]
+            path = viterbi(slot_log_probs[row, [starts[i] for i in kept]], self._start, self._transitions)
+            tags = [self.labels.tags[outside]] * len(starts)
+            for word, tag in zip(kept, path, strict=True):
+                tags[word] = self.labels.tags[tag]
+            predictions.append(WordPrediction(probs[row], tags))
+        return predictions
+
+    def decide_intent(self, probs: np.ndarray) -> tuple[str, float, bool]:
+        """(intent, confidence, out_of_scope): the out-of-scope class or confidence under threshold."""
+        best = int(probs.argmax())
+        intent, confidence = self.labels.intents[best], float(probs[best])
+        out_of_scope = intent == self.labels.oos_label or confidence < self.labels.oos_threshold
+        if out_of_scope and self.labels.oos_label:
+            intent = self.labels.oos_label
+        return intent, confidence, out_of_scope

@@ -1,0 +1,48 @@
+"""One shared encoder with an intent head and a slot (token classification) head."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+from transformers import AutoConfig, AutoModel
+
+
+class JointIntentSlotModel(nn.Module):
+    """Encoder + two linear heads.
+
+    The intent head reads the mean of the token states (the pooling all-MiniLM-L6-v2 was
+    trained with, which beats the raw [CLS] state for sentence classification); the slot
+    head scores every sub-word, and callers keep the first sub-word of each word. Both
+    heads share one forward pass, so a parse costs one encoder call.
+    """
+
+    def __init__(self, encoder: nn.Module, num_intents: int, num_tags: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.encoder = encoder
+        hidden = encoder.config.hidden_size
+        self.dropout = nn.Dropout(dropout)
+        self.intent_head = nn.Linear(hidden, num_intents)
+        self.slot_head = nn.Linear(hidden, num_tags)
+
+    @classmethod
+    def from_encoder(cls, encoder_dir: Path, num_intents: int, num_tags: int, dropout: float = 0.1):
+        encoder = AutoModel.from_pretrained(str(encoder_dir), attn_implementation="eager")
+        return cls(encoder, num_intents, num_tags, dropout)
+
+    @classmethod
+    def from_config(cls, encoder_dir: Path, num_intents: int, num_tags: int) -> JointIntentSlotModel:
+        """An untrained shell with the saved encoder's shape, to load a state dict into."""
+        config = AutoConfig.from_pretrained(str(encoder_dir), attn_implementation="eager")
+        return cls(AutoModel.from_config(config), num_intents, num_tags)
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(states.dtype)
+        pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        intent_logits = self.intent_head(self.dropout(pooled))
+        slot_logits = self.slot_head(self.dropout(states))
+        return intent_logits, slot_logits

@@ -1,0 +1,246 @@
+"""Fine-tuning the joint model: seeded, early-stopped on dev, saved as a versioned directory."""
+
+from __future__ import annotations
+
+import copy
+import math
+import random
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+
+from nlp_service.data.schema import Dataset, Utterance
+from nlp_service.inference.predictor import WordPredictor
+from nlp_service.model.bundle import save_model, update_metrics
+from nlp_service.model.encoder import resolve_encoder
+from nlp_service.model.features import IGNORE_INDEX, encode_words, slot_targets
+from nlp_service.model.labels import LabelMaps
+from nlp_service.model.network import JointIntentSlotModel
+from nlp_service.model.onnx_export import export_onnx
+from nlp_service.training.calibration import fit_oos_threshold, fit_temperature
+from nlp_service.training.config import TrainConfig
+from nlp_service.training.evaluate import evaluate_predictor, predict_logits
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def split_dev(dataset: Dataset, fraction: float, seed: int) -> tuple[list[Utterance], list[Utterance]]:
+    """Train and dev examples; a data set without a dev split gives up a seeded slice of train."""
+    train = list(dataset.split("train"))
+    if "dev" in dataset.splits:
+        return train, dataset.splits["dev"]
+    random.Random(seed).shuffle(train)
+    cut = max(1, int(len(train) * fraction))
+    return train[cut:], train[:cut]
+
+
+def length_bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random.Random) -> list[list[int]]:
+    """Shuffled batches of similar-length examples: less padding, same randomness across epochs."""
+    order = list(range(len(lengths)))
+    rng.shuffle(order)
+    pool = batch_size * 50
+    batches = []
+    for begin in range(0, len(order), pool):
+        chunk = sorted(order[begin : begin + pool], key=lambda i: lengths[i])
+        batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
+    rng.shuffle(batches)
+    return batches
+
+
+def _dev_score(metrics: dict) -> float:
+    """One number to early-stop on: intent accuracy, averaged with slot F1 where there are slots."""
+    if "slot_f1" in metrics:
+        return (metrics["intent_accuracy"] + metrics["slot_f1"]) / 2
+    if "in_scope_accuracy" in metrics:
+        return (metrics["in_scope_accuracy"] + metrics["oos_recall"]) / 2
+    return metrics["intent_accuracy"]
+
+
+def train(
+    dataset: Dataset,
+    out_dir: Path,
+    config: TrainConfig | None = None,
+    console: Console | None = None,
+    on_epoch: Callable[[int, dict], None] | None = None,
+) -> Path:
+    """Train on ``dataset`` and write a complete model directory to ``out_dir``."""
+    config = config or TrainConfig()
+    console = console or Console(stderr=True)
+    seed_everything(config.seed)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    encoder_dir = resolve_encoder(config.encoder)
+    tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
+    labels = LabelMaps.from_dataset(dataset)
+    train_set, dev_set = split_dev(dataset, config.dev_fraction, config.seed)
+    model = JointIntentSlotModel.from_encoder(
+        encoder_dir, len(labels.intents), len(labels.tags), config.dropout
+    )
+
+    intent_ids = labels.intent_index
+    tag_ids = labels.tag_index
+    encoded = encode_words(tokenizer, [u.words for u in train_set], config.max_length)
+    targets = slot_targets(encoded, [[tag_ids[t] for t in u.tags] for u in train_set])
+    intents = np.array([intent_ids[u.intent] for u in train_set], dtype=np.int64)
+    lengths = encoded.attention_mask.sum(axis=1)
+
+    rng = random.Random(config.seed)
+    steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
+    total_steps = steps_per_epoch * config.epochs
+    if config.max_steps is not None:
+        total_steps = min(total_steps, config.max_steps)
+    head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": model.encoder.parameters(), "lr": config.encoder_lr},
+            {"params": head_params, "lr": config.head_lr},
+        ],
+        weight_decay=config.weight_decay,
+    )
+    scheduler = get_linear_schedule_with_warmup(
+        optimizer, int(total_steps * config.warmup_ratio), total_steps
+    )
+    intent_loss_fn = torch.nn.CrossEntropyLoss()
+    slot_loss_fn = torch.nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX)
+
+    best_score, best_state, best_epoch, stale, step = -1.0, None, 0, 0, 0
+    history = []
+    started = time.monotonic()
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("loss {task.fields[loss]:.4f}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    console.print(
+        f"training on {len(train_set)} examples ({len(dev_set)} dev), {len(labels.intents)} intents, "
+        f"{len(labels.tags)} tags, encoder {config.encoder}, up to {config.epochs} epochs"
+    )
+    with Progress(*columns, console=console) as progress:
+        task = progress.add_task("train", total=total_steps, loss=float("nan"))
+        for epoch in range(1, config.epochs + 1):
+            model.train()
+            running = []
+            for batch in length_bucketed_batches(lengths, config.batch_size, rng):
+                width = int(lengths[batch].max())
+                ids = torch.from_numpy(encoded.input_ids[batch, :width])
+                mask = torch.from_numpy(encoded.attention_mask[batch, :width])
+                intent_logits, slot_logits = model(ids, mask)
+                loss = intent_loss_fn(intent_logits, torch.from_numpy(intents[batch]))
+                slot_target = torch.from_numpy(targets[batch, :width])
+                if (slot_target != IGNORE_INDEX).any():
+                    slot_loss = slot_loss_fn(
+                        slot_logits.reshape(-1, slot_logits.shape[-1]), slot_target.reshape(-1)
+                    )
+                    loss = loss + config.slot_loss_weight * slot_loss
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+                step += 1
+                running.append(loss.item())
+                progress.update(
+                    task, advance=1, loss=float(np.mean(running[-50:])), description=f"epoch {epoch}"
+                )
+                if not console.is_terminal and step % max(1, total_steps // 20) == 0:
+                    # Logs and CI have no live bar: print a line every 5 % instead.
+                    elapsed = time.monotonic() - started
+                    console.print(
+                        f"step {step}/{total_steps} loss {np.mean(running[-50:]):.4f} "
+                        f"elapsed {elapsed:.0f}s eta {elapsed / step * (total_steps - step):.0f}s"
+                    )
+                if step >= total_steps:
+                    break
+            model.eval()
+            predictor = WordPredictor(_torch_run(model), tokenizer, labels, config.max_length)
+            dev_metrics = evaluate_predictor(predictor, dev_set, labels.oos_label, dataset.has_slots)
+            score = _dev_score(dev_metrics)
+            summary = {k: v for k, v in dev_metrics.items() if not isinstance(v, dict)}
+            history.append({"epoch": epoch, "loss": float(np.mean(running)), **summary})
+            progress.console.print(f"epoch {epoch}: loss {np.mean(running):.4f} dev {summary}")
+            if on_epoch:
+                on_epoch(epoch, summary)
+            if score > best_score:
+                best_score, best_state, best_epoch, stale = score, copy.deepcopy(model.state_dict()), epoch, 0
+            else:
+                stale += 1
+            if stale >= config.patience or step >= total_steps:
+                break
+    model.load_state_dict(best_state)
+    model.eval()
+
+    _calibrate(model, tokenizer, labels, dev_set, config.max_length)
+    out_dir = Path(out_dir)
+    training_config = {
+        **config.to_dict(),
+        "dataset": dataset.name,
+        "best_epoch": best_epoch,
+        "train_examples": len(train_set),
+        "dev_examples": len(dev_set),
+        "train_seconds": round(time.monotonic() - started, 1),
+        "history": history,
+    }
+    manifest = save_model(
+        out_dir,
+        model,
+        tokenizer,
+        labels,
+        encoder_name=config.encoder,
+        dataset_name=dataset.name,
+        max_length=config.max_length,
+        training_config=training_config,
+    )
+    if config.export_onnx:
+        export_onnx(model, out_dir)
+    predictor = WordPredictor(_torch_run(model), tokenizer, labels, config.max_length, manifest.version)
+    update_metrics(
+        out_dir, "dev", evaluate_predictor(predictor, dev_set, labels.oos_label, dataset.has_slots)
+    )
+    console.print(
+        f"saved model {manifest.version} to {out_dir} (best epoch {best_epoch}, "
+        f"{training_config['train_seconds']:.0f} s)"
+    )
+    return out_dir
+
+
+def _torch_run(model: JointIntentSlotModel):
+    def run(input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with torch.inference_mode():
+            intent, slots = model(torch.from_numpy(input_ids), torch.from_numpy(attention_mask))
+        return intent.numpy(), slots.numpy()
+
+    return run
+
+
+def _calibrate(model, tokenizer, labels: LabelMaps, dev_set: list[Utterance], max_length: int) -> None:
+    """Fit temperature and out-of-scope threshold on dev, storing them in ``labels``."""
+    logits = predict_logits(_torch_run(model), tokenizer, [u.words for u in dev_set], max_length)
+    index = labels.intent_index
+    gold = np.array([index.get(u.intent, -1) for u in dev_set])
+    labels.temperature = fit_temperature(logits, gold)
+    scaled = logits / labels.temperature
+    probs = np.exp(scaled - scaled.max(axis=1, keepdims=True))
+    probs /= probs.sum(axis=1, keepdims=True)
+    oos_index = index.get(labels.oos_label) if labels.oos_label else None
+    labels.oos_threshold = fit_oos_threshold(probs, gold, oos_index)

@@ -1,0 +1,61 @@
+"""Train a tiny model once (conftest's ``tiny_model_dir``) and check what it leaves behind."""
+
+import json
+
+import numpy as np
+import onnxruntime as ort
+import torch
+
+from nlp_service.inference.predictor import WordPredictor
+from nlp_service.model.bundle import Manifest, load_torch_model
+from nlp_service.model.labels import LabelMaps
+from nlp_service.training.evaluate import evaluate_predictor
+from nlp_service.training.trainer import length_bucketed_batches
+from tests.support.tiny_model import tiny_dataset
+
+
+def test_model_directory_is_complete_and_versioned(tiny_model_dir):
+    names = {p.name for p in tiny_model_dir.iterdir()}
+    assert {"manifest.json", "encoder", "heads.safetensors", "tokenizer", "labels.json", "training_config.json",
+            "metrics.json", "model.onnx"} <= names
+    manifest = Manifest.load(tiny_model_dir)
+    assert manifest.version.startswith("tiny-") and manifest.max_length == 64
+    config = json.loads((tiny_model_dir / "training_config.json").read_text())
+    assert config["seed"] == 13 and config["history"] and 1 <= config["best_epoch"] <= 8
+    labels = LabelMaps.load(tiny_model_dir / "labels.json")
+    assert labels.oos_label == "oos" and labels.temperature > 0
+    assert "B-invoice_id" in labels.tags and labels.tags[0] == "O"
+    assert json.loads((tiny_model_dir / "metrics.json").read_text())["dev"]["examples"] == 30
+
+
+def test_onnx_export_computes_what_pytorch_computes(tiny_model_dir):
+    model = load_torch_model(tiny_model_dir)
+    ids = np.array([[101, 2832, 4906, 102, 0], [101, 7592, 102, 0, 0]], dtype=np.int64)
+    mask = (ids != 0).astype(np.int64)
+    session = ort.InferenceSession(str(tiny_model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
+    onnx_intent, onnx_slots = session.run(None, {"input_ids": ids, "attention_mask": mask})
+    with torch.inference_mode():
+        torch_intent, torch_slots = model(torch.from_numpy(ids), torch.from_numpy(mask))
+    assert np.allclose(onnx_intent, torch_intent.numpy(), atol=1e-4)
+    assert np.allclose(onnx_slots, torch_slots.numpy(), atol=1e-4)
+
+
+def test_trained_model_learnt_the_tiny_task_on_both_backends(tiny_model_dir):
+    test = tiny_dataset().split("test")
+    scores = {}
+    for backend in ("onnx", "torch"):
+        predictor = WordPredictor.load(tiny_model_dir, backend)
+        assert predictor.backend_name == backend
+        scores[backend] = evaluate_predictor(predictor, test, "oos", True)
+    assert scores["onnx"]["intent_accuracy"] == scores["torch"]["intent_accuracy"]
+    assert scores["onnx"]["intent_accuracy"] >= 90.0
+    assert scores["onnx"]["slot_f1"] >= 60.0
+
+
+def test_batches_cover_every_example_once_and_are_seeded():
+    import random
+
+    lengths = [5, 3, 9, 1, 7, 2, 8] * 10
+    batches = length_bucketed_batches(lengths, 8, random.Random(1))
+    assert sorted(i for batch in batches for i in batch) == list(range(70))
+    assert batches == length_bucketed_batches(lengths, 8, random.Random(1))
