@@ -1,0 +1,140 @@
+"""Closed value lists for the entity types that are names rather than formatted ids.
+
+The lists are long enough that the model has to learn the *context* of an entity rather
+than memorise its values, and every fourth value is held out of training (see
+``values.split_values``) so that dev and test also measure unseen values. Values never
+end in punctuation and never contain parentheses, so that a value's characters always
+form whole words under ``nlp_service.text.words.split_words``.
+"""
+
+from __future__ import annotations
+
+FIRST_NAMES: tuple[str, ...] = (
+    "Dana", "Priya", "Marcus", "Elena", "Tom", "Aisha", "Kenji", "Sofia", "Liam", "Fatima",
+    "Noah", "Chloe", "Raj", "Olivia", "Mateo", "Hannah", "Wei", "Grace", "Omar", "Isabel",
+    "Lucas", "Mia", "Diego", "Emma", "Yusuf", "Zoe", "Arjun", "Nina", "Samuel", "Leah",
+    "Carlos", "Ava", "Hiroshi", "Ines", "Ben", "Amara", "Felix", "Julia", "Kwame", "Sara",
+    "Ethan", "Maya", "Ivan", "Lena", "Jamal", "Rosa", "Oscar", "Anika", "Pedro", "Claire",
+    "Tariq", "Helen", "Viktor", "Nadia", "Jonas", "Ruth", "Andre", "Mei", "Patrick", "Leila",
+    "Gabriel", "Tess", "Musa", "Ingrid", "Kevin", "Alice",
+)  # fmt: skip
+
+LAST_NAMES: tuple[str, ...] = (
+    "Smith", "Patel", "Nguyen", "Garcia", "Okafor", "Kim", "Muller", "Rossi", "Johnson", "Chen",
+    "Silva", "Kowalski", "Haddad", "Tanaka", "Brown", "Ivanova", "Martin", "Singh", "Lopez", "Berg",
+    "Novak", "Adeyemi", "Cohen", "Fischer", "Walker", "Moreau", "Sato", "Dubois", "Larsen", "Reyes",
+    "Khan", "Schmidt", "Murphy", "Costa", "Yamamoto", "Hughes", "Petrov", "Mensah", "Olsen", "Park",
+    "Wright", "Ali", "Jensen", "Romero", "Becker", "Ortiz", "Lindqvist", "Baker",
+)  # fmt: skip
+
+VENDORS: tuple[str, ...] = (
+    "Acme Corp", "Globex", "Initech Ltd", "Umbrella Supplies", "Stark Industries", "Wayne Enterprises",
+    "Hooli", "Vandelay Industries", "Cyberdyne Systems", "Tyrell Corp", "Northwind Traders",
+    "Contoso Ltd", "Fabrikam", "Tailspin Toys", "Adventure Works", "Litware Inc", "Wide World Importers",
+    "Proseware", "Fourth Coffee", "Lucerne Publishing", "Alpine Ski House", "Zenith Logistics",
+    "Brightline Packaging", "Keystone Office Supply", "Summit Freight", "Harbor Electric",
+    "Redwood Analytics", "Atlas Paper Co", "Pinnacle IT Services", "Evergreen Facilities",
+    "Quantum Labs", "Sterling Legal LLP", "Orion Cloud", "Cascade Water", "BluePeak Consulting",
+    "Ironclad Security", "Meridian Staffing", "Nimbus Hosting", "Granite Builders", "Sunrise Catering",
+    "Vertex Print", "Polaris Telecom", "Silverline Couriers", "Oakridge Furniture", "Beacon Insurance",
+    "Helix Biotech", "Crestview Media", "Falcon Freight GmbH", "Lumen Energy", "Pacific Rim Traders",
+    "Nordic Steel AB", "Maple Leaf Foods", "Riverbend Software", "Copperfield Tools",
+)  # fmt: skip
+
+DEPARTMENTS: tuple[str, ...] = (
+    "finance", "HR", "engineering", "sales", "marketing", "legal", "operations", "customer support",
+    "IT", "procurement", "facilities", "product", "design", "data science", "security", "compliance",
+    "accounting", "R&D", "logistics", "QA", "payroll", "customer success", "business development",
+    "internal audit", "treasury", "the platform team", "the warehouse team", "infrastructure",
+)  # fmt: skip
+
+ROLES: tuple[str, ...] = (
+    "senior engineer", "software engineer", "account executive", "product manager", "data analyst",
+    "sales manager", "HR generalist", "warehouse associate", "controller", "intern", "contractor",
+    "VP of sales", "staff accountant", "support agent", "engineering manager", "recruiter",
+    "office manager", "devops engineer", "UX designer", "financial analyst", "team lead",
+    "admin", "read-only", "editor", "viewer", "owner", "superuser", "billing admin", "contributor",
+    "maintainer", "approver", "auditor", "read-write", "guest",
+)  # fmt: skip
+
+SYSTEMS: tuple[str, ...] = (
+    "SAP", "Salesforce", "the finance share", "Jira", "VPN", "Workday", "NetSuite", "GitHub",
+    "Confluence", "Slack", "ServiceNow", "Okta", "AWS", "the production database", "Snowflake",
+    "Tableau", "HubSpot", "Zendesk", "the data warehouse", "QuickBooks", "the CRM", "the ERP",
+    "Google Drive", "SharePoint", "Kubernetes", "the payments API", "the billing service",
+    "the email server", "Oracle", "Looker", "BambooHR", "Shopify", "Stripe", "the S3 bucket",
+    "Datadog", "Grafana", "Kafka", "the HR portal", "the customer portal", "the staging cluster",
+    "the checkout service", "Postgres", "the auth service", "Xero", "Marketo", "the inventory service",
+)  # fmt: skip
+
+LOCATIONS: tuple[str, ...] = (
+    "Warehouse 3", "Berlin", "the Austin warehouse", "Dock B", "Chicago", "Rotterdam", "Warehouse 12",
+    "the Dallas DC", "Singapore", "Building 7", "Store 114", "Paris", "London", "Toronto", "Sydney",
+    "Mumbai", "Sao Paulo", "the Reno fulfillment center", "Hamburg", "Denver", "Warehouse B",
+    "the east depot", "Atlanta", "Madrid", "the Newark hub", "Osaka", "Store 27", "Seattle",
+    "the main warehouse", "Lyon", "Aisle 14", "Nairobi",
+)  # fmt: skip
+
+ROOMS: tuple[str, ...] = (
+    "Room 4B", "the Everest room", "Conference Room A", "the Kilimanjaro room", "Room 201", "the boardroom",
+    "Huddle Room 3", "the Fuji room", "the large conference room", "the training room", "the Atlas room",
+    "Meeting Room 12", "Room 3.14", "the Denali room", "the Orion room", "Room 7C", "the Matterhorn room",
+    "the fishbowl", "Conference Room B", "the Blue room", "Room 502", "the Aspen room",
+)  # fmt: skip
+
+PRIORITIES: tuple[str, ...] = (
+    "P0", "P1", "P2", "P3", "urgent", "high priority", "low priority", "critical", "sev1", "SEV-2",
+    "high", "medium", "low", "blocker", "top priority", "normal priority", "sev 3", "P4",
+)  # fmt: skip
+
+CHANNELS: tuple[str, ...] = (
+    "#ops", "#general", "#eng-alerts", "the engineering channel", "#finance", "the sales channel",
+    "#incident-response", "the all-hands channel", "#random", "the support channel", "#release-notes",
+    "#devops", "the leadership channel", "#hr-announcements", "#data-team", "the marketing channel",
+    "#security", "#warehouse", "the ops channel", "#it-help", "#company-news", "the product channel",
+)  # fmt: skip
+
+DOCUMENT_TYPES: tuple[str, ...] = (
+    "invoice", "contract", "W-2", "offer letter", "NDA", "receipt", "pay stub", "1099",
+    "statement of work", "SOW", "bill of lading", "packing slip", "employment contract",
+    "expense report", "termination letter", "reference letter", "quote", "credit note", "MSA",
+    "purchase agreement", "tax form", "bank statement", "delivery note", "W-9", "lease agreement",
+    "certificate of insurance", "timesheet", "memo",
+)  # fmt: skip
+
+METRICS: tuple[str, ...] = (
+    "churn", "MRR", "revenue", "ARR", "gross margin", "NPS", "CSAT", "conversion rate",
+    "average order value", "headcount", "burn rate", "DAU", "ticket backlog", "first response time",
+    "on-time delivery rate", "inventory turnover", "EBITDA", "CAC", "LTV", "retention", "win rate",
+    "pipeline", "bookings", "attrition", "net revenue retention", "cash runway", "days sales outstanding",
+    "fill rate", "uptime", "mean time to resolve",
+)  # fmt: skip
+
+REPORT_NAMES: tuple[str, ...] = (
+    "weekly sales report", "monthly P&L", "pipeline report", "AR aging report", "headcount report",
+    "churn analysis", "inventory valuation report", "expense summary", "customer satisfaction report",
+    "marketing funnel report", "daily ops dashboard", "cash flow statement", "budget vs actuals",
+    "vendor spend report", "ticket volume report", "SLA compliance report", "payroll summary",
+    "open PO report", "regional sales breakdown", "uptime report", "board pack", "quarterly business review",
+    "AP aging report", "hiring funnel report", "stock level report", "revenue forecast",
+)  # fmt: skip
+
+LEAVE_TYPES: tuple[str, ...] = (
+    "vacation", "PTO", "sick leave", "parental leave", "bereavement leave", "annual leave",
+    "maternity leave", "paternity leave", "unpaid leave", "comp time", "study leave", "medical leave",
+    "volunteer leave", "floating holiday",
+)  # fmt: skip
+
+CURRENCIES: tuple[str, ...] = (
+    "euros", "EUR", "GBP", "dollars", "US dollars", "yen", "pounds", "CAD", "Swiss francs", "USD",
+    "INR", "rupees", "AUD", "Canadian dollars", "sterling", "CHF", "JPY", "Australian dollars",
+)  # fmt: skip
+
+EMAIL_DOMAINS: tuple[str, ...] = (
+    "acme.com", "initech.io", "globex.net", "contoso.com", "example.org", "northwind.co.uk",
+    "fabrikam.de", "hooli.com", "corp.eas.dev", "stark.industries",
+)  # fmt: skip
+
+TEAM_MAILBOXES: tuple[str, ...] = (
+    "ops-team", "finance", "ap", "hr", "it-support", "billing", "security", "payroll", "sales", "legal",
+)  # fmt: skip
