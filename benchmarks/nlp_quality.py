@@ -34,8 +34,8 @@ SHARED = ROOT.parent / "shared" / "datasets"
 
 # name -> (data path, epochs); epochs are upper bounds, early stopping on dev decides.
 DATASETS = {
-    "snips": (SHARED / "snips", 10),
-    "clinc150": (SHARED / "clinc150" / "data_full.json", 8),
+    "snips": (SHARED / "snips", 5),
+    "clinc150": (SHARED / "clinc150" / "data_full.json", 4),
     "enterprise": (ROOT / "nlp_service" / "enterprise" / "data", 6),
 }
 
