@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 import redis
+import sqlalchemy as sa
+
+if TYPE_CHECKING:
+    from eas_pipelines.store import RequestStore
 
 # Database 15 by default: tests never touch the service's own database 0.
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -68,3 +73,104 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir):
     out = tmp_path_factory.mktemp("tiny_model")
     config = TrainConfig(encoder=str(tiny_encoder_dir), epochs=8, head_lr=5e-3, encoder_lr=5e-3, patience=8)
     return train(tiny_dataset(), out, config)
+
+
+# PostgreSQL ---------------------------------------------------------------------------------------------
+
+DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> str:
+    """A database on the test server that may create and drop others; ``EAS_TEST_POSTGRES_URL`` moves it.
+
+    An unreachable server fails the tests rather than skipping them, as for Redis: the store is only
+    tested against a real PostgreSQL, and a skip would hide that nothing was tested.
+    """
+    from eas_pipelines.store.db import normalize_database_url
+
+    url = normalize_database_url(os.environ.get("EAS_TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL))
+    engine = sa.create_engine(url, poolclass=sa.NullPool, connect_args={"connect_timeout": 3})
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.DBAPIError as exc:
+        shown = sa.make_url(url).render_as_string(hide_password=True)
+        pytest.fail(
+            f"PostgreSQL is not reachable at {shown} ({exc.orig}); start a server there or point "
+            "EAS_TEST_POSTGRES_URL at one (postgresql+psycopg2://user@host:port/db, a role that may "
+            "CREATE DATABASE)",
+            pytrace=False,
+        )
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_database_factory(postgres_admin_url: str) -> Iterator[Callable[[], str]]:
+    """Creates fresh, empty databases ``eas_test_<hex>``; all are dropped when the session ends."""
+    admin = sa.create_engine(postgres_admin_url, poolclass=sa.NullPool, isolation_level="AUTOCOMMIT")
+    created: list[str] = []
+
+    def create() -> str:
+        name = f"eas_test_{uuid.uuid4().hex}"
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        created.append(name)
+        return sa.make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+
+    yield create
+    with admin.connect() as connection:
+        for name in created:
+            # Connections left open (a pool not disposed, a test that failed mid-way) would block DROP.
+            connection.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(postgres_database_factory: Callable[[], str]) -> str:
+    """A fresh, empty database of this test session (dropped at its end)."""
+    return postgres_database_factory()
+
+
+@pytest.fixture(scope="session")
+def migrated_database_url(postgres_url: str) -> str:
+    """:func:`postgres_url` migrated to head once for the session."""
+    from eas_pipelines.store import migrate
+
+    migrate.upgrade(postgres_url)
+    return postgres_url
+
+
+@pytest.fixture(scope="session")
+def store_engine(migrated_database_url: str) -> Iterator[sa.Engine]:
+    """One engine on the migrated database for the session, disposed before the database is dropped."""
+    from eas_pipelines.store.db import make_engine
+
+    engine = make_engine(migrated_database_url, pool_size=10, max_overflow=10, application_name="eas-tests")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def request_store(store_engine: sa.Engine) -> RequestStore:
+    """A :class:`RequestStore` on empty request tables.
+
+    ``audit_log`` is not emptied: its trigger refuses TRUNCATE as it refuses DELETE, so tests read the
+    audit log per request id (fresh uuids) and never count the whole table.
+    """
+    from eas_pipelines.store import RequestStore
+
+    with store_engine.begin() as connection:
+        connection.execute(
+            sa.text("TRUNCATE requests, request_transitions, approvals RESTART IDENTITY CASCADE")
+        )
+    return RequestStore(store_engine)

@@ -1,0 +1,1 @@
+"""EAS orchestration: the Dagster code location, request store, intake gateway, agents and lanes."""
