@@ -71,17 +71,19 @@ COLUMNS = [
 ]
 
 
-def run_one(name: str, models_dir: Path, reuse: bool, epochs: int | None, console: Console) -> dict:
+def run_one(
+    name: str, models_dir: Path, reuse: bool, epochs: int | None, threads: int | None, console: Console
+) -> dict:
     data_path, default_epochs = DATASETS[name]
     dataset = load_dataset(data_path)
     model_dir = models_dir / name
     trained_seconds = None
     if not (reuse and (model_dir / "manifest.json").is_file()):
         started = time.monotonic()
-        train(dataset, model_dir, TrainConfig(epochs=epochs or default_epochs), console)
+        train(dataset, model_dir, TrainConfig(epochs=epochs or default_epochs, threads=threads), console)
         trained_seconds = round(time.monotonic() - started, 1)
     training = json.loads((model_dir / "training_config.json").read_text())
-    predictor = WordPredictor.load(model_dir, "onnx")
+    predictor = WordPredictor.load(model_dir, "onnx", threads)
     metrics = evaluate_predictor(
         predictor, dataset.split("test"), predictor.labels.oos_label, dataset.has_slots
     )
@@ -115,6 +117,7 @@ def main() -> None:
     )
     parser.add_argument("--models-dir", type=Path, default=ROOT / "models" / "benchmarks")
     parser.add_argument("--epochs", type=int, help="override every data set's epoch limit")
+    parser.add_argument("--threads", type=int, help="CPU threads for training and inference (default: all)")
     parser.add_argument(
         "--reuse", action="store_true", help="evaluate existing model directories, do not train"
     )
@@ -127,7 +130,9 @@ def main() -> None:
         "datasets": {},
     }
     for name in args.datasets:
-        results["datasets"][name] = run_one(name, args.models_dir, args.reuse, args.epochs, console)
+        results["datasets"][name] = run_one(
+            name, args.models_dir, args.reuse, args.epochs, args.threads, console
+        )
         print_table(name, results["datasets"][name], console)
         if args.json:
             args.json.parent.mkdir(parents=True, exist_ok=True)
