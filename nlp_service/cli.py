@@ -100,6 +100,49 @@ def evaluate_command(
         console.print(f"wrote {output}")
 
 
+@app.command("serve")
+def serve_command(
+    model: Annotated[Path | None, typer.Option(help="model directory (env EAS_NLP_MODEL_DIR)")] = None,
+    host: Annotated[str | None, typer.Option(help="interface to listen on (env EAS_NLP_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port (env EAS_NLP_PORT)")] = None,
+    backend: Annotated[str | None, typer.Option(help="auto, onnx or torch (env EAS_NLP_BACKEND)")] = None,
+    threads: Annotated[int | None, typer.Option(help="runtime threads (env EAS_NLP_THREADS)")] = None,
+) -> None:
+    """Serve the HTTP API (settings from EAS_NLP_* variables; options override them).
+
+    Answers at once; the model loads in the background (the default model is trained first
+    if there is none) and /readyz says when it is ready.
+    """
+    import logging
+
+    import uvicorn
+    from pydantic import ValidationError
+
+    from nlp_service.config import NLPSettings, describe_settings_error
+    from nlp_service.server.app import create_app
+
+    overrides = {"model_dir": model, "host": host, "port": port, "backend": backend, "threads": threads}
+    try:
+        settings = NLPSettings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as exc:
+        _fail(describe_settings_error(exc))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    url_host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    console.print(
+        f"EAS NLP service on [bold]http://{url_host}:{settings.port}[/bold] "
+        f"(model {settings.model_dir}, API docs at /docs, readiness at /readyz)"
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level="info",
+    )
+
+
 @app.command("export")
 def export_command(model: Annotated[Path, typer.Option(help="trained model directory")]) -> None:
     """(Re-)export model.onnx from the saved PyTorch weights."""

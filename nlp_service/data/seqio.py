@@ -70,7 +70,9 @@ def load_seq_folder(path: Path, oos_label: str | None = None) -> Dataset:
     if oos_label is None:
         intents = {u.intent for examples in splits.values() for u in examples}
         oos_label = "oos" if "oos" in intents else None
-    return Dataset(name=path.name, splits=splits, has_slots=has_slots, oos_label=oos_label)
+    # A folder called just "data" is named after its parent ("enterprise"), which says more.
+    name = path.resolve().parent.name if path.name == "data" else path.name
+    return Dataset(name=name, splits=splits, has_slots=has_slots, oos_label=oos_label)
 
 
 def write_split(folder: Path, examples: list[Utterance]) -> None:

@@ -1,0 +1,72 @@
+"""Server settings, read from ``EAS_NLP_*`` environment variables (and overridable by the CLI).
+
+Validated when the settings object is built, so a bad value stops the server at start-up
+with a message naming the variable instead of failing on the first request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MODEL_DIR = Path(".eas/models/nlp-default")
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_CONTEXT_KEY_PREFIX = "eas:nlp:conversation:"
+
+
+class NLPSettings(BaseSettings):
+    """Everything the NLP server needs to start; every field is ``EAS_NLP_<NAME>`` in the environment.
+
+    ``model_dir`` is relative to the current directory so that the quick start (``eas-nlp
+    serve`` in a fresh checkout) trains and then finds its default model in one place.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="EAS_NLP_", extra="ignore", validate_default=True)
+
+    host: str = Field("127.0.0.1", min_length=1, description="interface to listen on")
+    port: int = Field(8081, ge=1, le=65535, description="TCP port to listen on")
+    model_dir: Path = Field(DEFAULT_MODEL_DIR, description="model directory to serve")
+    backend: Literal["auto", "onnx", "torch"] = Field(
+        "auto", description="auto (CUDA PyTorch if a GPU, else ONNX), onnx or torch"
+    )
+    threads: int | None = Field(None, ge=1, description="intra-op threads of the model runtime")
+    max_text_length: int = Field(1000, ge=1, description="longest accepted text, in characters")
+    max_batch_size: int = Field(
+        32, ge=1, le=4096, description="most texts per model call and per /v1/parse/batch request"
+    )
+    batch_wait_ms: float = Field(
+        2.0, ge=0.0, le=1000.0, description="how long a request waits for others to share its model call"
+    )
+    redis_url: str = Field(DEFAULT_REDIS_URL, description="Redis holding the conversation context")
+    context_ttl_seconds: int = Field(
+        1800, ge=1, description="a conversation expires this long after its last turn"
+    )
+    context_max_turns: int = Field(10, ge=1, description="turns kept per conversation")
+    context_key_prefix: str = Field(
+        DEFAULT_CONTEXT_KEY_PREFIX, min_length=1, description="prefix of the conversation keys in Redis"
+    )
+    train_default_if_missing: bool = Field(
+        True, description="train the default model from the shipped enterprise data when model_dir has none"
+    )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis_url(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(f"must start with redis://, rediss:// or unix://, got {value!r}")
+        return value
+
+
+def describe_settings_error(error: ValidationError) -> str:
+    """One line per bad setting, naming its environment variable as well as the field.
+
+    Pydantic names only the field; someone who set ``EAS_NLP_PORT=abc`` looks for that name.
+    """
+    lines = []
+    for item in error.errors():
+        field = ".".join(str(part) for part in item["loc"]) or "settings"
+        lines.append(f"EAS_NLP_{field.upper()} ({field}): {item['msg']} (got {item.get('input')!r})")
+    return "invalid NLP settings:\n  " + "\n  ".join(lines)

@@ -1,0 +1,339 @@
+"""The FastAPI app: parse endpoints, conversations, health, readiness, metrics and reloads.
+
+The app answers as soon as it starts; the model loads (or the default model trains) in a
+background thread, and until it is there ``/readyz`` and the parse endpoints answer 503
+with the reason. Parses go through the micro-batcher, conversations through the Redis
+context store; a parse without ``conversation_id`` never touches Redis, so the service
+keeps parsing when Redis is down.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+import redis.asyncio
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from redis.exceptions import RedisError
+
+from nlp_service.config import NLPSettings
+from nlp_service.context import (
+    AsyncConversationStore,
+    ConversationBusyError,
+    UnknownConversationError,
+    validate_conversation_id,
+)
+from nlp_service.default_model import ensure_default_model, has_model
+from nlp_service.inference.parser import NLUParser
+from nlp_service.inference.result import ParseResult
+from nlp_service.server.batcher import BatchFailedError, MicroBatcher, NoModelError
+from nlp_service.server.metrics import MetricsMiddleware, ServerMetrics
+from nlp_service.server.model_manager import LoadModel, ModelManager, ReloadInProgressError, TrainDefault
+from nlp_service.server.schemas import (
+    BatchParseRequest,
+    BatchParseResponse,
+    ConversationResponse,
+    ErrorResponse,
+    HealthResponse,
+    NotReadyResponse,
+    ParseRequest,
+    ParseResponse,
+    ReadyResponse,
+    ReloadRequest,
+    ReloadResponse,
+    ResetResponse,
+    conversation_to_dict,
+    parse_result_to_dict,
+)
+
+# Seconds; a Redis that does not answer must not hold a request for long.
+REDIS_CONNECT_TIMEOUT = 2.0
+REDIS_SOCKET_TIMEOUT = 5.0
+
+
+class JSONBytesResponse(JSONResponse):
+    """JSON written by orjson (several times faster than ``json``; FastAPI's own
+    ``ORJSONResponse`` is deprecated). Unknown value types are written as their ``str``.
+
+    A ``JSONResponse`` subclass so that OpenAPI documents the endpoints' response models.
+    """
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, default=str, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY)
+
+
+def _invalid(errors: Sequence[tuple[tuple[str | int, ...], str]]) -> RequestValidationError:
+    """A 422 shaped like FastAPI's own: ``{"detail": [{"loc": [...], "msg": ..., "type": ...}]}``."""
+    return RequestValidationError([{"type": "value_error", "loc": loc, "msg": msg} for loc, msg in errors])
+
+
+def _redacted(url: str) -> str:
+    """The Redis URL without its password, for error messages."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + host))
+
+
+def max_body_size(settings: NLPSettings) -> int:
+    """Bytes of the largest body a valid request can have: a full batch of the longest texts,
+    every character escaped as ``\\uXXXX``, plus room for the other fields."""
+    return settings.max_batch_size * (settings.max_text_length * 6 + 1024) + 4096
+
+
+_ERRORS = {
+    503: {"model": ErrorResponse, "description": "No model loaded yet, or the context store is unreachable."},
+    500: {"model": ErrorResponse, "description": "The model failed on the batch this request was in."},
+}
+
+
+def create_app(
+    settings: NLPSettings,
+    parser: NLUParser | None = None,
+    *,
+    load_model: LoadModel | None = None,
+    train_default: TrainDefault | None = None,
+) -> FastAPI:
+    """Build the app. With ``parser`` it serves that parser at once; otherwise it loads
+    ``settings.model_dir`` in the background after start-up.
+
+    ``load_model`` (model directory -> parser) and ``train_default`` (model directory ->
+    model directory) replace the real loader and default-model trainer; tests use them
+    to control timing and to train a tiny model.
+    """
+    metrics = ServerMetrics()
+    if load_model is None:
+
+        def load_model(model_dir: Path) -> NLUParser:
+            return NLUParser.load(model_dir, settings.backend, settings.threads)
+
+    manager = ModelManager(
+        settings,
+        metrics,
+        load_model=load_model,
+        train_default=train_default or ensure_default_model,
+        parser=parser,
+    )
+    batcher = MicroBatcher(
+        lambda: manager.parser,
+        max_batch_size=settings.max_batch_size,
+        wait_s=settings.batch_wait_ms / 1000.0,
+        no_model_reason=lambda: manager.reason,
+        on_batch=metrics.observe_batch,
+    )
+    redis_location = _redacted(settings.redis_url)
+    stores: list[AsyncConversationStore] = []
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        client = redis.asyncio.Redis.from_url(
+            settings.redis_url,
+            socket_connect_timeout=REDIS_CONNECT_TIMEOUT,
+            socket_timeout=REDIS_SOCKET_TIMEOUT,
+        )
+        stores.append(
+            AsyncConversationStore(
+                client,
+                ttl_seconds=settings.context_ttl_seconds,
+                max_turns=settings.context_max_turns,
+                key_prefix=settings.context_key_prefix,
+            )
+        )
+        await batcher.start()
+        manager.start()
+        try:
+            yield
+        finally:
+            await batcher.stop()
+            await stores.pop().aclose()
+
+    app = FastAPI(
+        title="EAS NLP service",
+        version="1",
+        summary="Intent, entities and conversation context for enterprise requests.",
+        lifespan=lifespan,
+        default_response_class=JSONBytesResponse,
+        # FastAPI's built-in OpenTelemetry looks up providers in os.environ on every request
+        # (a measurable share of a parse); the service exports Prometheus metrics instead.
+        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+        # Refuse oversized bodies (413) before reading them, not after parsing megabytes of JSON.
+        max_body_size=max_body_size(settings),
+    )
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.models = manager
+    app.state.batcher = batcher
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    def store() -> AsyncConversationStore:
+        if not stores:
+            raise RuntimeError("the app was not started (its lifespan has not run)")
+        return stores[0]
+
+    def check_texts(texts: Sequence[tuple[tuple[str | int, ...], str]]) -> None:
+        limit = settings.max_text_length
+        errors = [
+            (loc, f"text must be at most {limit} characters, got {len(text)}")
+            for loc, text in texts
+            if len(text) > limit
+        ]
+        if errors:
+            raise _invalid(errors)
+
+    async def with_context(request: ParseRequest, result: ParseResult) -> ParseResult:
+        if request.conversation_id is None:
+            return result
+        return await store().apply(request.conversation_id, request.text, result)
+
+    @app.exception_handler(NoModelError)
+    async def _no_model(request: Request, exc: NoModelError) -> Response:
+        return JSONBytesResponse({"detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(BatchFailedError)
+    async def _batch_failed(request: Request, exc: BatchFailedError) -> Response:
+        return JSONBytesResponse({"detail": str(exc)}, status_code=500)
+
+    @app.exception_handler(RedisError)
+    async def _redis_down(request: Request, exc: RedisError) -> Response:
+        detail = f"context store unavailable (Redis at {redis_location}): {exc}"
+        return JSONBytesResponse({"detail": detail}, status_code=503)
+
+    @app.exception_handler(UnknownConversationError)
+    async def _unknown_conversation(request: Request, exc: UnknownConversationError) -> Response:
+        return JSONBytesResponse({"detail": str(exc)}, status_code=404)
+
+    @app.exception_handler(ConversationBusyError)
+    async def _busy(request: Request, exc: ConversationBusyError) -> Response:
+        return JSONBytesResponse({"detail": str(exc)}, status_code=409)
+
+    @app.exception_handler(ReloadInProgressError)
+    async def _reloading(request: Request, exc: ReloadInProgressError) -> Response:
+        return JSONBytesResponse({"detail": str(exc)}, status_code=409)
+
+    @app.get("/healthz", response_model=HealthResponse, tags=["operations"])
+    async def healthz() -> Response:
+        """The process is up and answering (says nothing about the model; see /readyz)."""
+        return JSONBytesResponse({"status": "ok"})
+
+    @app.get(
+        "/readyz",
+        response_model=ReadyResponse,
+        responses={503: {"model": NotReadyResponse, "description": "No model loaded yet; says why."}},
+        tags=["operations"],
+    )
+    async def readyz() -> Response:
+        """200 once a model is serving, 503 with the reason before (loading, training, missing)."""
+        current = manager.parser
+        if current is None:
+            return JSONBytesResponse({"status": "not ready", "reason": manager.reason}, status_code=503)
+        return JSONBytesResponse(
+            {
+                "status": "ready",
+                "model_version": current.model_version,
+                "backend": current.backend,
+                "device": current.device,
+                "model_dir": str(manager.model_dir),
+                "reloading": manager.loading,
+                "last_reload_error": manager.last_reload_error,
+            }
+        )
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        body, content_type = metrics.render()
+        return Response(body, media_type=content_type)
+
+    @app.post("/v1/parse", response_model=ParseResponse, responses=_ERRORS, tags=["parse"])
+    async def parse(body: ParseRequest) -> Response:
+        """Intent and entities of one text; with ``conversation_id``, resolved against that conversation."""
+        started = time.perf_counter()
+        check_texts([(("body", "text"), body.text)])
+        result = await batcher.parse(body.text, body.reference_date)
+        result = await with_context(body, result)
+        return JSONBytesResponse(parse_result_to_dict(result, (time.perf_counter() - started) * 1000.0))
+
+    @app.post("/v1/parse/batch", response_model=BatchParseResponse, responses=_ERRORS, tags=["parse"])
+    async def parse_batch(body: BatchParseRequest) -> Response:
+        """Several texts in one request, answered in order; conversation turns are recorded in order."""
+        started = time.perf_counter()
+        if len(body.items) > settings.max_batch_size:
+            raise _invalid(
+                [
+                    (
+                        ("body", "items"),
+                        f"at most {settings.max_batch_size} items per batch, got {len(body.items)}",
+                    )
+                ]
+            )
+        check_texts([(("body", "items", i, "text"), item.text) for i, item in enumerate(body.items)])
+        results = await batcher.parse_many([(item.text, item.reference_date) for item in body.items])
+        resolved = [
+            await with_context(item, result) for item, result in zip(body.items, results, strict=True)
+        ]
+        latency_ms = (time.perf_counter() - started) * 1000.0
+        return JSONBytesResponse({"results": [parse_result_to_dict(r, latency_ms) for r in resolved]})
+
+    def conversation_id_of(value: str) -> str:
+        try:
+            return validate_conversation_id(value)
+        except ValueError as exc:
+            raise _invalid([(("path", "conversation_id"), str(exc))]) from None
+
+    @app.get(
+        "/v1/conversations/{conversation_id}",
+        response_model=ConversationResponse,
+        responses={404: {"model": ErrorResponse}, 503: _ERRORS[503]},
+        tags=["conversations"],
+    )
+    async def get_conversation(conversation_id: str) -> Response:
+        """The conversation's recent turns and the entities in context; 404 if unknown or expired."""
+        conversation = await store().get(conversation_id_of(conversation_id))
+        return JSONBytesResponse(conversation_to_dict(conversation))
+
+    @app.delete(
+        "/v1/conversations/{conversation_id}",
+        response_model=ResetResponse,
+        responses={503: _ERRORS[503]},
+        tags=["conversations"],
+    )
+    async def reset_conversation(conversation_id: str) -> Response:
+        """Forget the conversation; idempotent (``deleted`` says whether there was one)."""
+        deleted = await store().reset(conversation_id_of(conversation_id))
+        return JSONBytesResponse({"conversation_id": conversation_id, "deleted": deleted})
+
+    @app.post(
+        "/v1/models/reload",
+        response_model=ReloadResponse,
+        status_code=202,
+        responses={409: {"model": ErrorResponse, "description": "A model is being loaded already."}},
+        tags=["operations"],
+    )
+    async def reload_model(body: ReloadRequest | None = None) -> Response:
+        """Load a model (default: the served directory again) in the background and swap it in when
+        ready; the current model keeps serving meanwhile. Follow progress on /readyz."""
+        target = Path(body.model_dir) if body and body.model_dir else manager.model_dir
+        if not has_model(target):
+            raise _invalid([(("body", "model_dir"), f"no model at {target} (no manifest.json)")])
+        target = manager.reload(target)
+        current = manager.parser
+        return JSONBytesResponse(
+            {
+                "status": "reloading",
+                "model_dir": str(target),
+                "current_version": current.model_version if current else None,
+            },
+            status_code=202,
+        )
+
+    return app

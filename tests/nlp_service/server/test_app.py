@@ -1,0 +1,337 @@
+"""The HTTP API in-process (httpx ASGI transport) on the real tiny model."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from nlp_service.inference.parser import NLUParser
+from nlp_service.server.app import create_app
+from tests.nlp_service.server.server_helpers import (
+    INVOICE,
+    LEAVE,
+    RecordingParser,
+    copy_model_with_version,
+    make_settings,
+    running,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_parse_returns_intent_alternatives_entities_and_version(
+    tiny_model_dir: Path, parser: RecordingParser
+) -> None:
+    async with running(create_app(make_settings(tiny_model_dir), parser)) as client:
+        response = await client.post("/v1/parse", json={"text": INVOICE, "reference_date": "2024-06-03"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert set(body) == {
+        "intent",
+        "confidence",
+        "alternatives",
+        "out_of_scope",
+        "entities",
+        "carried_entities",
+        "model_version",
+        "latency_ms",
+    }
+    assert body["intent"] == "finance.invoice_process"
+    assert body["model_version"] == parser.model_version
+    assert len(body["alternatives"]) == 3
+    assert body["alternatives"][0]["intent"] == body["intent"]
+    assert body["carried_entities"] == []
+    assert body["latency_ms"] > 0
+    assert {e["type"] for e in body["entities"]} >= {"invoice_id", "vendor"}
+    for entity in body["entities"]:
+        assert INVOICE[entity["start"] : entity["end"]] == entity["text"]
+
+
+async def test_batch_endpoint_answers_in_order(tiny_model_dir: Path, parser: RecordingParser) -> None:
+    texts = [INVOICE, LEAVE, "tell me a joke"]
+    async with running(create_app(make_settings(tiny_model_dir), parser)) as client:
+        response = await client.post("/v1/parse/batch", json={"items": [{"text": t} for t in texts]})
+        singles = [(await client.post("/v1/parse", json={"text": t})).json() for t in texts]
+
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [r["intent"] for r in results] == [s["intent"] for s in singles]
+    assert [r["entities"] for r in results] == [s["entities"] for s in singles]
+
+
+BAD_PARSE_BODIES = [
+    ({"text": ""}, ["body", "text"]),
+    ({"text": "   \n\t "}, ["body", "text"]),
+    ({"text": 42}, ["body", "text"]),
+    ({"text": ["process", "invoice"]}, ["body", "text"]),
+    ({"text": None}, ["body", "text"]),
+    ({"text": "x" * 201}, ["body", "text"]),  # max_text_length is 200 below
+    ({}, ["body", "text"]),
+    ({"text": "hi", "conversation_id": "has space"}, ["body", "conversation_id"]),
+    ({"text": "hi", "conversation_id": ""}, ["body", "conversation_id"]),
+    ({"text": "hi", "conversation_id": 7}, ["body", "conversation_id"]),
+    ({"text": "hi", "reference_date": "next tuesday"}, ["body", "reference_date"]),
+    ({"text": "hi", "conversationId": "c-1"}, ["body", "conversationId"]),
+]
+
+
+@pytest.mark.parametrize(("payload", "loc"), BAD_PARSE_BODIES)
+async def test_bad_parse_input_is_422_naming_the_field(
+    tiny_model_dir: Path, parser: RecordingParser, payload: dict[str, Any], loc: list[Any]
+) -> None:
+    app = create_app(make_settings(tiny_model_dir, max_text_length=200), parser)
+    async with running(app) as client:
+        response = await client.post("/v1/parse", json=payload)
+
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["detail"]] == [loc]
+    assert all(error["msg"] for error in response.json()["detail"])
+    assert parser.batch_sizes == []  # rejected before reaching the model
+
+
+async def test_text_at_the_length_limit_is_accepted(tiny_model_dir: Path, parser: RecordingParser) -> None:
+    app = create_app(make_settings(tiny_model_dir, max_text_length=200), parser)
+    async with running(app) as client:
+        response = await client.post("/v1/parse", json={"text": "a" * 200})
+    assert response.status_code == 200
+
+
+BAD_BATCH_BODIES = [
+    ({"items": []}, [["body", "items"]]),
+    ({"items": [{"text": "hi"}] * 5}, [["body", "items"]]),  # max_batch_size is 4 below
+    ({"items": "hi"}, [["body", "items"]]),
+    ({}, [["body", "items"]]),
+    ({"items": [{"text": "ok"}, {"text": " "}]}, [["body", "items", 1, "text"]]),
+    (
+        {"items": [{"text": "y" * 201}, {"text": "ok"}, {"text": "z" * 300}]},
+        [["body", "items", 0, "text"], ["body", "items", 2, "text"]],
+    ),
+    ({"items": [{"text": 3}]}, [["body", "items", 0, "text"]]),
+]
+
+
+@pytest.mark.parametrize(("payload", "locs"), BAD_BATCH_BODIES)
+async def test_bad_batch_input_is_422_naming_the_field(
+    tiny_model_dir: Path, parser: RecordingParser, payload: dict[str, Any], locs: list[list[Any]]
+) -> None:
+    app = create_app(make_settings(tiny_model_dir, max_text_length=200, max_batch_size=4), parser)
+    async with running(app) as client:
+        response = await client.post("/v1/parse/batch", json=payload)
+
+    assert response.status_code == 422
+    assert [error["loc"] for error in response.json()["detail"]] == locs
+
+
+async def test_malformed_json_is_422(tiny_model_dir: Path, parser: RecordingParser) -> None:
+    async with running(create_app(make_settings(tiny_model_dir), parser)) as client:
+        response = await client.post(
+            "/v1/parse", content=b'{"text": "unterminated', headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][0] == "body"
+
+
+async def test_not_ready_until_the_model_is_loaded(tiny_model_dir: Path, tiny_predictor) -> None:
+    release = threading.Event()
+
+    def slow_load(model_dir: Path) -> NLUParser:
+        release.wait(30)
+        return RecordingParser(tiny_predictor)
+
+    app = create_app(make_settings(tiny_model_dir), load_model=slow_load)
+    async with running(app) as client:
+        health = await client.get("/healthz")
+        not_ready = await client.get("/readyz")
+        early_parse = await client.post("/v1/parse", json={"text": INVOICE})
+        release.set()
+        assert await asyncio.to_thread(app.state.models.join, 30)
+        ready = await client.get("/readyz")
+        parse = await client.post("/v1/parse", json={"text": INVOICE})
+
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    assert not_ready.status_code == 503
+    assert not_ready.json() == {"status": "not ready", "reason": f"loading model from {tiny_model_dir}"}
+    assert early_parse.status_code == 503
+    assert "loading model from" in early_parse.json()["detail"]
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+    assert ready.json()["model_version"] == tiny_predictor.version
+    assert (ready.json()["backend"], ready.json()["device"]) == ("onnx", "cpu")
+    assert parse.status_code == 200
+
+
+async def test_missing_model_without_default_training_says_how_to_get_one(tmp_path: Path) -> None:
+    missing = tmp_path / "no-model-here"
+    app = create_app(make_settings(missing, train_default_if_missing=False))
+    async with running(app) as client:
+        await asyncio.to_thread(app.state.models.join, 30)
+        ready = await client.get("/readyz")
+        parse = await client.post("/v1/parse", json={"text": INVOICE})
+
+    assert ready.status_code == 503
+    assert ready.json()["reason"].startswith(f"no model at {missing}")
+    assert "eas-nlp train" in ready.json()["reason"]
+    assert parse.status_code == 503
+    assert parse.json()["detail"] == ready.json()["reason"]
+
+
+async def test_readyz_reports_default_model_training(tmp_path: Path, tiny_model_dir: Path) -> None:
+    target = tmp_path / "models" / "nlp-default"
+    release = threading.Event()
+
+    def fake_training(model_dir: Path) -> Path:
+        # Stands in for ensure_default_model: the real one is covered in test_default_model.py.
+        release.wait(30)
+        copy_model_with_version(tiny_model_dir, model_dir, "default-test")
+        return model_dir
+
+    app = create_app(make_settings(target, train_default_if_missing=True), train_default=fake_training)
+    async with running(app) as client:
+        training = await client.get("/readyz")
+        release.set()
+        await asyncio.to_thread(app.state.models.join, 30)
+        ready = await client.get("/readyz")
+
+    assert training.status_code == 503
+    assert training.json()["reason"].startswith(f"training the default model into {target}")
+    assert ready.status_code == 200 and ready.json()["model_version"] == "default-test"
+
+
+async def test_reload_swaps_the_model_while_requests_keep_succeeding(
+    tmp_path: Path, tiny_model_dir: Path, parser: RecordingParser
+) -> None:
+    new_dir = copy_model_with_version(tiny_model_dir, tmp_path / "v2", "tiny-v2")
+    app = create_app(make_settings(tiny_model_dir, batch_wait_ms=1.0), parser)
+    statuses: list[int] = []
+    versions: list[str] = []
+    stop = asyncio.Event()
+
+    async def keep_parsing(client) -> None:
+        while not stop.is_set():
+            response = await client.post("/v1/parse", json={"text": INVOICE})
+            statuses.append(response.status_code)
+            if response.status_code == 200:
+                versions.append(response.json()["model_version"])
+
+    async with running(app) as client:
+        clients = [asyncio.create_task(keep_parsing(client)) for _ in range(4)]
+        await asyncio.sleep(0.05)
+        reload = await client.post("/v1/models/reload", json={"model_dir": str(new_dir)})
+        for _ in range(600):
+            ready = (await client.get("/readyz")).json()
+            if ready["model_version"] == "tiny-v2":
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.gather(*clients)
+        metrics = (await client.get("/metrics")).text
+
+    assert reload.status_code == 202
+    assert reload.json() == {
+        "status": "reloading",
+        "model_dir": str(new_dir),
+        "current_version": parser.model_version,
+    }
+    assert ready["model_version"] == "tiny-v2" and ready["model_dir"] == str(new_dir)
+    assert statuses and set(statuses) == {200}
+    assert versions[0] == parser.model_version and versions[-1] == "tiny-v2"
+    # Once the new model answered, the old one never did again: the swap is atomic.
+    assert versions[versions.index("tiny-v2") :] == ["tiny-v2"] * (len(versions) - versions.index("tiny-v2"))
+    assert 'eas_nlp_model_reloads_total{outcome="success"} 1.0' in metrics
+    assert 'eas_nlp_model_info{backend="onnx",device="cpu",version="tiny-v2"} 1.0' in metrics
+    assert f'version="{parser.model_version}"' not in metrics
+
+
+async def test_reload_rejects_a_directory_without_a_model(
+    tmp_path: Path, tiny_model_dir: Path, parser: RecordingParser
+) -> None:
+    async with running(create_app(make_settings(tiny_model_dir), parser)) as client:
+        response = await client.post("/v1/models/reload", json={"model_dir": str(tmp_path)})
+        wrong_type = await client.post("/v1/models/reload", json={"model_dir": 3})
+
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "model_dir"]
+    assert str(tmp_path) in response.json()["detail"][0]["msg"]
+    assert wrong_type.status_code == 422
+    assert wrong_type.json()["detail"][0]["loc"] == ["body", "model_dir"]
+
+
+async def test_failed_reload_keeps_the_old_model(tmp_path: Path, tiny_model_dir: Path, parser) -> None:
+    broken = copy_model_with_version(tiny_model_dir, tmp_path / "broken", "broken")
+    (broken / "labels.json").write_text("{not json")
+    app = create_app(make_settings(tiny_model_dir), parser)
+    async with running(app) as client:
+        reload = await client.post("/v1/models/reload", json={"model_dir": str(broken)})
+        await asyncio.to_thread(app.state.models.join, 30)
+        ready = await client.get("/readyz")
+        parse = await client.post("/v1/parse", json={"text": INVOICE})
+        metrics = (await client.get("/metrics")).text
+
+    assert reload.status_code == 202
+    assert ready.status_code == 200
+    assert ready.json()["model_version"] == parser.model_version
+    assert ready.json()["last_reload_error"].startswith(f"failed to load {broken}")
+    assert parse.status_code == 200 and parse.json()["model_version"] == parser.model_version
+    assert 'eas_nlp_model_reloads_total{outcome="failure"} 1.0' in metrics
+
+
+async def test_second_reload_during_a_load_is_409(tiny_model_dir: Path, tiny_predictor) -> None:
+    release = threading.Event()
+
+    def slow_load(model_dir: Path) -> NLUParser:
+        release.wait(30)
+        return RecordingParser(tiny_predictor)
+
+    app = create_app(make_settings(tiny_model_dir), RecordingParser(tiny_predictor), load_model=slow_load)
+    async with running(app) as client:
+        first = await client.post("/v1/models/reload")
+        second = await client.post("/v1/models/reload")
+        during = await client.get("/readyz")
+        release.set()
+        await asyncio.to_thread(app.state.models.join, 30)
+
+    assert first.status_code == 202 and first.json()["model_dir"] == str(tiny_model_dir)
+    assert second.status_code == 409
+    assert during.status_code == 200 and during.json()["reloading"] is True
+
+
+async def test_a_failing_batch_fails_only_its_requests(tiny_model_dir: Path, tiny_predictor) -> None:
+    parser = RecordingParser(tiny_predictor, fail_on="boom")
+    async with running(create_app(make_settings(tiny_model_dir), parser)) as client:
+        failed = await client.post("/v1/parse", json={"text": "boom goes the model"})
+        fine = await client.post("/v1/parse", json={"text": INVOICE})
+
+    assert failed.status_code == 500
+    assert "model exploded on 'boom'" in failed.json()["detail"]
+    assert fine.status_code == 200
+
+
+async def test_openapi_documents_the_contract(tiny_model_dir: Path, parser: RecordingParser) -> None:
+    async with running(create_app(make_settings(tiny_model_dir), parser)) as client:
+        schema = (await client.get("/openapi.json")).json()
+
+    components = schema["components"]["schemas"]
+    assert set(components["ParseRequest"]["properties"]) == {"text", "conversation_id", "reference_date"}
+    assert components["ParseRequest"]["required"] == ["text"]
+    assert "carried_entities" in components["ParseResponse"]["properties"]
+    parse = schema["paths"]["/v1/parse"]["post"]
+    assert parse["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/ParseResponse"
+    )
+    assert {"422", "503", "500"} <= set(parse["responses"])
+    assert "/v1/parse/batch" in schema["paths"] and "/v1/conversations/{conversation_id}" in schema["paths"]
+
+
+async def test_oversized_body_is_413_before_parsing(tiny_model_dir: Path, parser: RecordingParser) -> None:
+    settings = make_settings(tiny_model_dir, max_text_length=10, max_batch_size=1)
+    async with running(create_app(settings, parser)) as client:
+        response = await client.post("/v1/parse", json={"text": "x" * 200_000})
+    assert response.status_code == 413
+    assert parser.batch_sizes == []
