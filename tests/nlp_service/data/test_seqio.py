@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from nlp_service.data import DataFormatError, load_dataset
-from nlp_service.data.seqio import load_split, write_split
 from nlp_service.data.schema import Utterance
+from nlp_service.data.seqio import load_split, write_split
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "datasets"
 
@@ -42,7 +42,9 @@ def test_round_trips_through_write_split(tmp_path):
 
 def test_line_counts_that_differ_name_each_file(tmp_path):
     folder = _write(tmp_path / "train", "a b\nc\n", "O O\nO\n", "x\n")
-    with pytest.raises(DataFormatError, match=r"line counts differ: seq.in has 2, seq.out has 2, label has 1"):
+    with pytest.raises(
+        DataFormatError, match=r"line counts differ: seq.in has 2, seq.out has 2, label has 1"
+    ):
         load_split(folder)
 
 

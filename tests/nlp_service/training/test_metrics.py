@@ -12,7 +12,9 @@ def _u(intent, tags):
 
 def test_joint_metrics_in_percent():
     gold = [_u("a", ["B-x", "O"]), _u("b", ["O", "B-y"]), _u("a", ["O", "O"]), _u("b", ["B-x", "I-x"])]
-    metrics = compute_metrics(gold, ["a", "b", "b", "b"], [["B-x", "O"], ["O", "O"], ["O", "O"], ["B-x", "I-x"]])
+    metrics = compute_metrics(
+        gold, ["a", "b", "b", "b"], [["B-x", "O"], ["O", "O"], ["O", "O"], ["B-x", "I-x"]]
+    )
     assert metrics["intent_accuracy"] == 75.0
     assert metrics["sentence_accuracy"] == 50.0  # 1st and 4th: intent and every tag right
     assert metrics["slot_f1"] == pytest.approx(80.0)  # 2 of 3 gold entities found, no false positive

@@ -16,8 +16,16 @@ from tests.support.tiny_model import tiny_dataset
 
 def test_model_directory_is_complete_and_versioned(tiny_model_dir):
     names = {p.name for p in tiny_model_dir.iterdir()}
-    assert {"manifest.json", "encoder", "heads.safetensors", "tokenizer", "labels.json", "training_config.json",
-            "metrics.json", "model.onnx"} <= names
+    assert {
+        "manifest.json",
+        "encoder",
+        "heads.safetensors",
+        "tokenizer",
+        "labels.json",
+        "training_config.json",
+        "metrics.json",
+        "model.onnx",
+    } <= names
     manifest = Manifest.load(tiny_model_dir)
     assert manifest.version.startswith("tiny-") and manifest.max_length == 64
     config = json.loads((tiny_model_dir / "training_config.json").read_text())
