@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/eas-nlp serve
+	$(BIN)/eas up
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

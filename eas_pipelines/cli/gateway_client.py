@@ -1,0 +1,75 @@
+"""A small client of the intake API for the CLI: it signs its own token with the local key.
+
+The CLI acts as the client ``cli`` with every scope. On the embedded default the signing key
+is the one ``eas up`` generated under the data folder, so ``eas submit`` works with no setup.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from eas_pipelines.gateway.tokens import issue_token
+from eas_pipelines.settings import EASSettings
+
+CLI_SCOPES = ("requests:write", "requests:read", "approvals:write")
+
+
+class GatewayError(RuntimeError):
+    """The gateway answered with an error (its message is kept) or could not be reached."""
+
+
+@dataclass
+class GatewayClient:
+    base_url: str
+    token: str
+    timeout: float = 30.0
+
+    @classmethod
+    def from_settings(cls, settings: EASSettings, base_url: str | None = None, client_id: str = "cli"):
+        if settings.jwt_secret is None:
+            raise GatewayError("no signing key: set EAS_JWT_SECRET (load_settings() generates one locally)")
+        token = issue_token(
+            settings.jwt_secret.get_secret_value(),
+            client_id,
+            CLI_SCOPES,
+            settings.jwt_issuer,
+            settings.jwt_audience,
+        )
+        return cls(base_url or f"http://{settings.gateway_host}:{settings.gateway_port}", token)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict:
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
+        try:
+            response = httpx.request(
+                method, self.base_url + path, headers=headers, timeout=self.timeout, **kwargs
+            )
+        except httpx.HTTPError as exc:
+            raise GatewayError(
+                f"gateway at {self.base_url} is not reachable ({exc}); is `eas up` running?"
+            ) from exc
+        if response.status_code >= 400:
+            try:
+                detail = response.json().get("detail", response.text)
+            except ValueError:
+                detail = response.text
+            raise GatewayError(f"{response.status_code}: {detail}")
+        return response.json()
+
+    def submit(self, text: str, priority: str | None = None, idempotency_key: str | None = None) -> dict:
+        body: dict[str, Any] = {"text": text}
+        if priority:
+            body["priority"] = priority
+        key = idempotency_key or str(uuid.uuid4())
+        return self._call("POST", "/v1/requests", json=body, headers={"Idempotency-Key": key})
+
+    def get(self, request_id: str, include: str | None = "history") -> dict:
+        params = {"include": include} if include else None
+        return self._call("GET", f"/v1/requests/{request_id}", params=params)
+
+    def decide(self, request_id: str, decision: str, reason: str | None) -> dict:
+        body = {"reason": reason} if reason else {}
+        return self._call("POST", f"/v1/approvals/{request_id}/{decision}", json=body)

@@ -1,0 +1,94 @@
+"""``eas up``: every part of EAS on one machine, stopped together on Ctrl-C or SIGTERM.
+
+Order matters: the servers (embedded PostgreSQL and Redis unless configured), then the
+migrations, then the NLP service, gateway, Dagster (webserver + daemon via ``dagster dev``)
+and the warm worker pool, each a child process with its own log under ``data_dir/logs``.
+Children get the resolved URLs through the environment, so none of them starts servers of
+its own, and ``DAGSTER_HOME`` points at an instance folder holding the project's
+``dagster.yaml`` (storage in the same PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from sqlalchemy.engine import make_url
+
+from eas_pipelines.embedded.services import ProcessGroup, resolve_services
+from eas_pipelines.settings import EASSettings
+from eas_pipelines.store.migrate import upgrade
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = "Process invoice INV-1042 from Acme Corp for $12,400 due March 3"
+
+
+def dagster_home(settings: EASSettings) -> Path:
+    """The instance folder: the project's dagster.yaml copied in (Dagster reads it from DAGSTER_HOME)."""
+    home = settings.data_dir / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
+    return home
+
+
+def child_environment(settings: EASSettings, database_url: str, redis_url: str) -> dict[str, str]:
+    url = make_url(database_url).set(drivername="postgresql+psycopg2")
+    return {
+        "EAS_DATABASE_URL": database_url,
+        "EAS_REDIS_URL": redis_url,
+        "EAS_DAGSTER_PG_URL": url.render_as_string(hide_password=False),
+        "EAS_NLP_REDIS_URL": redis_url,
+        "EAS_NLP_PORT": str(settings.nlp_port),
+        "EAS_DATA_DIR": str(settings.data_dir),
+        "DAGSTER_HOME": str(dagster_home(settings)),
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def run_up(
+    settings: EASSettings, console: Console, *, workers: int | None = None, dagster: bool = True
+) -> int:
+    """Start everything and block until a stop signal or a child's exit; returns the exit code."""
+    bin_dir = Path(sys.executable).parent
+    workers = settings.worker_count if workers is None else workers
+    console.print(f"[bold]EAS[/bold] data folder {settings.data_dir}")
+    with resolve_services(settings) as services:
+        console.print("database ready; running migrations")
+        upgrade(services.database_url)
+        env = child_environment(settings, services.database_url, services.redis_url)
+        group = ProcessGroup(settings.log_dir, echo=console.print)
+        with group, group.handling_stop_signals():
+            nlp_model = settings.data_dir / "models" / "nlp-default"
+            env["EAS_NLP_MODEL_DIR"] = str(nlp_model)
+            group.start("nlp", [str(bin_dir / "eas-nlp"), "serve", "--port", str(settings.nlp_port)], env=env)
+            group.start("gateway", [str(bin_dir / "eas"), "gateway"], env=env)
+            if dagster:
+                group.start(
+                    "dagster",
+                    [
+                        str(bin_dir / "dagster"),
+                        "dev",
+                        "-w",
+                        str(PROJECT_ROOT / "workspace.yaml"),
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        str(settings.dagster_port),
+                    ],
+                    env=env,
+                    cwd=str(PROJECT_ROOT),
+                )
+            for index in range(workers):
+                group.start(f"worker-{index + 1}", [str(bin_dir / "eas"), "worker"], env=env)
+            console.print(
+                "\n[bold green]EAS is starting[/bold green] (the NLP model trains on first start; "
+                f"progress in {settings.log_dir / 'nlp.log'})\n"
+                f"  intake API     http://{settings.gateway_host}:{settings.gateway_port}/docs\n"
+                f"  NLP service    http://127.0.0.1:{settings.nlp_port}/readyz\n"
+                f"  Dagster UI     http://127.0.0.1:{settings.dagster_port}\n"
+                f"  try            eas submit {EXAMPLE!r}\n"
+                "Ctrl-C stops everything."
+            )
+            return group.wait()

@@ -1,0 +1,76 @@
+"""The EAS Dagster code location: every job, sensor, schedule and resource in one ``Definitions``.
+
+Loaded by ``workspace.yaml`` (``python_module: eas_pipelines.definitions``), by the fast-lane
+workers (``defs.get_job_def(name)``) and by the tests.
+
+Configuration comes from the environment: ``EAS_DATABASE_URL`` and ``EAS_REDIS_URL`` through
+``dg.EnvVar`` (read when a run or tick builds its resources, so loading the definitions needs
+neither), the policy numbers (``EAS_APPROVAL_AMOUNT_THRESHOLD``, ``EAS_MAX_ATTEMPTS``...) when this
+module is imported.
+
+Jobs run with the in-process executor: a workflow is a short chain of I/O-bound ops, and starting
+one process per op (the multiprocess default) would cost more than the work on a 2-core machine;
+it is also how the fast-lane workers run them.
+"""
+
+import dagster as dg
+
+from eas_pipelines.agents import AGENT_JOBS
+from eas_pipelines.resources import (
+    CalendarResource,
+    FastLaneResource,
+    LeaveLedgerResource,
+    LedgerResource,
+    NotificationResource,
+    PurchaseOrderResource,
+    RequestStoreResource,
+    TicketingResource,
+    WorkflowPolicyResource,
+)
+from eas_pipelines.sensors import (
+    approval_escalation_job,
+    approval_escalation_schedule,
+    approval_resume_sensor,
+    request_failure_sensor,
+    standard_lane_sensor,
+)
+
+DATABASE_URL = dg.EnvVar("EAS_DATABASE_URL")
+REDIS_URL = dg.EnvVar("EAS_REDIS_URL")
+
+CONNECTORS = {
+    "ledger": LedgerResource,
+    "purchase_orders": PurchaseOrderResource,
+    "leave_ledger": LeaveLedgerResource,
+    "calendar": CalendarResource,
+    "ticketing": TicketingResource,
+    "notifications": NotificationResource,
+}
+
+
+def build_resources(
+    database_url: str | dg.EnvVar = DATABASE_URL,
+    redis_url: str | dg.EnvVar = REDIS_URL,
+    policy: WorkflowPolicyResource | None = None,
+) -> dict[str, dg.ConfigurableResource]:
+    """The resources every job and sensor uses, keyed as the ops and sensors name them.
+
+    The defaults read the environment; tests and the fast-lane worker may pass URLs instead.
+    """
+    resources: dict[str, dg.ConfigurableResource] = {
+        "store": RequestStoreResource(database_url=database_url),
+        "fast_lane": FastLaneResource(redis_url=redis_url),
+        "policy": policy or WorkflowPolicyResource.from_env(),
+    }
+    for key, connector in CONNECTORS.items():
+        resources[key] = connector(database_url=database_url, redis_url=redis_url)
+    return resources
+
+
+defs = dg.Definitions(
+    jobs=[*AGENT_JOBS, approval_escalation_job],
+    sensors=[standard_lane_sensor, approval_resume_sensor, request_failure_sensor],
+    schedules=[approval_escalation_schedule],
+    resources=build_resources(),
+    executor=dg.in_process_executor,
+)

@@ -1,0 +1,1 @@
+"""Connectors to enterprise systems: interface, sandbox implementation and Dagster resource each."""
