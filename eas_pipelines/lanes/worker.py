@@ -1,0 +1,543 @@
+"""A warm fast-lane worker: takes requests off the Redis queue and runs their Dagster job in-process.
+
+Why in-process: Dagster's own queued lane costs seconds per run (coordinator, launcher, a new process
+that loads the code location). A worker loads the Definitions once, keeps its database pools and
+Redis connections, and runs each request's job with ``execute_in_process`` against the real
+instance, so every request is still an ordinary run in the Dagster UI (tagged with request id,
+agent, priority, lane and worker) at a fraction of the cost.
+
+Guarantees, and who gives them:
+
+- at-least-once: an entry is acknowledged only once its request is settled (run finished and
+  recovered if it failed, or found already done); a worker that dies leaves the entry pending, its
+  heartbeat stops extending the lease, and another worker reclaims it after the visibility timeout;
+- never twice: the workflow's first op claims the request ``queued -> running`` as a compare-and-set,
+  so a second delivery (a reclaim racing a slow worker, a duplicate enqueue, the standard-lane
+  fallback) fails fast instead of running the workflow again; the worker also skips a request that
+  is no longer ``queued`` before starting anything;
+- a dead worker's work is finished: a reclaimed request stuck ``running`` under a run whose worker
+  is gone gets that run marked FAILED in Dagster (the UI shows the truth) and goes back through the
+  recovery rule (:mod:`eas_pipelines.recovery`), then runs again here at once;
+- poison: an entry delivered more than ``max_deliveries`` times (it kills or hangs every worker that
+  takes it) is dead-lettered and its request failed, instead of circulating forever.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+import dagster as dg
+import redis
+
+from eas_pipelines.agents.common import TAG_LANE, TAG_REQUEST_ID, run_config_for, run_tags_for
+from eas_pipelines.lanes.fast_queue import FastQueue, Task
+from eas_pipelines.lanes.heartbeat import Heartbeat, is_live, worker_info
+from eas_pipelines.recovery import BACKOFF_BASE_S, BACKOFF_CAP_S, apply_recovery, backoff_delay
+from eas_pipelines.routing import ROUTES
+from eas_pipelines.store import (
+    IllegalTransition,
+    RequestNotFound,
+    RequestRecord,
+    RequestStore,
+    Status,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DEFINITIONS = "eas_pipelines.definitions:defs"
+TAG_WORKER = "eas/worker"
+FAST_LANE = "fast"
+
+UNFINISHED_RUN_STATUSES: tuple[dg.DagsterRunStatus, ...] = (
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+)
+
+
+class Action(StrEnum):
+    """What :meth:`Worker.run_once` did with a task."""
+
+    EXECUTED = "executed"  # the job ran and succeeded (request succeeded, awaits approval, or refused)
+    RETRY_QUEUED = "retry_queued"  # the run failed; the request is queued again with a backoff
+    FAILED = "failed"  # the run failed and attempts are exhausted: the request is failed
+    SKIPPED = "skipped"  # the request was not queued (done, cancelled, running under a live owner)
+    RETURNED = "returned"  # reclaimed from a worker that is still alive: handed back to it
+    DEAD_LETTERED = "dead_lettered"  # delivered too often: moved to the dead-letter stream
+    DEFERRED = "deferred"  # not acknowledged: it will be delivered again after the visibility timeout
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """One task's fate, for logs, metrics and tests."""
+
+    task: Task
+    action: Action
+    run_id: str | None = None
+    status: Status | None = None
+    detail: str | None = None
+    seconds: float = 0.0
+
+
+def default_worker_id() -> str:
+    """Unique per process: a restarted worker (same pod, same host) must never look like its dead self."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+def load_definitions(ref: str | dg.Definitions | None = None) -> dg.Definitions:
+    """``module.path:attribute`` (attribute defaults to ``defs``) or a Definitions object, as is.
+
+    A module path rather than an import in this file so that tests (and a deployment with its own
+    code location) can point the worker at other Definitions without touching product code.
+    """
+    if isinstance(ref, dg.Definitions):
+        return ref
+    module_name, _, attribute = (ref or DEFAULT_DEFINITIONS).partition(":")
+    module = importlib.import_module(module_name)
+    found = getattr(module, attribute or "defs", None)
+    if isinstance(found, dg.Definitions):
+        return found
+    candidates = [value for value in vars(module).values() if isinstance(value, dg.Definitions)]
+    if attribute or len(candidates) != 1:
+        raise LookupError(f"{ref!r}: no dagster Definitions found (name one as module:attribute)")
+    return candidates[0]
+
+
+def failure_reason(result: Any) -> str:
+    """The first step failure of an ``execute_in_process`` result, readable in ``last_error``."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data is not None:
+            error = event.step_failure_data.error
+            # Dagster wraps the op's exception ("Error occurred while executing op ..."): the
+            # innermost cause is what an operator needs to read.
+            while error is not None and error.cause is not None:
+                error = error.cause
+            message = error.message.strip() if error is not None else "step failed"
+            return f"{event.step_key}: {message}"
+    for event in result.all_events:
+        if event.is_run_failure:
+            return event.message or "run failed"
+    return f"run {result.run_id} failed"
+
+
+class Worker:
+    """One warm worker: dequeues, settles and runs one request at a time.
+
+    Run several worker processes for parallelism (``EAS_WORKER_COUNT``); one process runs one job at
+    a time so that a job's resources, logs and signals are its own.
+
+    ``definitions``: a ``Definitions`` or ``module:attribute`` (None: the project's code location).
+    ``heartbeat_s``: ``EAS_WORKER_HEARTBEAT_SECONDS``; the visibility timeout (how long an entry
+    must sit unacknowledged and untouched before another worker reclaims it) defaults to three
+    beats, the same span after which the heartbeat key expires. ``max_attempts``: failed runs before
+    a request fails (``EAS_MAX_ATTEMPTS``). ``max_deliveries``: deliveries of one entry before it is
+    dead-lettered. ``backoff_*``: the retry delay (see :func:`~eas_pipelines.recovery.backoff_delay`).
+    """
+
+    def __init__(
+        self,
+        store: RequestStore,
+        queue: FastQueue,
+        definitions: dg.Definitions | str | None,
+        instance: dg.DagsterInstance,
+        worker_id: str | None = None,
+        *,
+        heartbeat_s: float = 5.0,
+        visibility_timeout_s: float | None = None,
+        max_attempts: int = 3,
+        max_deliveries: int = 5,
+        block_ms: int = 1000,
+        backoff_base_s: float = BACKOFF_BASE_S,
+        backoff_cap_s: float = BACKOFF_CAP_S,
+        reclaim_batch: int = 1,
+        run_config: Callable[[str], dict[str, Any]] = run_config_for,
+    ) -> None:
+        self.store = store
+        self.queue = queue
+        self.definitions = load_definitions(definitions)
+        self.instance = instance
+        self.worker_id = worker_id or default_worker_id()
+        self.actor = f"worker:{self.worker_id}"
+        self.max_attempts = int(max_attempts)
+        self.max_deliveries = int(max_deliveries)
+        self.block_ms = int(block_ms)
+        self.backoff_base_s = backoff_base_s
+        self.backoff_cap_s = backoff_cap_s
+        self.reclaim_batch = int(reclaim_batch)
+        self.run_config = run_config
+        # A lease survives one late heartbeat; the heartbeat key expires on the same clock.
+        self.visibility_timeout_s = (
+            float(visibility_timeout_s) if visibility_timeout_s is not None else 3 * float(heartbeat_s)
+        )
+        self._reclaim_every_s = max(0.2, self.visibility_timeout_s / 2)
+        self._next_reclaim = 0.0
+        self._reclaimed: deque[Task] = deque()
+        self._current: Task | None = None
+        # Resolve every job once: the warm pool's point is that no request pays for code loading.
+        self.jobs: dict[str, dg.JobDefinition] = {
+            job.name: job for job in self.definitions.resolve_all_job_defs()
+        }
+        queue.ensure_groups()
+        self.heartbeat = Heartbeat(
+            queue.client, self.worker_id, heartbeat_s, prefix=queue.prefix, on_beat=self._extend_lease
+        )
+
+    # ------------------------------------------------------------------ loop
+
+    def run_forever(self, stop_event: threading.Event) -> None:
+        """Work until ``stop_event`` is set; the task in progress is always finished first.
+
+        Errors outside a job (Redis or PostgreSQL unreachable) are logged and retried with a short
+        pause: the task, if any, stays unacknowledged and comes back after the visibility timeout.
+        """
+        self.heartbeat.start()
+        log.info("worker %s started (%d jobs loaded)", self.worker_id, len(self.jobs))
+        pause = 0.5
+        try:
+            while not stop_event.is_set():
+                try:
+                    self.run_once(block_ms=min(self.block_ms, 1000))
+                    pause = 0.5
+                except Exception:  # noqa: BLE001 - a worker survives its dependencies' outages
+                    log.exception("worker %s: error outside a job; retrying in %.1fs", self.worker_id, pause)
+                    stop_event.wait(pause)
+                    pause = min(pause * 2, 10.0)
+        finally:
+            self.close()
+            log.info("worker %s stopped", self.worker_id)
+
+    def close(self) -> None:
+        """Stop heartbeating (the key is deleted: the worker stops counting as live at once)."""
+        self.heartbeat.stop()
+
+    def run_once(self, block_ms: int | None = None) -> TaskOutcome | None:
+        """Take one task (reclaimed work first) and settle it; None when there was nothing to do."""
+        task = self._next_task(self.block_ms if block_ms is None else block_ms)
+        if task is None:
+            return None
+        started = time.monotonic()
+        self._current = task
+        try:
+            self.heartbeat.publish(task.request_id, task.entry_id)
+            outcome = self._process(task)
+        finally:
+            self._current = None
+            self.heartbeat.current = self.heartbeat.current_entry = None
+        outcome = replace(outcome, seconds=time.monotonic() - started)
+        log.info(
+            "worker %s: request %s (P%d, delivery %d) %s%s",
+            self.worker_id,
+            task.request_id,
+            int(task.priority),
+            task.delivery_count,
+            outcome.action,
+            f": {outcome.detail}" if outcome.detail else "",
+        )
+        return outcome
+
+    def _next_task(self, block_ms: int) -> Task | None:
+        now = time.monotonic()
+        if not self._reclaimed and now >= self._next_reclaim:
+            tasks = self.queue.reclaim(
+                self.worker_id, int(self.visibility_timeout_s * 1000), count=self.reclaim_batch
+            )
+            self._reclaimed.extend(tasks)
+            # A full batch may mean more are waiting: look again right after these.
+            self._next_reclaim = now if len(tasks) >= self.reclaim_batch else now + self._reclaim_every_s
+        if self._reclaimed:
+            return self._reclaimed.popleft()
+        until_reclaim_ms = max(0, int((self._next_reclaim - now) * 1000))
+        return self.queue.dequeue(self.worker_id, block_ms=min(block_ms, until_reclaim_ms))
+
+    def _extend_lease(self) -> None:
+        """Keep every task this worker holds from looking abandoned: the one in progress and any
+        reclaimed ones waiting their turn (whose delivery counts would otherwise climb towards the
+        dead-letter limit each time another worker reclaimed them)."""
+        held = [self._current, *list(self._reclaimed)]
+        for task in held:
+            if task is not None and not self.queue.touch(task):
+                log.warning(
+                    "worker %s: lost the lease on %s (acked or reclaimed)", self.worker_id, task.entry_id
+                )
+
+    # ------------------------------------------------------------------ settling a task
+
+    def _process(self, task: Task) -> TaskOutcome:
+        try:
+            record = self.store.get(task.request_id)
+        except RequestNotFound:
+            self.queue.dead_letter(task, "request not found in the store")
+            return TaskOutcome(task, Action.DEAD_LETTERED, detail="unknown request")
+
+        latest: dg.DagsterRun | None = None
+        if record.status is Status.RUNNING:
+            latest = self.instance.get_run_by_id(record.run_ids[-1]) if record.run_ids else None
+            owned = self._owned_elsewhere(task, record, latest)
+            if owned is not None:
+                return owned
+
+        # Only now: an entry circulating while a live owner runs its request is no poison.
+        if record.status in (Status.QUEUED, Status.RUNNING) and task.delivery_count > self.max_deliveries:
+            return self._dead_letter(task, record)
+
+        if record.status is Status.RUNNING:
+            taken = self._take_over(task, record, latest)
+            if taken is not None:
+                return taken
+            record = self.store.get(task.request_id)
+        elif record.status is Status.QUEUED and task.delivery_count > 1:
+            # A redelivery: the previous holder may have died after creating its run but before the
+            # run claimed the request; that run would show as running in the UI forever.
+            self._fail_dead_runs(record)
+
+        if record.status is not Status.QUEUED:
+            self.queue.ack(task)
+            return TaskOutcome(
+                task, Action.SKIPPED, status=record.status, detail=f"request is {record.status}"
+            )
+        return self._execute(task, record)
+
+    def _owned_elsewhere(
+        self, task: Task, record: RequestRecord, latest: dg.DagsterRun | None
+    ) -> TaskOutcome | None:
+        """The outcome when a live owner (or Dagster's own launcher) runs the request; else None."""
+        if latest is None or latest.is_finished:
+            return None
+        owner = latest.tags.get(TAG_WORKER)
+        if latest.tags.get(TAG_LANE) != FAST_LANE or owner is None:
+            # A standard-lane run (Dagster's launcher and run monitoring own it): not ours to judge.
+            self.queue.ack(task)
+            return TaskOutcome(task, Action.SKIPPED, latest.run_id, record.status, "running in Dagster")
+        if owner == self.worker_id:
+            return None
+        info = worker_info(self.queue.client, owner, self.queue.prefix)
+        if info is None:
+            return None  # the owner is dead: take over
+        if task.delivery_count > 1 and info.get("current_entry") == task.entry_id:
+            # Reclaimed from a worker that is alive and on it after all (its lease extension was
+            # late, Redis blipped): hand the entry back so that its acknowledgement still counts.
+            self.queue.give_back(task, owner)
+            return TaskOutcome(task, Action.RETURNED, latest.run_id, record.status, f"owner {owner} alive")
+        # A stray duplicate entry while the owner runs the request under its own entry.
+        self.queue.ack(task)
+        return TaskOutcome(task, Action.SKIPPED, latest.run_id, record.status, f"running on {owner}")
+
+    def _take_over(
+        self, task: Task, record: RequestRecord, latest: dg.DagsterRun | None
+    ) -> TaskOutcome | None:
+        """A request ``running`` with nobody alive behind it: fail the stale run, apply the recovery rule.
+
+        Returns the outcome when the task is settled here, or None when the request was put back in
+        ``queued`` and should run now (its delay has been served while it was waiting to be reclaimed).
+        """
+        failed_runs = self._fail_dead_runs(record)
+        if latest is None:
+            reason = "its run is unknown to this Dagster instance"
+        elif latest.run_id in failed_runs:
+            reason = f"worker {latest.tags.get(TAG_WORKER)} died during run {latest.run_id}"
+        else:
+            reason = f"run {latest.run_id} ended {latest.status.value} without settling the request"
+        recovery = apply_recovery(
+            self.store,
+            record.id,
+            reason,
+            self.max_attempts,
+            run_id=latest.run_id if latest is not None else None,
+            actor=self.actor,
+        )
+        if recovery.status is Status.QUEUED:
+            return None
+        self.queue.ack(task)
+        action = Action.FAILED if recovery.status is Status.FAILED else Action.SKIPPED
+        return TaskOutcome(task, action, status=recovery.status, detail=reason)
+
+    def _fail_dead_runs(self, record: RequestRecord) -> list[str]:
+        """Mark FAILED every unfinished fast-lane run of the request whose worker is gone.
+
+        In-process runs have no launcher or monitor to notice that their process vanished, so without
+        this a killed worker's run would show as STARTED in the UI forever.
+        """
+        runs = self.instance.get_runs(
+            filters=dg.RunsFilter(
+                tags={TAG_REQUEST_ID: record.id, TAG_LANE: FAST_LANE}, statuses=list(UNFINISHED_RUN_STATUSES)
+            )
+        )
+        failed: list[str] = []
+        for run in runs:
+            owner = run.tags.get(TAG_WORKER)
+            if owner is None or owner == self.worker_id:
+                continue
+            if is_live(self.queue.client, owner, self.queue.prefix):
+                continue
+            self.instance.report_run_failed(
+                run,
+                message=(
+                    f"EAS fast lane: worker {owner} stopped heartbeating during this run; "
+                    f"request {record.id} was reclaimed by worker {self.worker_id}"
+                ),
+            )
+            failed.append(run.run_id)
+            log.warning(
+                "worker %s: marked run %s of dead worker %s failed", self.worker_id, run.run_id, owner
+            )
+        return failed
+
+    def _dead_letter(self, task: Task, record: RequestRecord) -> TaskOutcome:
+        reason = (
+            f"dead-lettered: delivered {task.delivery_count} times (max {self.max_deliveries}) "
+            "without being settled; every worker that took it died or gave up"
+        )
+        self._fail_dead_runs(record)
+        try:
+            record = self.store.transition(
+                record.id,
+                Status.FAILED,
+                actor=self.actor,
+                reason=reason,
+                expected=(Status.QUEUED, Status.RUNNING),
+                last_error=reason,
+            )
+        except IllegalTransition:  # StaleTransition included: someone settled it meanwhile
+            record = self.store.get(record.id)
+        self.queue.dead_letter(task, reason)
+        return TaskOutcome(task, Action.DEAD_LETTERED, status=record.status, detail=reason)
+
+    # ------------------------------------------------------------------ running a job
+
+    def job_name_for(self, record: RequestRecord) -> str | None:
+        """The Dagster job of ``record``: its ``workflow`` if that is a loaded job, else its route's job."""
+        if record.workflow and record.workflow in self.jobs:
+            return record.workflow
+        route = ROUTES.get(record.intent or "")
+        if route is not None and route.job in self.jobs:
+            return route.job
+        return None
+
+    def _execute(self, task: Task, record: RequestRecord) -> TaskOutcome:
+        job_name = self.job_name_for(record)
+        if job_name is None:
+            reason = f"no workflow job for intent {record.intent!r} (workflow {record.workflow!r})"
+            try:
+                record = self.store.transition(
+                    record.id,
+                    Status.FAILED,
+                    actor=self.actor,
+                    reason=reason,
+                    expected=Status.QUEUED,
+                    last_error=reason,
+                )
+            except IllegalTransition:
+                record = self.store.get(record.id)
+            self.queue.ack(task)
+            return TaskOutcome(task, Action.FAILED, status=record.status, detail=reason)
+
+        run_id = str(uuid.uuid4())
+        tags = {**run_tags_for(record, lane=FAST_LANE), TAG_WORKER: self.worker_id}
+        result = self.jobs[job_name].execute_in_process(
+            run_config=self.run_config(record.id),
+            instance=self.instance,
+            tags=tags,
+            run_id=run_id,
+            raise_on_error=False,
+        )
+        if result.success:
+            self.queue.ack(task)
+            after = self.store.get(record.id)
+            return TaskOutcome(task, Action.EXECUTED, run_id, after.status)
+
+        reason = failure_reason(result)
+        recovery = apply_recovery(
+            self.store, record.id, reason, self.max_attempts, run_id=run_id, actor=self.actor
+        )
+        if run_id not in recovery.record.run_ids:
+            # The run never claimed the request (it failed before its first op committed, or lost the
+            # claim to another delivery). If the request is still queued nobody else will run it:
+            # keep the entry so it is delivered again; otherwise its owner settles it.
+            if recovery.status is Status.QUEUED:
+                return TaskOutcome(task, Action.DEFERRED, run_id, recovery.status, reason)
+            self.queue.ack(task)
+            return TaskOutcome(task, Action.SKIPPED, run_id, recovery.status, reason)
+        if recovery.status is Status.QUEUED:
+            delay = backoff_delay(recovery.retries, base_s=self.backoff_base_s, cap_s=self.backoff_cap_s)
+            priority = recovery.record.priority if recovery.record.priority is not None else task.priority
+            self.queue.enqueue(record.id, priority, recovery.record.attempts, delay_s=delay)
+            self.queue.ack(task)
+            return TaskOutcome(
+                task, Action.RETRY_QUEUED, run_id, recovery.status, f"{reason} (retry in {delay:.1f}s)"
+            )
+        self.queue.ack(task)
+        action = Action.FAILED if recovery.status is Status.FAILED else Action.SKIPPED
+        return TaskOutcome(task, action, run_id, recovery.status, reason)
+
+
+def install_stop_signals(
+    stop_event: threading.Event, signals: Iterable[int] = (signal.SIGTERM, signal.SIGINT)
+) -> None:
+    """SIGTERM/SIGINT set ``stop_event``: the worker finishes the task in progress, then exits.
+
+    Call from the main thread, and run the work loop in another thread (see :func:`serve`): during
+    each run ``execute_in_process`` replaces the SIGINT/SIGTERM handlers with Dagster's own (which
+    swallow the signal or interrupt the op), but only when it runs on the main thread. Blocking the
+    signals instead is no option: the blocked mask is inherited by the child processes Dagster
+    starts (its compute-log ``tail``), which then ignore the SIGTERM meant to end them. A second
+    signal exits at once (an operator's second Ctrl-C); the unacknowledged task is reclaimed.
+    """
+
+    def handler(signum: int, _frame: Any) -> None:
+        if stop_event.is_set():
+            log.warning("signal %d again: exiting now; the task in progress will be reclaimed", signum)
+            os._exit(128 + signum)
+        log.info("signal %d: stopping after the current task (send it again to exit now)", signum)
+        stop_event.set()
+
+    for sig in signals:
+        signal.signal(sig, handler)
+
+
+def serve(worker: Worker, stop_event: threading.Event, *, handle_signals: bool = True) -> None:
+    """Run ``worker`` until ``stop_event`` is set (or a stop signal arrives, from the main thread).
+
+    The loop runs in a thread of its own so that the main thread keeps the signal handlers (see
+    :func:`install_stop_signals`). An error that escapes the loop is re-raised here.
+    """
+    if handle_signals and threading.current_thread() is threading.main_thread():
+        install_stop_signals(stop_event)
+    errors: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            worker.run_forever(stop_event)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread below
+            errors.append(exc)
+            stop_event.set()
+
+    thread = threading.Thread(target=loop, name=f"eas-worker-{worker.worker_id}")
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.5)
+    if errors:
+        raise errors[0]
+
+
+def redis_client_for_worker(redis_url: str, block_ms: int) -> redis.Redis:
+    """A client whose socket timeout outlasts the blocking dequeue (else the block reads as a timeout)."""
+    return redis.Redis.from_url(
+        redis_url,
+        socket_connect_timeout=5,
+        socket_timeout=block_ms / 1000 + 10,
+        health_check_interval=30,
+    )
