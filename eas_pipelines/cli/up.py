@@ -41,6 +41,8 @@ def child_environment(settings: EASSettings, database_url: str, redis_url: str) 
         "EAS_DAGSTER_PG_URL": url.render_as_string(hide_password=False),
         "EAS_NLP_REDIS_URL": redis_url,
         "EAS_NLP_PORT": str(settings.nlp_port),
+        # The gateway accepts texts up to 2,000 characters; the NLP service must read them all.
+        "EAS_NLP_MAX_TEXT_LENGTH": "2000",
         "EAS_DATA_DIR": str(settings.data_dir),
         "DAGSTER_HOME": str(dagster_home(settings)),
         "PYTHONUNBUFFERED": "1",

@@ -1,0 +1,31 @@
+"""Everything the gateway's routes share, built once by :func:`~eas_pipelines.gateway.app.create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+
+from eas_pipelines.gateway.auth import Authenticator
+from eas_pipelines.gateway.metrics import GatewayMetrics
+from eas_pipelines.gateway.nlp_client import NLPClient
+from eas_pipelines.gateway.ratelimit import RateLimiter
+from eas_pipelines.gateway.triage import Triage
+from eas_pipelines.settings import EASSettings
+from eas_pipelines.store import RequestStore
+
+
+@dataclass(frozen=True)
+class GatewayContext:
+    settings: EASSettings
+    store: RequestStore
+    redis: redis.Redis
+    nlp: NLPClient
+    triage: Triage
+    authenticator: Authenticator
+    limiter: RateLimiter
+    metrics: GatewayMetrics
+
+    @property
+    def amount_threshold(self) -> float:
+        return self.settings.approval_amount_threshold

@@ -1,0 +1,1 @@
+"""The gateway's routers: intake and reads (``intake``), approvals, and operations (health, metrics)."""
