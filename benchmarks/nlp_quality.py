@@ -123,7 +123,7 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
-    console = Console()
+    console = Console(width=max(Console().width, 150))
     results = {
         "machine": f"{platform.node()} {platform.machine()}, {__import__('os').cpu_count()} CPU cores",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
