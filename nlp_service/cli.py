@@ -15,7 +15,7 @@ from nlp_service.model.bundle import ModelDirError
 from nlp_service.model.encoder import EncoderNotFoundError
 
 app = typer.Typer(help="EAS NLP service: joint intent + entity model.", no_args_is_help=True)
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # errors stay on one line for grep and logs
 
 
 def _fail(message: str) -> None:

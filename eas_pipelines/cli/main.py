@@ -15,7 +15,7 @@ from eas_pipelines.settings import EASSettings, SettingsError, load_settings
 app = typer.Typer(help="EAS, the Enterprise Automation System.", no_args_is_help=True)
 db_app = typer.Typer(help="Request store database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)  # errors stay on one line for grep and logs
 out = Console()
 
 # A request stops moving on its own in these states: the CLI stops following there.

@@ -1,0 +1,64 @@
+"""``eas-nlp train`` and ``evaluate`` as a user runs them: exit codes, messages, the metrics file."""
+
+import json
+
+from typer.testing import CliRunner
+
+from nlp_service.cli import app
+from nlp_service.data.schema import Utterance
+from nlp_service.data.seqio import write_split
+from tests.support.tiny_model import tiny_dataset
+
+runner = CliRunner()
+
+
+def test_evaluate_writes_metrics_json_and_counts_unseen_labels_as_errors(tiny_model_dir, tmp_path):
+    test = list(tiny_dataset().split("test"))
+    # An intent and an entity type the model never saw: errors in the scores, not a crash.
+    test.append(Utterance(("reboot", "server", "db-7"), ("O", "O", "B-hostname"), "it.reboot"))
+    write_split(tmp_path / "data" / "test", test)
+    output = tmp_path / "metrics.json"
+
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--model",
+            str(tiny_model_dir),
+            "--data",
+            str(tmp_path / "data"),
+            "--output",
+            str(output),
+        ],
+    )
+
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(output.read_text())
+    for key in (
+        "intent_accuracy",
+        "intent_macro_f1",
+        "slot_f1",
+        "sentence_accuracy",
+        "in_scope_accuracy",
+        "oos_recall",
+        "oos_precision",
+        "per_intent",
+    ):
+        assert key in metrics
+    assert metrics["examples"] == len(test)
+    assert metrics["per_intent"]["it.reboot"]["recall"] == 0.0
+    assert metrics["model_version"].startswith("tiny-")
+    assert "intent_accuracy" in result.output  # the printed table
+
+
+def test_bad_paths_exit_2_with_a_message_naming_them(tiny_model_dir, tmp_path):
+    missing = tmp_path / "nowhere"
+    result = runner.invoke(app, ["train", "--data", str(missing), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "no such file or folder" in result.output
+    result = runner.invoke(app, ["evaluate", "--model", str(missing), "--data", str(missing)])
+    assert result.exit_code == 2 and str(missing) in result.output
+    write_split(tmp_path / "data" / "train", list(tiny_dataset().split("train"))[:5])
+    result = runner.invoke(
+        app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(tmp_path / "data")]
+    )
+    assert result.exit_code == 2 and "no split 'test'" in result.output
