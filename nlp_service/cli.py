@@ -143,6 +143,29 @@ def serve_command(
     )
 
 
+@app.command("calibrate")
+def calibrate_command(
+    model: Annotated[Path, typer.Option(help="trained model directory")],
+    data: Annotated[Path, typer.Option(help="seq.in-format folder or CLINC150-style JSON")],
+    split: Annotated[str, typer.Option(help="the split to fit on (never the test split you report)")] = "dev",
+) -> None:
+    """Re-fit confidence temperature and out-of-scope threshold on a split, without retraining."""
+    from nlp_service.inference.predictor import WordPredictor
+    from nlp_service.training.calibration import calibrate_labels
+
+    try:
+        examples = load_dataset(data).split(split)
+        predictor = WordPredictor.load(model)
+    except (DataFormatError, ModelDirError, ValueError) as exc:
+        _fail(str(exc))
+    except KeyError as exc:
+        _fail(exc.args[0])
+    labels = predictor.labels
+    calibrate_labels(predictor.run, predictor.tokenizer, labels, examples, predictor.max_length)
+    labels.save(model / "labels.json")
+    console.print(f"temperature {labels.temperature:.3f}, out-of-scope threshold {labels.oos_threshold:.4f}")
+
+
 @app.command("export")
 def export_command(model: Annotated[Path, typer.Option(help="trained model directory")]) -> None:
     """(Re-)export model.onnx from the saved PyTorch weights."""

@@ -62,10 +62,10 @@ def load_split(folder: Path) -> list[Utterance]:
 
 
 def load_seq_folder(path: Path, oos_label: str | None = None) -> Dataset:
-    """Load every split present under ``path``; ``train`` must be one of them."""
+    """Load every split present under ``path`` (train, dev and/or test)."""
     splits = {name: load_split(path / name) for name in SPLIT_NAMES if (path / name).is_dir()}
-    if "train" not in splits and "test" not in splits:
-        raise DataFormatError(path, "no train/ or test/ split folder with seq.in, seq.out and label")
+    if not splits:
+        raise DataFormatError(path, "no train/, dev/ or test/ split folder with seq.in, seq.out and label")
     has_slots = any(t != OUTSIDE_TAG for examples in splits.values() for u in examples for t in u.tags)
     if oos_label is None:
         intents = {u.intent for examples in splits.values() for u in examples}

@@ -2,15 +2,22 @@
 
 Temperature scaling (Guo et al. 2017) makes the softmax confidence mean what it says
 without changing the argmax. The threshold then trades in-scope accuracy against
-out-of-scope recall; it is chosen on dev, never on test, to maximise their sum. Data
-with no out-of-scope examples in dev gets no threshold: there is nothing to tune it on.
+out-of-scope recall; it is chosen on dev, never on test, to maximise dev accuracy with
+every example counting once (the accuracy Larson et al. 2019 report). Weighting the two
+rates equally instead over-rejects when dev holds few out-of-scope examples (CLINC150:
+100 of 3,100): measured 89.2 in-scope accuracy for 93.8 out-of-scope recall. Data with no
+out-of-scope examples in dev gets no threshold: there is nothing to tune it on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
+from nlp_service.data.schema import Utterance
 from nlp_service.model.bio import log_softmax
+from nlp_service.model.labels import LabelMaps
 
 
 def fit_temperature(logits: np.ndarray, gold: np.ndarray) -> float:
@@ -28,7 +35,7 @@ def fit_temperature(logits: np.ndarray, gold: np.ndarray) -> float:
 
 
 def fit_oos_threshold(probs: np.ndarray, gold: np.ndarray, oos_index: int | None) -> float:
-    """Confidence threshold maximising in-scope accuracy + out-of-scope recall on dev."""
+    """Confidence threshold maximising dev accuracy, out-of-scope counting as a class."""
     if oos_index is None or not (gold == oos_index).any() or (gold == oos_index).all():
         return 0.0
     argmax = probs.argmax(axis=1)
@@ -37,9 +44,22 @@ def fit_oos_threshold(probs: np.ndarray, gold: np.ndarray, oos_index: int | None
     best, best_score = 0.0, -1.0
     for threshold in np.unique(np.concatenate([[0.0], np.round(confidence, 4)])):
         predicted_oos = (argmax == oos_index) | (confidence < threshold)
-        in_scope_acc = ((argmax == gold) & ~predicted_oos)[~is_oos].mean()
-        oos_recall = predicted_oos[is_oos].mean()
-        score = in_scope_acc + oos_recall
+        score = (np.where(predicted_oos, is_oos, argmax == gold)).mean()
         if score > best_score + 1e-9:
             best, best_score = float(threshold), float(score)
     return best
+
+
+def calibrate_labels(
+    run, tokenizer, labels: LabelMaps, dev_set: Sequence[Utterance], max_length: int
+) -> None:
+    """Fit temperature and out-of-scope threshold on dev examples, storing them in ``labels``."""
+    from nlp_service.training.evaluate import predict_logits
+
+    logits = predict_logits(run, tokenizer, [u.words for u in dev_set], max_length)
+    index = labels.intent_index
+    gold = np.array([index.get(u.intent, -1) for u in dev_set])
+    labels.temperature = fit_temperature(logits, gold)
+    probs = np.exp(log_softmax(logits / labels.temperature))
+    oos_index = index.get(labels.oos_label) if labels.oos_label else None
+    labels.oos_threshold = fit_oos_threshold(probs, gold, oos_index)

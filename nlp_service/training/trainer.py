@@ -30,9 +30,9 @@ from nlp_service.model.features import IGNORE_INDEX, encode_words, slot_targets
 from nlp_service.model.labels import LabelMaps
 from nlp_service.model.network import JointIntentSlotModel
 from nlp_service.model.onnx_export import export_onnx
-from nlp_service.training.calibration import fit_oos_threshold, fit_temperature
+from nlp_service.training.calibration import calibrate_labels
 from nlp_service.training.config import TrainConfig
-from nlp_service.training.evaluate import evaluate_predictor, predict_logits
+from nlp_service.training.evaluate import evaluate_predictor
 
 
 def seed_everything(seed: int) -> None:
@@ -65,11 +65,10 @@ def length_bucketed_batches(lengths: Sequence[int], batch_size: int, rng: random
 
 
 def _dev_score(metrics: dict) -> float:
-    """One number to early-stop on: intent accuracy, averaged with slot F1 where there are slots."""
+    """One number to early-stop on: intent accuracy (out-of-scope examples included, each counting
+    once), averaged with slot F1 where there are slots."""
     if "slot_f1" in metrics:
         return (metrics["intent_accuracy"] + metrics["slot_f1"]) / 2
-    if "in_scope_accuracy" in metrics:
-        return (metrics["in_scope_accuracy"] + metrics["oos_recall"]) / 2
     return metrics["intent_accuracy"]
 
 
@@ -190,7 +189,7 @@ def train(
     model.load_state_dict(best_state)
     model.eval()
 
-    _calibrate(model, tokenizer, labels, dev_set, config.max_length)
+    calibrate_labels(_torch_run(model), tokenizer, labels, dev_set, config.max_length)
     out_dir = Path(out_dir)
     training_config = {
         **config.to_dict(),
@@ -231,16 +230,3 @@ def _torch_run(model: JointIntentSlotModel):
         return intent.numpy(), slots.numpy()
 
     return run
-
-
-def _calibrate(model, tokenizer, labels: LabelMaps, dev_set: list[Utterance], max_length: int) -> None:
-    """Fit temperature and out-of-scope threshold on dev, storing them in ``labels``."""
-    logits = predict_logits(_torch_run(model), tokenizer, [u.words for u in dev_set], max_length)
-    index = labels.intent_index
-    gold = np.array([index.get(u.intent, -1) for u in dev_set])
-    labels.temperature = fit_temperature(logits, gold)
-    scaled = logits / labels.temperature
-    probs = np.exp(scaled - scaled.max(axis=1, keepdims=True))
-    probs /= probs.sum(axis=1, keepdims=True)
-    oos_index = index.get(labels.oos_label) if labels.oos_label else None
-    labels.oos_threshold = fit_oos_threshold(probs, gold, oos_index)

@@ -62,3 +62,21 @@ def test_bad_paths_exit_2_with_a_message_naming_them(tiny_model_dir, tmp_path):
         app, ["evaluate", "--model", str(tiny_model_dir), "--data", str(tmp_path / "data")]
     )
     assert result.exit_code == 2 and "no split 'test'" in result.output
+
+
+def test_calibrate_refits_threshold_and_temperature_on_a_split(tiny_model_dir, tmp_path):
+    import shutil
+
+    model = shutil.copytree(tiny_model_dir, tmp_path / "model")
+    labels_path = model / "labels.json"
+    labels = json.loads(labels_path.read_text())
+    labels["temperature"], labels["oos_threshold"] = 1.0, 0.99
+    labels_path.write_text(json.dumps(labels))
+    write_split(tmp_path / "data" / "dev", list(tiny_dataset().split("dev")))
+
+    result = runner.invoke(app, ["calibrate", "--model", str(model), "--data", str(tmp_path / "data")])
+
+    assert result.exit_code == 0, result.output
+    refit = json.loads(labels_path.read_text())
+    assert refit["oos_threshold"] < 0.99 and refit["temperature"] != 1.0
+    assert "out-of-scope threshold" in result.output

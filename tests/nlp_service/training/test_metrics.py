@@ -50,3 +50,11 @@ def test_threshold_catches_low_confidence_out_of_scope():
     threshold = fit_oos_threshold(probs, gold, oos_index=2)
     assert 0.5 < threshold <= 0.9
     assert fit_oos_threshold(probs, np.array([0, 1, 0, 1]), oos_index=2) == 0.0
+
+
+def test_threshold_does_not_reject_many_in_scope_for_few_out_of_scope():
+    # Ten correct but unsure in-scope rows, one out-of-scope row a little surer: catching it would
+    # cost ten in-scope answers, so dev accuracy keeps the threshold at zero.
+    probs = np.array([[0.4, 0.35, 0.25]] * 10 + [[0.45, 0.35, 0.2]] + [[0.9, 0.05, 0.05]] * 5)
+    gold = np.array([0] * 10 + [2] + [0] * 5)
+    assert fit_oos_threshold(probs, gold, oos_index=2) == 0.0
