@@ -12,10 +12,8 @@ from typing import Any
 
 import httpx
 
-from eas_pipelines.gateway.tokens import issue_token
+from eas_pipelines.gateway.tokens import ALL_SCOPES, issue_token
 from eas_pipelines.settings import EASSettings
-
-CLI_SCOPES = ("requests:write", "requests:read", "approvals:write")
 
 
 class GatewayError(RuntimeError):
@@ -35,7 +33,7 @@ class GatewayClient:
         token = issue_token(
             settings.jwt_secret.get_secret_value(),
             client_id,
-            CLI_SCOPES,
+            ALL_SCOPES,
             settings.jwt_issuer,
             settings.jwt_audience,
         )

@@ -218,14 +218,13 @@ def token(
     ttl: Annotated[float, typer.Option(min=1.0, help="lifetime in seconds")] = 3600.0,
 ) -> None:
     """Print a signed token for trying the API by hand (signed with this machine's key)."""
-    from eas_pipelines.cli.gateway_client import CLI_SCOPES
-    from eas_pipelines.gateway.tokens import issue_token
+    from eas_pipelines.gateway.tokens import ALL_SCOPES, issue_token
 
     settings = _settings()
-    wanted = [s for item in (scopes or list(CLI_SCOPES)) for s in item.split(",") if s.strip()]
-    unknown = sorted(set(wanted) - set(CLI_SCOPES))
+    wanted = [s for item in (scopes or list(ALL_SCOPES)) for s in item.split(",") if s.strip()]
+    unknown = sorted(set(wanted) - set(ALL_SCOPES))
     if unknown:
-        _fail(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(CLI_SCOPES)}")
+        _fail(f"unknown scope(s) {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}")
     secret = settings.jwt_secret.get_secret_value()
     out.print(
         issue_token(secret, client, wanted, settings.jwt_issuer, settings.jwt_audience, ttl), soft_wrap=True

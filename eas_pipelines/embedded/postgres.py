@@ -41,13 +41,13 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
 from eas_pipelines.embedded._common import (
     EmbeddedServiceError,
     OwnerRecord,
+    ServerContext,
     file_lock,
     log_tail,
     pid_alive,
@@ -124,7 +124,7 @@ def _add_mode(path: Path, bits: int) -> None:
         path.chmod(mode | bits)
 
 
-class EmbeddedPostgres:
+class EmbeddedPostgres(ServerContext):
     """One PostgreSQL server for one EAS data folder, on ``127.0.0.1:port``.
 
     ``start()`` returns the SQLAlchemy URL of database ``eas``; ``stop()`` stops the server if this
@@ -155,15 +155,6 @@ class EmbeddedPostgres:
 
     def __repr__(self) -> str:
         return f"EmbeddedPostgres(pgdata={str(self.pgdata)!r}, port={self.port}, owned={self.owned})"
-
-    def __enter__(self) -> EmbeddedPostgres:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     @property
     def name(self) -> str:

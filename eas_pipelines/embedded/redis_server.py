@@ -26,12 +26,12 @@ import signal
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 from urllib.parse import quote
 
 from eas_pipelines.embedded._common import (
     EmbeddedServiceError,
     OwnerRecord,
+    ServerContext,
     file_lock,
     log_tail,
     port_in_use,
@@ -55,7 +55,7 @@ def redis_server_executable() -> Path:
     return path
 
 
-class EmbeddedRedis:
+class EmbeddedRedis(ServerContext):
     """One Redis server for one EAS data folder, on ``127.0.0.1:port``.
 
     ``start()`` returns the ``redis://`` URL (database 0, with the password); ``stop()`` stops the
@@ -86,15 +86,6 @@ class EmbeddedRedis:
 
     def __repr__(self) -> str:
         return f"EmbeddedRedis(dir={str(self.redis_dir)!r}, port={self.port}, owned={self.owned})"
-
-    def __enter__(self) -> EmbeddedRedis:
-        self.start()
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
     @property
     def name(self) -> str:

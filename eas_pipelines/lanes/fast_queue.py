@@ -385,14 +385,6 @@ class FastQueue:
         )
         return [self._task(consumer, int(item[0]), _text(item[1]), item[3:], int(item[2])) for item in raw]
 
-    def release_buffer(self, consumer: str) -> list[Task]:
-        """Tasks a blocking read took for ``consumer`` but :meth:`dequeue` has not returned yet.
-
-        A blocked ``XREADGROUP`` on three streams is served from the one stream that woke it, so this
-        is empty in practice; a stopping worker still drains it so nothing is left unaccounted for.
-        """
-        return self._buffer.pop(consumer, [])
-
     def dead_letter(self, task: Task, reason: str) -> str:
         """Move ``task`` to the dead-letter stream (with why and how often it was delivered) and ack it."""
         with self.client.pipeline(transaction=True) as pipe:
