@@ -1187,7 +1187,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {PHASES}")
     parser.add_argument("--skip-phases", default="", help="comma-separated phases to leave out")
     parser.add_argument("--workers", type=int, default=2, help="warm fast-lane workers")
-    parser.add_argument("--fast-requests", type=int, default=200, help="fast-lane burst size")
+    parser.add_argument("--fast-requests", type=int, default=1000, help="fast-lane burst size")
     parser.add_argument("--standard-requests", type=int, default=30, help="standard-lane burst size")
     parser.add_argument(
         "--fast-latency-requests", type=int, default=None, help="one-at-a-time samples (min(100, burst))"
