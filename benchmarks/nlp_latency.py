@@ -6,7 +6,9 @@
 Three measurements, on the same utterances (varied enterprise-style requests, seeded):
 
 1. **In-process**: ``NLUParser.parse`` (batch size 1) on ONNX Runtime with ``--threads``
-   intra-op threads, after a warm-up; P50/P95/P99 over ``--requests`` parses.
+   intra-op threads and ``--precision`` (default ``auto``: the int8 copy when the model
+   directory has one, as the server does), after a warm-up; P50/P95/P99 over
+   ``--requests`` parses.
 2. **HTTP, one at a time**: a real ``eas-nlp serve`` (uvicorn, uvloop, httptools) started
    as a subprocess on a free port of 127.0.0.1; one request in flight at a time over one
    keep-alive connection; P50/P95/P99 of the client-side round trip.
@@ -134,10 +136,12 @@ def percentiles(samples_ms: Sequence[float]) -> dict[str, float]:
 # --- in-process -------------------------------------------------------------------------
 
 
-def bench_inprocess(model: Path, texts: Sequence[str], warmup: int, threads: int) -> dict[str, Any]:
+def bench_inprocess(
+    model: Path, texts: Sequence[str], warmup: int, threads: int, precision: str
+) -> dict[str, Any]:
     from nlp_service.inference.parser import NLUParser
 
-    parser = NLUParser.load(model, "onnx", threads)
+    parser = NLUParser.load(model, "onnx", threads, precision)
     for text in texts[:warmup]:
         parser.parse(text)
     timings = []
@@ -151,6 +155,7 @@ def bench_inprocess(model: Path, texts: Sequence[str], warmup: int, threads: int
     return {
         "model_version": parser.model_version,
         "backend": parser.backend,
+        "precision": parser.precision,
         **percentiles(timings),
         "cpu_ms_per_parse": round(cpu_ms, 3),
     }
@@ -337,7 +342,9 @@ def get(port: int, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
 
 
 @contextlib.contextmanager
-def serve(model: Path, threads: int, batch_wait_ms: float, log_path: Path) -> Iterator[tuple[int, int]]:
+def serve(
+    model: Path, threads: int, precision: str, batch_wait_ms: float, log_path: Path
+) -> Iterator[tuple[int, int]]:
     """``eas-nlp serve`` on a free port until the block ends: yields (port, pid); stopped by PID
     in every case."""
     port = free_port()
@@ -347,7 +354,7 @@ def serve(model: Path, threads: int, batch_wait_ms: float, log_path: Path) -> It
         "EAS_NLP_BATCH_WAIT_MS": str(batch_wait_ms),
     }
     command = [sys.executable, "-m", "nlp_service.cli", "serve", "--model", str(model), "--host", HOST]
-    command += ["--port", str(port), "--backend", "onnx", "--threads", str(threads)]
+    command += ["--port", str(port), "--backend", "onnx", "--threads", str(threads), "--precision", precision]
     with log_path.open("wb") as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -463,6 +470,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="timed requests per latency phase")
     parser.add_argument("--warmup", type=int, default=100, help="untimed requests before each latency phase")
     parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
+    parser.add_argument(
+        "--precision", choices=("auto", "fp32", "int8"), default="auto", help="which ONNX file to run"
+    )
     parser.add_argument("--concurrency", type=int, default=48, help="connections of the throughput phase")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of the throughput phase")
     parser.add_argument(
@@ -484,6 +494,7 @@ def main() -> None:
             "requests": args.requests,
             "warmup": args.warmup,
             "threads": args.threads,
+            "precision": args.precision,
             "concurrency": args.concurrency,
             "duration_s": args.duration,
             "batch_wait_ms": args.batch_wait_ms,
@@ -493,7 +504,7 @@ def main() -> None:
     }
 
     print(f"in-process: {args.requests} parses, ONNX Runtime with {args.threads} threads", flush=True)
-    inprocess = bench_inprocess(args.model, texts[: args.requests], args.warmup, args.threads)
+    inprocess = bench_inprocess(args.model, texts[: args.requests], args.warmup, args.threads, args.precision)
     report["model_version"] = inprocess["model_version"]
     report["inprocess"] = inprocess
     report.update({f"inprocess_{k}": inprocess[k] for k in ("p50_ms", "p95_ms", "p99_ms")})
@@ -506,7 +517,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as scratch:
             log_path = Path(scratch) / "server.log"
             try:
-                with serve(args.model, args.threads, args.batch_wait_ms, log_path) as (port, pid):
+                server = serve(args.model, args.threads, args.precision, args.batch_wait_ms, log_path)
+                with server as (port, pid):
                     print(f"HTTP, one at a time: {args.requests} requests to port {port}", flush=True)
                     http = bench_http_sequential(port, texts[: args.requests], args.warmup)
                     report["http"] = http

@@ -39,6 +39,7 @@ def train_command(
     seed: int = 13,
     threads: Annotated[int | None, typer.Option(min=1)] = None,
     onnx: Annotated[bool, typer.Option(help="also export model.onnx")] = True,
+    int8: Annotated[bool, typer.Option(help="also write model.int8.onnx (with --onnx)")] = True,
 ) -> None:
     """Fine-tune the encoder with intent and slot heads; early-stops on dev."""
     from nlp_service.training.config import TrainConfig
@@ -55,6 +56,7 @@ def train_command(
         seed=seed,
         threads=threads,
         export_onnx=onnx,
+        export_int8=onnx and int8,
     )
     try:
         dataset = load_dataset(data)
@@ -70,6 +72,7 @@ def evaluate_command(
     split: Annotated[str, typer.Option(help="train, dev or test")] = "test",
     output: Annotated[Path | None, typer.Option(help="write the metrics as JSON here")] = None,
     backend: Annotated[str, typer.Option(help="auto, onnx or torch")] = "auto",
+    precision: Annotated[str, typer.Option(help="auto, fp32 or int8 (the ONNX file to score)")] = "auto",
 ) -> None:
     """Score a model on a split; prints a table and writes JSON (figures in percent)."""
     from nlp_service.inference.predictor import WordPredictor
@@ -80,20 +83,26 @@ def evaluate_command(
     try:
         dataset = load_dataset(data)
         examples = dataset.split(split)
-        predictor = WordPredictor.load(model, backend)
+        predictor = WordPredictor.load(model, backend, precision=precision)
     except (DataFormatError, ModelDirError, ValueError) as exc:
         _fail(str(exc))
     except KeyError as exc:
         _fail(exc.args[0])
     metrics = evaluate_predictor(predictor, examples, predictor.labels.oos_label, dataset.has_slots)
-    metrics = {"model_version": predictor.version, "dataset": dataset.name, "split": split, **metrics}
-    table = Table(title=f"{dataset.name} / {split} / {predictor.version}")
+    metrics = {
+        "model_version": predictor.version,
+        "dataset": dataset.name,
+        "split": split,
+        "precision": predictor.precision,
+        **metrics,
+    }
+    table = Table(title=f"{dataset.name} / {split} / {predictor.version} / {predictor.precision}")
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key, value in headline(metrics).items():
         table.add_row(key, str(value))
     Console().print(table)
-    update_metrics(model, f"{dataset.name}:{split}", metrics)
+    update_metrics(model, f"{dataset.name}:{split}:{predictor.precision}", metrics)
     if output:
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(json.dumps(metrics, indent=2) + "\n")
@@ -107,6 +116,7 @@ def serve_command(
     port: Annotated[int | None, typer.Option(help="TCP port (env EAS_NLP_PORT)")] = None,
     backend: Annotated[str | None, typer.Option(help="auto, onnx or torch (env EAS_NLP_BACKEND)")] = None,
     threads: Annotated[int | None, typer.Option(help="runtime threads (env EAS_NLP_THREADS)")] = None,
+    precision: Annotated[str | None, typer.Option(help="auto, fp32 or int8 (env EAS_NLP_PRECISION)")] = None,
 ) -> None:
     """Serve the HTTP API (settings from EAS_NLP_* variables; options override them).
 
@@ -121,7 +131,14 @@ def serve_command(
     from nlp_service.config import NLPSettings, describe_settings_error
     from nlp_service.server.app import create_app
 
-    overrides = {"model_dir": model, "host": host, "port": port, "backend": backend, "threads": threads}
+    overrides = {
+        "model_dir": model,
+        "host": host,
+        "port": port,
+        "backend": backend,
+        "threads": threads,
+        "precision": precision,
+    }
     try:
         settings = NLPSettings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
@@ -155,7 +172,8 @@ def calibrate_command(
 
     try:
         examples = load_dataset(data).split(split)
-        predictor = WordPredictor.load(model)
+        # Fitted on the fp32 reference; the int8 copy shares labels.json.
+        predictor = WordPredictor.load(model, precision="fp32")
     except (DataFormatError, ModelDirError, ValueError) as exc:
         _fail(str(exc))
     except KeyError as exc:
@@ -167,16 +185,23 @@ def calibrate_command(
 
 
 @app.command("export")
-def export_command(model: Annotated[Path, typer.Option(help="trained model directory")]) -> None:
-    """(Re-)export model.onnx from the saved PyTorch weights."""
+def export_command(
+    model: Annotated[Path, typer.Option(help="trained model directory")],
+    int8: Annotated[bool, typer.Option(help="also write model.int8.onnx")] = True,
+) -> None:
+    """(Re-)export model.onnx (and its int8 copy) from the saved PyTorch weights."""
     from nlp_service.model.bundle import load_torch_model
     from nlp_service.model.onnx_export import export_onnx
+    from nlp_service.model.onnx_int8 import quantize_onnx
 
     try:
-        path = export_onnx(load_torch_model(model), model)
+        paths = [export_onnx(load_torch_model(model), model)]
+        if int8:
+            paths.append(quantize_onnx(model))
     except (ModelDirError, OSError) as exc:
         _fail(str(exc))
-    console.print(f"wrote {path}")
+    for path in paths:
+        console.print(f"wrote {path}")
 
 
 if __name__ == "__main__":

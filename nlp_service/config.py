@@ -32,6 +32,9 @@ class NLPSettings(BaseSettings):
     backend: Literal["auto", "onnx", "torch"] = Field(
         "auto", description="auto (CUDA PyTorch if a GPU, else ONNX), onnx or torch"
     )
+    precision: Literal["auto", "fp32", "int8"] = Field(
+        "auto", description="auto (model.int8.onnx when there is one, on CPU), fp32 or int8"
+    )
     threads: int | None = Field(None, ge=1, description="intra-op threads of the model runtime")
     max_text_length: int = Field(1000, ge=1, description="longest accepted text, in characters")
     max_batch_size: int = Field(

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp_service.model.bundle import ONNX_FILE, ModelDirError
+from nlp_service.model.bundle import INT8_ONNX_FILE, ONNX_FILE, ModelDirError
 
 RunFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 BACKENDS = ("auto", "onnx", "torch")
+PRECISIONS = ("auto", "fp32", "int8")
+"""``auto``: the int8 ONNX copy where there is one and the runtime is ONNX on CPU, else fp32."""
 
 
 class OnnxBackend:
@@ -23,12 +25,15 @@ class OnnxBackend:
 
     name = "onnx"
 
-    def __init__(self, model_dir: Path, threads: int | None = None) -> None:
+    def __init__(self, model_dir: Path, threads: int | None = None, precision: str = "fp32") -> None:
         import onnxruntime as ort
 
-        path = model_dir / ONNX_FILE
+        file = INT8_ONNX_FILE if precision == "int8" else ONNX_FILE
+        path = model_dir / file
         if not path.is_file():
-            raise ModelDirError(f"{model_dir}: no {ONNX_FILE}; run eas-nlp export or use --backend torch")
+            hint = "eas-nlp export --int8" if precision == "int8" else "eas-nlp export or use --backend torch"
+            raise ModelDirError(f"{model_dir}: no {file}; run {hint}")
+        self.precision = precision
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or os.cpu_count() or 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -48,6 +53,7 @@ class TorchBackend:
     """The PyTorch network; used on CUDA, and on CPU when there is no ONNX export."""
 
     name = "torch"
+    precision = "fp32"
 
     def __init__(self, model, device: str | None = None) -> None:
         import torch
@@ -71,21 +77,39 @@ class TorchBackend:
         return intent.float().cpu().numpy(), slots.float().cpu().numpy()
 
 
-def open_backend(model_dir: Path, backend: str = "auto", threads: int | None = None):
-    """Pick the runtime: CUDA PyTorch when a GPU is present, else ONNX Runtime, else PyTorch CPU."""
+def open_backend(model_dir: Path, backend: str = "auto", threads: int | None = None, precision: str = "auto"):
+    """Pick the runtime: CUDA PyTorch when a GPU is present, else ONNX Runtime, else PyTorch CPU.
+
+    ``precision`` picks the ONNX file: ``int8`` needs ``model.int8.onnx`` (ONNX Runtime only),
+    ``auto`` takes it when it is there and the runtime is ONNX on CPU.
+    """
     if backend not in BACKENDS:
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     if backend == "auto":
         import torch
 
-        if torch.cuda.is_available():
+        if torch.cuda.is_available() and precision != "int8":
             backend = "torch"
         else:
-            backend = "onnx" if (model_dir / ONNX_FILE).is_file() else "torch"
+            has_onnx = (model_dir / ONNX_FILE).is_file() or (model_dir / INT8_ONNX_FILE).is_file()
+            backend = "onnx" if has_onnx or precision == "int8" else "torch"
+    if backend == "torch" and precision == "int8":
+        raise ValueError("precision int8 runs on the ONNX backend only (model.int8.onnx)")
     if backend == "onnx":
-        return OnnxBackend(model_dir, threads)
+        if precision == "auto":
+            precision = "int8" if (model_dir / INT8_ONNX_FILE).is_file() and not _has_cuda_ort() else "fp32"
+        return OnnxBackend(model_dir, threads, precision)
     if threads:
         import torch
 
         torch.set_num_threads(threads)
     return TorchBackend.from_dir(model_dir)
+
+
+def _has_cuda_ort() -> bool:
+    """Whether ONNX Runtime would run on a GPU (where the int8 copy buys nothing)."""
+    import onnxruntime as ort
+
+    return "CUDAExecutionProvider" in ort.get_available_providers()

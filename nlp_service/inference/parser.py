@@ -27,8 +27,14 @@ class NLUParser:
         self.predictor = predictor
 
     @classmethod
-    def load(cls, model_dir: Path | str, backend: str = "auto", threads: int | None = None) -> NLUParser:
-        return cls(WordPredictor.load(model_dir, backend, threads))
+    def load(
+        cls,
+        model_dir: Path | str,
+        backend: str = "auto",
+        threads: int | None = None,
+        precision: str = "auto",
+    ) -> NLUParser:
+        return cls(WordPredictor.load(model_dir, backend, threads, precision))
 
     @property
     def model_version(self) -> str:
@@ -37,6 +43,10 @@ class NLUParser:
     @property
     def backend(self) -> str:
         return getattr(self.predictor, "backend_name", "torch")
+
+    @property
+    def precision(self) -> str:
+        return getattr(self.predictor, "precision", "fp32")
 
     @property
     def device(self) -> str:

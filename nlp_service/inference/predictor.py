@@ -36,10 +36,16 @@ class WordPredictor:
         self._start, self._transitions = transition_mask(labels.tags)
 
     @classmethod
-    def load(cls, model_dir: Path | str, backend: str = "auto", threads: int | None = None) -> WordPredictor:
+    def load(
+        cls,
+        model_dir: Path | str,
+        backend: str = "auto",
+        threads: int | None = None,
+        precision: str = "auto",
+    ) -> WordPredictor:
         model_dir = Path(model_dir)
         manifest = Manifest.load(model_dir)
-        runtime = open_backend(model_dir, backend, threads)
+        runtime = open_backend(model_dir, backend, threads, precision)
         predictor = cls(
             runtime,
             load_tokenizer(model_dir),
@@ -48,6 +54,7 @@ class WordPredictor:
             manifest.version,
         )
         predictor.backend_name = runtime.name
+        predictor.precision = runtime.precision
         predictor.device = runtime.device
         return predictor
 

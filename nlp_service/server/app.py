@@ -116,7 +116,7 @@ def create_app(
     if load_model is None:
 
         def load_model(model_dir: Path) -> NLUParser:
-            return NLUParser.load(model_dir, settings.backend, settings.threads)
+            return NLUParser.load(model_dir, settings.backend, settings.threads, settings.precision)
 
     manager = ModelManager(
         settings,
@@ -242,6 +242,7 @@ def create_app(
                 "status": "ready",
                 "model_version": current.model_version,
                 "backend": current.backend,
+                "precision": current.precision,
                 "device": current.device,
                 "model_dir": str(manager.model_dir),
                 "reloading": manager.loading,

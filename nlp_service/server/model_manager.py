@@ -120,10 +120,11 @@ class ModelManager:
         self.reason = ""
         self.metrics.set_model(parser.model_version, parser.backend, parser.device)
         logger.info(
-            "serving model %s from %s (%s on %s)",
+            "serving model %s from %s (%s %s on %s)",
             parser.model_version,
             model_dir,
             parser.backend,
+            parser.precision,
             parser.device,
         )
 

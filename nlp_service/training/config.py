@@ -31,6 +31,7 @@ class TrainConfig:
     max_steps: int | None = None
     threads: int | None = None
     export_onnx: bool = True
+    export_int8: bool = True
     dev_fraction: float = 0.1
 
     def to_dict(self) -> dict:

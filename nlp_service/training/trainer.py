@@ -30,6 +30,7 @@ from nlp_service.model.features import IGNORE_INDEX, encode_words, slot_targets
 from nlp_service.model.labels import LabelMaps
 from nlp_service.model.network import JointIntentSlotModel
 from nlp_service.model.onnx_export import export_onnx
+from nlp_service.model.onnx_int8 import quantize_onnx
 from nlp_service.training.calibration import calibrate_labels
 from nlp_service.training.config import TrainConfig
 from nlp_service.training.evaluate import evaluate_predictor
@@ -212,6 +213,8 @@ def train(
     )
     if config.export_onnx:
         export_onnx(model, out_dir)
+        if config.export_int8:
+            quantize_onnx(out_dir)
     predictor = WordPredictor(_torch_run(model), tokenizer, labels, config.max_length, manifest.version)
     update_metrics(
         out_dir, "dev", evaluate_predictor(predictor, dev_set, labels.oos_label, dataset.has_slots)

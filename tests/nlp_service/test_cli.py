@@ -51,6 +51,52 @@ def test_evaluate_writes_metrics_json_and_counts_unseen_labels_as_errors(tiny_mo
     assert "intent_accuracy" in result.output  # the printed table
 
 
+def test_evaluate_scores_the_precision_asked_for(tiny_model_dir, tmp_path):
+    scored = {}
+    for precision in ("fp32", "int8"):
+        output = tmp_path / f"{precision}.json"
+        result = runner.invoke(
+            app,
+            [
+                "evaluate",
+                "--model",
+                str(tiny_model_dir),
+                "--data",
+                str(_tiny_data(tmp_path)),
+                "--precision",
+                precision,
+                "--output",
+                str(output),
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        scored[precision] = json.loads(output.read_text())
+        assert precision in result.output  # the table's title names it
+    assert {m["precision"] for m in scored.values()} == {"fp32", "int8"}
+    assert scored["int8"]["intent_accuracy"] >= 90.0
+
+    result = runner.invoke(
+        app,
+        [
+            "evaluate",
+            "--model",
+            str(tiny_model_dir),
+            "--data",
+            str(_tiny_data(tmp_path)),
+            "--precision",
+            "fp8",
+        ],
+    )
+    assert result.exit_code == 2 and "precision must be one of auto, fp32, int8" in result.output
+
+
+def _tiny_data(root):
+    folder = root / "tiny-data"
+    if not folder.exists():
+        write_split(folder / "test", list(tiny_dataset().split("test")))
+    return folder
+
+
 def test_bad_paths_exit_2_with_a_message_naming_them(tiny_model_dir, tmp_path):
     missing = tmp_path / "nowhere"
     result = runner.invoke(app, ["train", "--data", str(missing), "--out", str(tmp_path / "m")])

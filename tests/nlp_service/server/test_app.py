@@ -163,6 +163,7 @@ async def test_not_ready_until_the_model_is_loaded(tiny_model_dir: Path, tiny_pr
     assert ready.json()["status"] == "ready"
     assert ready.json()["model_version"] == tiny_predictor.version
     assert (ready.json()["backend"], ready.json()["device"]) == ("onnx", "cpu")
+    assert ready.json()["precision"] == tiny_predictor.precision == "int8"  # the int8 copy, on CPU
     assert parse.status_code == 200
 
 
