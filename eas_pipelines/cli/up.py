@@ -35,7 +35,7 @@ def dagster_home(settings: EASSettings) -> Path:
 
 def child_environment(settings: EASSettings, database_url: str, redis_url: str) -> dict[str, str]:
     url = make_url(database_url).set(drivername="postgresql+psycopg2")
-    return {
+    env = {
         "EAS_DATABASE_URL": database_url,
         "EAS_REDIS_URL": redis_url,
         "EAS_DAGSTER_PG_URL": url.render_as_string(hide_password=False),
@@ -47,6 +47,11 @@ def child_environment(settings: EASSettings, database_url: str, redis_url: str) 
         "DAGSTER_HOME": str(dagster_home(settings)),
         "PYTHONUNBUFFERED": "1",
     }
+    if "nlp_urls" not in settings.model_fields_set:
+        # The gateway calls EAS_NLP_URLS, whose default names port 8081: with EAS_NLP_PORT moved,
+        # it would call a server that is not there and leave every request unclassified.
+        env["EAS_NLP_URLS"] = f"http://127.0.0.1:{settings.nlp_port}"
+    return env
 
 
 def run_up(
