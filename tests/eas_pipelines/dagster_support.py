@@ -118,10 +118,20 @@ def run_workflow(
     )
 
 
+# The project's dagster.yaml uses the no-op compute log manager; so do the test instances. The
+# default one starts two `tail -F` processes per run and waits up to 30 s for each to stop.
+NO_COMPUTE_LOGS: dict = {
+    "compute_logs": {
+        "module": "dagster.core.storage.noop_compute_log_manager",
+        "class": "NoOpComputeLogManager",
+    }
+}
+
+
 @pytest.fixture(scope="module")
 def dagster_instance() -> Iterator[dg.DagsterInstance]:
     """A real (temporary, SQLite) Dagster instance, shared by a module's tests: runs never collide."""
-    with dg.instance_for_test() as instance:
+    with dg.instance_for_test(overrides=NO_COMPUTE_LOGS) as instance:
         yield instance
 
 

@@ -21,6 +21,7 @@ from eas_pipelines.lanes.heartbeat import is_live
 from eas_pipelines.lanes.worker import Worker
 from eas_pipelines.routing import INVOICE_JOB
 from eas_pipelines.store import RequestStore
+from tests.eas_pipelines.dagster_support import NO_COMPUTE_LOGS
 from tests.eas_pipelines.gateway.conftest import bearer, submit_headers
 
 # Values the tiny model saw in training; the amount is under the approval threshold and the
@@ -48,7 +49,7 @@ def test_an_invoice_goes_from_intake_to_a_succeeded_run_with_its_audit_trail(
     # The jobs' resources read these through dg.EnvVar, as they do under `eas up`.
     monkeypatch.setenv("EAS_DATABASE_URL", migrated_database_url)
     monkeypatch.setenv("EAS_REDIS_URL", redis_url)
-    with dg.instance_for_test() as instance:
+    with dg.instance_for_test(overrides=NO_COMPUTE_LOGS) as instance:
         # A warm worker running as under `eas up`; its heartbeat makes the gateway pick the fast lane.
         queue = FastQueue(redis_client, prefix=redis_key_prefix)
         worker = Worker(request_store, queue, None, instance, "w-e2e", heartbeat_s=0.5)

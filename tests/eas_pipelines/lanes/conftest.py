@@ -13,8 +13,12 @@ import redis
 from eas_pipelines.lanes.fast_queue import FastQueue
 from eas_pipelines.routing import Priority
 from eas_pipelines.store import Lane, RequestRecord, RequestStore, Status
+from tests.eas_pipelines.dagster_support import NO_COMPUTE_LOGS
 
-DAGSTER_YAML = "telemetry:\n  enabled: false\n"
+DAGSTER_YAML = (
+    "telemetry:\n  enabled: false\n"
+    "compute_logs:\n  module: dagster.core.storage.noop_compute_log_manager\n  class: NoOpComputeLogManager\n"
+)
 
 
 @pytest.fixture
@@ -34,7 +38,7 @@ def dagster_home(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def dagster_instance(dagster_home: Path) -> Iterator[dg.DagsterInstance]:
-    with dg.instance_for_test(temp_dir=str(dagster_home)) as instance:
+    with dg.instance_for_test(overrides=NO_COMPUTE_LOGS, temp_dir=str(dagster_home)) as instance:
         yield instance
 
 
