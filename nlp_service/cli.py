@@ -28,6 +28,9 @@ def train_command(
     data: Annotated[Path, typer.Option(help="seq.in-format folder (train/dev/test) or CLINC150-style JSON")],
     out: Annotated[Path, typer.Option(help="model directory to write")],
     encoder: Annotated[str, typer.Option(help="packaged encoder name or local folder")] = "all-MiniLM-L6-v2",
+    encoder_layers: Annotated[
+        int | None, typer.Option(min=1, help="keep only the encoder's first N layers (faster, less accurate)")
+    ] = None,
     epochs: Annotated[int, typer.Option(min=1)] = 10,
     batch_size: Annotated[int, typer.Option(min=1)] = 32,
     encoder_lr: Annotated[float, typer.Option(min=0.0)] = 1e-4,
@@ -47,6 +50,7 @@ def train_command(
 
     config = TrainConfig(
         encoder=encoder,
+        encoder_layers=encoder_layers,
         epochs=epochs,
         batch_size=batch_size,
         encoder_lr=encoder_lr,
@@ -61,7 +65,7 @@ def train_command(
     try:
         dataset = load_dataset(data)
         train(dataset, out, config, console)
-    except (DataFormatError, EncoderNotFoundError, KeyError) as exc:
+    except (DataFormatError, EncoderNotFoundError, KeyError, ValueError) as exc:
         _fail(str(exc))
 
 

@@ -27,8 +27,26 @@ class JointIntentSlotModel(nn.Module):
         self.slot_head = nn.Linear(hidden, num_tags)
 
     @classmethod
-    def from_encoder(cls, encoder_dir: Path, num_intents: int, num_tags: int, dropout: float = 0.1):
-        encoder = AutoModel.from_pretrained(str(encoder_dir), attn_implementation="eager")
+    def from_encoder(
+        cls,
+        encoder_dir: Path,
+        num_intents: int,
+        num_tags: int,
+        dropout: float = 0.1,
+        layers: int | None = None,
+    ):
+        """The pretrained encoder, optionally cut to its first ``layers`` transformer layers.
+
+        Fewer layers cost proportionally less per parse (the layers are nearly all of it); the
+        saved config records the count, so the model directory loads as it was trained.
+        """
+        overrides = {}
+        if layers:
+            available = AutoConfig.from_pretrained(str(encoder_dir)).num_hidden_layers
+            if not 1 <= layers <= available:
+                raise ValueError(f"encoder_layers must be 1 to {available} for {encoder_dir}, not {layers}")
+            overrides["num_hidden_layers"] = layers
+        encoder = AutoModel.from_pretrained(str(encoder_dir), attn_implementation="eager", **overrides)
         return cls(encoder, num_intents, num_tags, dropout)
 
     @classmethod

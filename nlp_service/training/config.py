@@ -17,6 +17,7 @@ class TrainConfig:
     """
 
     encoder: str = DEFAULT_ENCODER
+    encoder_layers: int | None = None  # keep only the first N transformer layers (None: all)
     epochs: int = 10
     batch_size: int = 32
     encoder_lr: float = 1e-4

@@ -91,7 +91,7 @@ def train(
     labels = LabelMaps.from_dataset(dataset)
     train_set, dev_set = split_dev(dataset, config.dev_fraction, config.seed)
     model = JointIntentSlotModel.from_encoder(
-        encoder_dir, len(labels.intents), len(labels.tags), config.dropout
+        encoder_dir, len(labels.intents), len(labels.tags), config.dropout, config.encoder_layers
     )
 
     intent_ids = labels.intent_index

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import onnxruntime as ort
+import pytest
 import torch
 
 from nlp_service.inference.predictor import WordPredictor
@@ -67,3 +68,29 @@ def test_batches_cover_every_example_once_and_are_seeded():
     batches = length_bucketed_batches(lengths, 8, random.Random(1))
     assert sorted(i for batch in batches for i in batch) == list(range(70))
     assert batches == length_bucketed_batches(lengths, 8, random.Random(1))
+
+
+def test_encoder_layers_cuts_the_encoder_and_the_directory_loads_as_trained(tiny_encoder_dir, tmp_path):
+    from transformers import AutoConfig
+
+    from nlp_service.training.config import TrainConfig
+    from nlp_service.training.trainer import train
+
+    config = TrainConfig(
+        encoder=str(tiny_encoder_dir), encoder_layers=1, epochs=1, max_steps=3, export_int8=False
+    )
+    model_dir = train(tiny_dataset(), tmp_path / "one-layer", config)
+
+    assert AutoConfig.from_pretrained(str(tiny_encoder_dir)).num_hidden_layers == 2
+    assert AutoConfig.from_pretrained(str(model_dir / "encoder")).num_hidden_layers == 1
+    assert len(load_torch_model(model_dir).encoder.encoder.layer) == 1
+    prediction = WordPredictor.load(model_dir, "onnx").predict([["process", "invoice", "INV-1"]])[0]
+    assert len(prediction.tags) == 3
+
+
+def test_encoder_layers_beyond_the_encoder_are_refused(tiny_encoder_dir, tmp_path):
+    from nlp_service.training.config import TrainConfig
+    from nlp_service.training.trainer import train
+
+    with pytest.raises(ValueError, match="encoder_layers must be 1 to 2"):
+        train(tiny_dataset(), tmp_path / "m", TrainConfig(encoder=str(tiny_encoder_dir), encoder_layers=3))
