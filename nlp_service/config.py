@@ -7,14 +7,17 @@ with a message naming the variable instead of failing on the first request.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_MODEL_DIR = Path(".eas/models/nlp-default")
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_CONTEXT_KEY_PREFIX = "eas:nlp:conversation:"
+MIN_ADMIN_TOKEN_LENGTH = 16
+# Settings whose values never appear in an error message.
+_SECRET_FIELDS = frozenset({"admin_token"})
 
 
 class NLPSettings(BaseSettings):
@@ -24,7 +27,11 @@ class NLPSettings(BaseSettings):
     serve`` in a fresh checkout) trains and then finds its default model in one place.
     """
 
-    model_config = SettingsConfigDict(env_prefix="EAS_NLP_", extra="ignore", validate_default=True)
+    # hide_input_in_errors: a ValidationError printed as is (a traceback) must not show the admin
+    # token; describe_settings_error shows the other values.
+    model_config = SettingsConfigDict(
+        env_prefix="EAS_NLP_", extra="ignore", validate_default=True, hide_input_in_errors=True
+    )
 
     host: str = Field("127.0.0.1", min_length=1, description="interface to listen on")
     port: int = Field(8081, ge=1, le=65535, description="TCP port to listen on")
@@ -54,6 +61,10 @@ class NLPSettings(BaseSettings):
     train_default_if_missing: bool = Field(
         True, description="train the default model from the shipped enterprise data when model_dir has none"
     )
+    admin_token: SecretStr | None = Field(
+        None,
+        description="bearer token that POST /v1/models/reload requires; unset: reloads are refused",
+    )
 
     @field_validator("redis_url")
     @classmethod
@@ -61,6 +72,26 @@ class NLPSettings(BaseSettings):
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError(f"must start with redis://, rediss:// or unix://, got {value!r}")
         return value
+
+    @field_validator("admin_token")
+    @classmethod
+    def _check_admin_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return value
+        token = value.get_secret_value()
+        if len(token) < MIN_ADMIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_ADMIN_TOKEN_LENGTH} characters (this one has {len(token)}); "
+                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        if not (token.isascii() and token.isprintable()) or any(c.isspace() for c in token):
+            raise ValueError("must be printable ASCII without spaces (it is sent in an HTTP header)")
+        return value
+
+
+def _shown_input(field: str, value: Any) -> str:
+    """The offending value as it may appear in a log: never a secret."""
+    return "<hidden>" if field in _SECRET_FIELDS else repr(value)
 
 
 def describe_settings_error(error: ValidationError) -> str:
@@ -71,5 +102,6 @@ def describe_settings_error(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
         field = ".".join(str(part) for part in item["loc"]) or "settings"
-        lines.append(f"EAS_NLP_{field.upper()} ({field}): {item['msg']} (got {item.get('input')!r})")
+        shown = _shown_input(str(item["loc"][0]) if item["loc"] else "", item.get("input"))
+        lines.append(f"EAS_NLP_{field.upper()} ({field}): {item['msg']} (got {shown})")
     return "invalid NLP settings:\n  " + "\n  ".join(lines)

@@ -9,18 +9,20 @@ keeps parsing when Redis is down.
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 import redis.asyncio
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.exceptions import RedisError
 
 from nlp_service.config import NLPSettings
@@ -91,6 +93,15 @@ def max_body_size(settings: NLPSettings) -> int:
     every character escaped as ``\\uXXXX``, plus room for the other fields."""
     return settings.max_batch_size * (settings.max_text_length * 6 + 1024) + 4096
 
+
+# Reloads load a model from any directory the server can read, so they need the admin token.
+# auto_error=False: the route says itself why a request is refused (401 or 403, with a reason).
+_admin_bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="AdminToken",
+    description="EAS_NLP_ADMIN_TOKEN, sent as `Authorization: Bearer <token>`.",
+)
+_BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 _ERRORS = {
     503: {"model": ErrorResponse, "description": "No model loaded yet, or the context store is unreachable."},
@@ -175,6 +186,30 @@ def create_app(
     app.state.models = manager
     app.state.batcher = batcher
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    async def require_admin(
+        request: Request,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_admin_bearer)],
+    ) -> None:
+        """Let the request through only with ``Authorization: Bearer <EAS_NLP_ADMIN_TOKEN>``.
+
+        A dependency, so it runs before the route's body is validated or looked at: a caller
+        without the token learns nothing about the server's directories.
+        """
+        if settings.admin_token is None:
+            raise HTTPException(
+                403, "model reloads are disabled: set EAS_NLP_ADMIN_TOKEN on the NLP server to enable them"
+            )
+        if credentials is None:
+            reason = (
+                "malformed Authorization header: expected 'Bearer <token>'"
+                if request.headers.get("Authorization")
+                else "missing Authorization header: expected 'Bearer <token>'"
+            )
+            raise HTTPException(401, reason, headers=_BEARER_CHALLENGE)
+        expected = settings.admin_token.get_secret_value().encode()
+        if not hmac.compare_digest(credentials.credentials.encode(), expected):
+            raise HTTPException(401, "invalid admin token", headers=_BEARER_CHALLENGE)
 
     def store() -> AsyncConversationStore:
         if not stores:
@@ -317,12 +352,19 @@ def create_app(
         "/v1/models/reload",
         response_model=ReloadResponse,
         status_code=202,
-        responses={409: {"model": ErrorResponse, "description": "A model is being loaded already."}},
+        responses={
+            401: {"model": ErrorResponse, "description": "No admin token, a malformed one or a wrong one."},
+            403: {"model": ErrorResponse, "description": "Reloads are disabled (EAS_NLP_ADMIN_TOKEN unset)."},
+            409: {"model": ErrorResponse, "description": "A model is being loaded already."},
+        },
+        dependencies=[Depends(require_admin)],
         tags=["operations"],
     )
     async def reload_model(body: ReloadRequest | None = None) -> Response:
         """Load a model (default: the served directory again) in the background and swap it in when
-        ready; the current model keeps serving meanwhile. Follow progress on /readyz."""
+        ready; the current model keeps serving meanwhile. Follow progress on /readyz.
+
+        Needs ``Authorization: Bearer <EAS_NLP_ADMIN_TOKEN>``; refused (403) while that is unset."""
         target = Path(body.model_dir) if body and body.model_dir else manager.model_dir
         if not has_model(target):
             raise _invalid([(("body", "model_dir"), f"no model at {target} (no manifest.json)")])

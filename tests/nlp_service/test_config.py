@@ -23,6 +23,7 @@ def test_defaults_are_the_quick_start(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.redis_url == "redis://127.0.0.1:6379/0"
     assert (settings.context_ttl_seconds, settings.context_max_turns) == (1800, 10)
     assert settings.train_default_if_missing is True
+    assert settings.admin_token is None
 
 
 def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -31,10 +32,14 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("EAS_NLP_THREADS", "2")
     monkeypatch.setenv("EAS_NLP_MODEL_DIR", "/srv/models/v3")
     monkeypatch.setenv("EAS_NLP_TRAIN_DEFAULT_IF_MISSING", "false")
+    monkeypatch.setenv("EAS_NLP_ADMIN_TOKEN", "s3cret-admin-token-0123")
     settings = NLPSettings()
     assert (settings.port, settings.backend, settings.threads) == (9000, "onnx", 2)
     assert settings.model_dir == Path("/srv/models/v3")
     assert settings.train_default_if_missing is False
+    assert settings.admin_token is not None
+    assert settings.admin_token.get_secret_value() == "s3cret-admin-token-0123"
+    assert "s3cret" not in repr(settings)
 
 
 def test_arguments_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,3 +68,33 @@ def test_bad_values_name_the_variable(
     message = describe_settings_error(caught.value)
     assert expected in message
     assert repr(value) in message
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("", "at least 16 characters (this one has 0)"),
+        ("short-secret", "at least 16 characters (this one has 12)"),
+        ("fifteen-chars-x", "at least 16 characters (this one has 15)"),
+        ("sixteen chars ok", "printable ASCII without spaces"),
+        ("sixteen-chars-ok\n", "printable ASCII without spaces"),
+        ("sixteen-chars-\u00e9k", "printable ASCII without spaces"),
+    ],
+)
+def test_a_bad_admin_token_is_refused_without_showing_it(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: str
+) -> None:
+    monkeypatch.setenv("EAS_NLP_ADMIN_TOKEN", value)
+    with pytest.raises(ValidationError) as caught:
+        NLPSettings()
+    message = describe_settings_error(caught.value)
+    assert "EAS_NLP_ADMIN_TOKEN (admin_token)" in message and expected in message
+    assert "(got <hidden>)" in message
+    if value:
+        assert value not in message and value not in str(caught.value)
+
+
+def test_an_admin_token_of_16_characters_is_accepted() -> None:
+    settings = NLPSettings(admin_token="sixteen-chars-ok")
+    assert settings.admin_token is not None
+    assert settings.admin_token.get_secret_value() == "sixteen-chars-ok"

@@ -22,6 +22,9 @@ from tests.nlp_service.server.server_helpers import (
 
 pytestmark = pytest.mark.anyio
 
+ADMIN_TOKEN = "test-admin-token-0123456789"
+ADMIN = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
 
 async def test_parse_returns_intent_alternatives_entities_and_version(
     tiny_model_dir: Path, parser: RecordingParser
@@ -208,7 +211,7 @@ async def test_reload_swaps_the_model_while_requests_keep_succeeding(
     tmp_path: Path, tiny_model_dir: Path, parser: RecordingParser
 ) -> None:
     new_dir = copy_model_with_version(tiny_model_dir, tmp_path / "v2", "tiny-v2")
-    app = create_app(make_settings(tiny_model_dir, batch_wait_ms=1.0), parser)
+    app = create_app(make_settings(tiny_model_dir, batch_wait_ms=1.0, admin_token=ADMIN_TOKEN), parser)
     statuses: list[int] = []
     versions: list[str] = []
     stop = asyncio.Event()
@@ -223,7 +226,7 @@ async def test_reload_swaps_the_model_while_requests_keep_succeeding(
     async with running(app) as client:
         clients = [asyncio.create_task(keep_parsing(client)) for _ in range(4)]
         await asyncio.sleep(0.05)
-        reload = await client.post("/v1/models/reload", json={"model_dir": str(new_dir)})
+        reload = await client.post("/v1/models/reload", json={"model_dir": str(new_dir)}, headers=ADMIN)
         for _ in range(600):
             ready = (await client.get("/readyz")).json()
             if ready["model_version"] == "tiny-v2":
@@ -253,9 +256,10 @@ async def test_reload_swaps_the_model_while_requests_keep_succeeding(
 async def test_reload_rejects_a_directory_without_a_model(
     tmp_path: Path, tiny_model_dir: Path, parser: RecordingParser
 ) -> None:
-    async with running(create_app(make_settings(tiny_model_dir), parser)) as client:
-        response = await client.post("/v1/models/reload", json={"model_dir": str(tmp_path)})
-        wrong_type = await client.post("/v1/models/reload", json={"model_dir": 3})
+    app = create_app(make_settings(tiny_model_dir, admin_token=ADMIN_TOKEN), parser)
+    async with running(app) as client:
+        response = await client.post("/v1/models/reload", json={"model_dir": str(tmp_path)}, headers=ADMIN)
+        wrong_type = await client.post("/v1/models/reload", json={"model_dir": 3}, headers=ADMIN)
 
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["body", "model_dir"]
@@ -267,9 +271,9 @@ async def test_reload_rejects_a_directory_without_a_model(
 async def test_failed_reload_keeps_the_old_model(tmp_path: Path, tiny_model_dir: Path, parser) -> None:
     broken = copy_model_with_version(tiny_model_dir, tmp_path / "broken", "broken")
     (broken / "labels.json").write_text("{not json")
-    app = create_app(make_settings(tiny_model_dir), parser)
+    app = create_app(make_settings(tiny_model_dir, admin_token=ADMIN_TOKEN), parser)
     async with running(app) as client:
-        reload = await client.post("/v1/models/reload", json={"model_dir": str(broken)})
+        reload = await client.post("/v1/models/reload", json={"model_dir": str(broken)}, headers=ADMIN)
         await asyncio.to_thread(app.state.models.join, 30)
         ready = await client.get("/readyz")
         parse = await client.post("/v1/parse", json={"text": INVOICE})
@@ -290,10 +294,11 @@ async def test_second_reload_during_a_load_is_409(tiny_model_dir: Path, tiny_pre
         release.wait(30)
         return RecordingParser(tiny_predictor)
 
-    app = create_app(make_settings(tiny_model_dir), RecordingParser(tiny_predictor), load_model=slow_load)
+    settings = make_settings(tiny_model_dir, admin_token=ADMIN_TOKEN)
+    app = create_app(settings, RecordingParser(tiny_predictor), load_model=slow_load)
     async with running(app) as client:
-        first = await client.post("/v1/models/reload")
-        second = await client.post("/v1/models/reload")
+        first = await client.post("/v1/models/reload", headers=ADMIN)
+        second = await client.post("/v1/models/reload", headers=ADMIN)
         during = await client.get("/readyz")
         release.set()
         await asyncio.to_thread(app.state.models.join, 30)
@@ -301,6 +306,88 @@ async def test_second_reload_during_a_load_is_409(tiny_model_dir: Path, tiny_pre
     assert first.status_code == 202 and first.json()["model_dir"] == str(tiny_model_dir)
     assert second.status_code == 409
     assert during.status_code == 200 and during.json()["reloading"] is True
+
+
+async def test_reload_is_refused_while_no_admin_token_is_configured(
+    tmp_path: Path, tiny_model_dir: Path, parser: RecordingParser
+) -> None:
+    loads: list[Path] = []
+    settings = make_settings(tiny_model_dir, admin_token=None)
+    app = create_app(settings, parser, load_model=lambda d: loads.append(d) or parser)
+    new_dir = copy_model_with_version(tiny_model_dir, tmp_path / "v2", "tiny-v2")
+    async with running(app) as client:
+        plain = await client.post("/v1/models/reload", json={"model_dir": str(new_dir)})
+        with_a_token = await client.post("/v1/models/reload", json={"model_dir": str(new_dir)}, headers=ADMIN)
+        ready = await client.get("/readyz")
+
+    for response in (plain, with_a_token):
+        assert response.status_code == 403
+        assert "disabled" in response.json()["detail"]
+        assert "EAS_NLP_ADMIN_TOKEN" in response.json()["detail"]
+    assert loads == []
+    assert ready.json()["model_version"] == parser.model_version and ready.json()["reloading"] is False
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({}, "missing Authorization header"),
+        ({"Authorization": ""}, "missing Authorization header"),
+        ({"Authorization": f"Basic {ADMIN_TOKEN}"}, "malformed Authorization header"),
+        ({"Authorization": "Bearer"}, "malformed Authorization header"),
+        ({"Authorization": ADMIN_TOKEN}, "malformed Authorization header"),
+        ({"Authorization": "Bearer wrong-token-0123456789"}, "invalid admin token"),
+        ({"Authorization": f"Bearer {ADMIN_TOKEN}x"}, "invalid admin token"),
+        ({"Authorization": f"Bearer {ADMIN_TOKEN[:-1]}"}, "invalid admin token"),
+    ],
+)
+async def test_reload_without_the_right_token_is_401(
+    tiny_model_dir: Path, parser: RecordingParser, headers: dict[str, str], reason: str
+) -> None:
+    loads: list[Path] = []
+    settings = make_settings(tiny_model_dir, admin_token=ADMIN_TOKEN)
+    app = create_app(settings, parser, load_model=lambda d: loads.append(d) or parser)
+    async with running(app) as client:
+        response = await client.post("/v1/models/reload", headers=headers)
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert response.json()["detail"].startswith(reason)
+    assert ADMIN_TOKEN not in response.text
+    assert loads == []
+
+
+async def test_reload_with_the_right_token_is_202(tiny_model_dir: Path, parser: RecordingParser) -> None:
+    loads: list[Path] = []
+    settings = make_settings(tiny_model_dir, admin_token=ADMIN_TOKEN)
+    app = create_app(settings, parser, load_model=lambda d: loads.append(d) or parser)
+    async with running(app) as client:
+        # The scheme is case-insensitive (RFC 7235).
+        response = await client.post("/v1/models/reload", headers={"Authorization": f"bearer {ADMIN_TOKEN}"})
+        await asyncio.to_thread(app.state.models.join, 30)
+
+    assert response.status_code == 202
+    assert response.json()["model_dir"] == str(tiny_model_dir)
+    assert loads == [tiny_model_dir]
+
+
+@pytest.mark.parametrize("configured", [True, False])
+async def test_unauthenticated_reload_learns_nothing_about_the_body(
+    tmp_path: Path, tiny_model_dir: Path, parser: RecordingParser, configured: bool
+) -> None:
+    """Authorization is checked before model_dir: no 422 saying whether a directory holds a model."""
+    token = ADMIN_TOKEN if configured else None
+    app = create_app(make_settings(tiny_model_dir, admin_token=token), parser)
+    bad = {"Authorization": "Bearer wrong-token-0123456789"}
+    async with running(app) as client:
+        missing_dir = await client.post("/v1/models/reload", json={"model_dir": str(tmp_path / "nope")})
+        empty_dir = await client.post("/v1/models/reload", json={"model_dir": str(tmp_path)}, headers=bad)
+        wrong_type = await client.post("/v1/models/reload", json={"model_dir": 3})
+
+    expected = 401 if configured else 403
+    for response in (missing_dir, empty_dir, wrong_type):
+        assert response.status_code == expected
+        assert str(tmp_path) not in response.text and "model_dir" not in response.text
 
 
 async def test_a_failing_batch_fails_only_its_requests(tiny_model_dir: Path, tiny_predictor) -> None:
@@ -328,6 +415,14 @@ async def test_openapi_documents_the_contract(tiny_model_dir: Path, parser: Reco
     )
     assert {"422", "503", "500"} <= set(parse["responses"])
     assert "/v1/parse/batch" in schema["paths"] and "/v1/conversations/{conversation_id}" in schema["paths"]
+    reload = schema["paths"]["/v1/models/reload"]["post"]
+    assert {"202", "401", "403", "409", "422"} <= set(reload["responses"])
+    assert reload["security"] == [{"AdminToken": []}]
+    assert schema["components"]["securitySchemes"]["AdminToken"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "EAS_NLP_ADMIN_TOKEN, sent as `Authorization: Bearer <token>`.",
+    }
 
 
 async def test_oversized_body_is_413_before_parsing(tiny_model_dir: Path, parser: RecordingParser) -> None:
