@@ -277,19 +277,19 @@ class FastQueue:
         an entry first wakes it (nothing more urgent was waiting, or the script would have found it).
         The block is cut short when a delayed retry falls due, so backoffs are honoured promptly.
         """
-        buffered = self._buffer.get(consumer)
-        if buffered:
-            return buffered.pop(0)
+        # Entries that a blocking read delivered wait in the buffer. Anything more urgent that is
+        # waiting (a P0 enqueued meanwhile, or a P1 added alongside the P2 that woke the read) must
+        # not wait behind them: claim the most urgent waiting entry too, then serve the buffer in
+        # priority order (a stable sort: FIFO within one priority).
+        buffered = self._buffer.setdefault(consumer, [])
         deadline = time.monotonic() + block_ms / 1000.0
         while True:
-            raw = self._retrying_on_nogroup(
-                self._dequeue,
-                keys=[*self.streams, self.delayed_key],
-                args=[self.group, consumer, self.promote_limit],
-            )
-            index = int(raw[0])
-            if index >= 0:
-                return self._task(consumer, index, _text(raw[1]), raw[2:], 1)
+            newer, raw = self._claim_next(consumer)
+            if newer is not None:
+                buffered.append(newer)
+            if buffered:
+                buffered.sort(key=lambda t: t.priority)
+                return buffered.pop(0)
             remaining_ms = int((deadline - time.monotonic()) * 1000)
             if remaining_ms <= 0:
                 return None
@@ -297,11 +297,26 @@ class FastQueue:
             if len(raw) > 1:  # a delayed retry is waiting: wake up when it falls due
                 due_in = int(float(_text(raw[1])) - time.time() * 1000)
                 wait_ms = max(1, min(wait_ms, due_in))
-            tasks = self._block(consumer, wait_ms)
-            if tasks:
-                tasks.sort(key=lambda t: t.priority)
-                self._buffer.setdefault(consumer, []).extend(tasks[1:])
-                return tasks[0]
+            buffered.extend(self._block(consumer, wait_ms))
+
+    def buffered(self, consumer: str) -> list[Task]:
+        """Entries delivered to ``consumer`` and not yet handed out (its worker keeps their leases)."""
+        return list(self._buffer.get(consumer, ()))
+
+    def _claim_next(self, consumer: str) -> tuple[Task | None, list[Any]]:
+        """Claim the most urgent waiting entry without blocking (promoting due retries first).
+
+        Returns the task (None when every stream is empty) and the script's raw reply, whose second
+        item is then the due time of the earliest delayed retry, if any.
+        """
+        raw = self._retrying_on_nogroup(
+            self._dequeue,
+            keys=[*self.streams, self.delayed_key],
+            args=[self.group, consumer, self.promote_limit],
+        )
+        index = int(raw[0])
+        task = self._task(consumer, index, _text(raw[1]), raw[2:], 1) if index >= 0 else None
+        return task, raw
 
     def _block(self, consumer: str, block_ms: int) -> list[Task]:
         response = self._retrying_on_nogroup(

@@ -264,10 +264,10 @@ class Worker:
         return self.queue.dequeue(self.worker_id, block_ms=min(block_ms, until_reclaim_ms))
 
     def _extend_lease(self) -> None:
-        """Keep every task this worker holds from looking abandoned: the one in progress and any
-        reclaimed ones waiting their turn (whose delivery counts would otherwise climb towards the
-        dead-letter limit each time another worker reclaimed them)."""
-        held = [self._current, *list(self._reclaimed)]
+        """Keep every task this worker holds from looking abandoned: the one in progress, reclaimed
+        ones and ones a blocking read delivered together, waiting their turn (whose delivery counts
+        would otherwise climb towards the dead-letter limit each time another worker reclaimed them)."""
+        held = [self._current, *list(self._reclaimed), *self.queue.buffered(self.worker_id)]
         for task in held:
             if task is not None and not self.queue.touch(task):
                 log.warning(

@@ -161,6 +161,30 @@ def test_blocking_dequeue_wakes_on_enqueue(queue: FastQueue) -> None:
     assert queue.dequeue("w1", block_ms=100) is None
 
 
+def test_a_p0_arriving_after_a_multi_stream_wake_up_is_served_before_the_buffered_entries(
+    queue: FastQueue, redis_client: redis.Redis
+) -> None:
+    def arrive_together() -> None:
+        # One transaction: the blocked read wakes with an entry on each of the two streams.
+        with redis_client.pipeline(transaction=True) as pipe:
+            pipe.xadd(queue.stream_for(P2), {"request_id": "p2", "attempt": 0})
+            pipe.xadd(queue.stream_for(P1), {"request_id": "p1", "attempt": 0})
+            pipe.execute()
+
+    queue.ensure_groups()
+    timer = threading.Timer(0.2, arrive_together)
+    timer.start()
+    first = queue.dequeue("w1", block_ms=3000)
+    timer.join()
+    assert first is not None and first.request_id == "p1"
+    assert [t.request_id for t in queue.buffered("w1")] == ["p2"]
+
+    queue.enqueue("urgent", P0)
+
+    assert [t.request_id for t in (queue.dequeue("w1"), queue.dequeue("w1"))] == ["urgent", "p2"]
+    assert queue.dequeue("w1") is None and queue.buffered("w1") == []
+
+
 def test_poison_entry_is_dead_lettered_after_n_deliveries(queue: FastQueue) -> None:
     max_deliveries = 3
     queue.enqueue("poison", P1, attempt=2)
