@@ -11,7 +11,7 @@ Layout::
       training_config.json  the settings that produced it
       metrics.json          dev (and test, once evaluated) metrics
       model.onnx            the same network for ONNX Runtime, the fast CPU path
-      model.int8.onnx       its dynamically quantised copy (int8 weights), faster on CPU
+      model.int8.onnx       its fused, dynamically quantised int8 copy, faster on CPU
 """
 
 from __future__ import annotations

@@ -54,7 +54,7 @@ def test_evaluate_writes_metrics_json_and_counts_unseen_labels_as_errors(tiny_mo
 def test_evaluate_scores_the_precision_asked_for(tiny_model_dir, tmp_path):
     scored = {}
     for precision in ("fp32", "int8"):
-        output = tmp_path / f"{precision}.json"
+        output = tmp_path / f"scores-{len(scored)}.json"  # no precision in the path: see below
         result = runner.invoke(
             app,
             [
@@ -71,7 +71,7 @@ def test_evaluate_scores_the_precision_asked_for(tiny_model_dir, tmp_path):
         )
         assert result.exit_code == 0, result.output
         scored[precision] = json.loads(output.read_text())
-        assert precision in result.output  # the table's title names it
+        assert precision in result.output  # only the table's title names it
     assert {m["precision"] for m in scored.values()} == {"fp32", "int8"}
     assert scored["int8"]["intent_accuracy"] >= 90.0
 
