@@ -77,7 +77,13 @@ COLUMNS = [
 
 
 def run_one(
-    name: str, models_dir: Path, reuse: bool, epochs: int | None, threads: int | None, console: Console
+    name: str,
+    models_dir: Path,
+    reuse: bool,
+    epochs: int | None,
+    threads: int | None,
+    overrides: dict[str, str],
+    console: Console,
 ) -> dict:
     data_path, default_epochs = DATASETS[name]
     dataset = load_dataset(data_path)
@@ -85,7 +91,8 @@ def run_one(
     trained_seconds = None
     if not (reuse and (model_dir / "manifest.json").is_file()):
         started = time.monotonic()
-        train(dataset, model_dir, TrainConfig(epochs=epochs or default_epochs, threads=threads), console)
+        config = TrainConfig(epochs=epochs or default_epochs, threads=threads).with_overrides(overrides)
+        train(dataset, model_dir, config, console)
         trained_seconds = round(time.monotonic() - started, 1)
     training = json.loads((model_dir / "training_config.json").read_text())
     if not (model_dir / INT8_ONNX_FILE).is_file():  # a model directory from before int8 export
@@ -122,6 +129,21 @@ def print_table(name: str, result: dict, console: Console) -> None:
     console.print(table)
 
 
+def parse_overrides(parser: argparse.ArgumentParser, pairs: list[str]) -> dict[str, str]:
+    """``NAME=VALUE`` pairs, checked against TrainConfig before hours of training start."""
+    overrides = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            parser.error(f"--set {pair!r}: expected NAME=VALUE")
+        overrides[name.strip()] = value.strip()
+    try:
+        TrainConfig().with_overrides(overrides)
+    except ValueError as error:
+        parser.error(f"--set: {error}")
+    return overrides
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -133,8 +155,17 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="evaluate existing model directories, do not train"
     )
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a training setting (a TrainConfig field, e.g. encoder_lr=5e-5); repeatable",
+    )
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
+    overrides = parse_overrides(parser, args.overrides)
     console = Console(width=max(Console().width, 150))
     results = {
         "machine": f"{platform.node()} {platform.machine()}, {__import__('os').cpu_count()} CPU cores",
@@ -143,7 +174,7 @@ def main() -> None:
     }
     for name in args.datasets:
         results["datasets"][name] = run_one(
-            name, args.models_dir, args.reuse, args.epochs, args.threads, console
+            name, args.models_dir, args.reuse, args.epochs, args.threads, overrides, console
         )
         print_table(name, results["datasets"][name], console)
         if args.json:

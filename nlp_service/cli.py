@@ -36,6 +36,9 @@ def train_command(
     encoder_lr: Annotated[float, typer.Option(min=0.0)] = 1e-4,
     head_lr: Annotated[float, typer.Option(min=0.0)] = 1e-3,
     patience: Annotated[int, typer.Option(min=1)] = 3,
+    label_smoothing: Annotated[
+        float, typer.Option(min=0.0, max=0.99, help="label smoothing of the intent loss")
+    ] = 0.0,
     max_steps: Annotated[
         int | None, typer.Option(min=1, help="stop after this many steps (smoke runs)")
     ] = None,
@@ -56,6 +59,7 @@ def train_command(
         encoder_lr=encoder_lr,
         head_lr=head_lr,
         patience=patience,
+        label_smoothing=label_smoothing,
         max_steps=max_steps,
         seed=seed,
         threads=threads,

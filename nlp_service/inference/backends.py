@@ -14,6 +14,10 @@ import numpy as np
 
 from nlp_service.model.bundle import INT8_ONNX_FILE, ONNX_FILE, ModelDirError
 
+SLOW_CPU_FUSIONS = ["SkipLayerNormFusion"]
+"""Graph fusions ONNX Runtime would apply at load that make a parse slower on CPU: its fused
+residual-add + LayerNorm kernel took 933 us where ``Add`` + ``LayerNormalization`` take 142
+(int8 model, 24 x 20 tokens, one thread; BENCHMARKS.md)."""
 RunFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 BACKENDS = ("auto", "onnx", "torch")
 PRECISIONS = ("auto", "fp32", "int8")
@@ -41,7 +45,9 @@ class OnnxBackend:
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         available = ort.get_available_providers()
         providers = [p for p in ("CUDAExecutionProvider", "CPUExecutionProvider") if p in available]
-        self.session = ort.InferenceSession(str(path), options, providers=providers)
+        self.session = ort.InferenceSession(
+            str(path), options, providers=providers, disabled_optimizers=SLOW_CPU_FUSIONS
+        )
         self.device = "cuda" if self.session.get_providers()[0] == "CUDAExecutionProvider" else "cpu"
 
     def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

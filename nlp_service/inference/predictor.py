@@ -10,6 +10,7 @@ import numpy as np
 
 from nlp_service.data.schema import OUTSIDE_TAG
 from nlp_service.inference.backends import RunFn, open_backend
+from nlp_service.inference.length_groups import DEFAULT_CALL_COST_TOKENS, plan_length_groups
 from nlp_service.model.bio import log_softmax, transition_mask, viterbi
 from nlp_service.model.bundle import Manifest, load_tokenizer
 from nlp_service.model.features import encode_words
@@ -33,6 +34,7 @@ class WordPredictor:
         self.labels = labels
         self.max_length = max_length
         self.version = version
+        self.call_cost_tokens = DEFAULT_CALL_COST_TOKENS
         self._start, self._transitions = transition_mask(labels.tags)
 
     @classmethod
@@ -62,7 +64,7 @@ class WordPredictor:
         if not batch:
             return []
         encoded = encode_words(self.tokenizer, batch, self.max_length)
-        intent_logits, slot_logits = self.run(encoded.input_ids, encoded.attention_mask)
+        intent_logits, slot_logits = self._run_grouped(encoded.input_ids, encoded.attention_mask)
         scaled = intent_logits / self.labels.temperature
         probs = np.exp(log_softmax(scaled))
         slot_log_probs = log_softmax(slot_logits)
@@ -76,6 +78,28 @@ class WordPredictor:
                 tags[word] = self.labels.tags[tag]
             predictions.append(WordPrediction(probs[row], tags))
         return predictions
+
+    def _run_grouped(
+        self, input_ids: np.ndarray, attention_mask: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The network over the batch, one call per group of similar-length rows, each group
+        cut to its own longest row (``length_groups``); outputs come back in row order, slot
+        scores past a row's group length are zero (they are padding, and never read)."""
+        lengths = attention_mask.sum(axis=1)
+        groups = plan_length_groups(lengths, self.call_cost_tokens)
+        if len(groups) == 1:
+            width = int(lengths.max())
+            return self.run(input_ids[:, :width], attention_mask[:, :width])
+        intent_logits = slot_logits = None
+        for rows in groups:
+            width = int(lengths[rows].max())
+            intents, slots = self.run(input_ids[rows, :width], attention_mask[rows, :width])
+            if intent_logits is None:
+                intent_logits = np.empty((len(lengths), intents.shape[1]), dtype=intents.dtype)
+                slot_logits = np.zeros((*input_ids.shape, slots.shape[2]), dtype=slots.dtype)
+            intent_logits[rows] = intents
+            slot_logits[rows, :width] = slots
+        return intent_logits, slot_logits
 
     def decide_intent(self, probs: np.ndarray) -> tuple[str, float, bool]:
         """(intent, confidence, out_of_scope): the out-of-scope class or confidence under threshold."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 
 from nlp_service.model.encoder import DEFAULT_ENCODER
 
@@ -27,6 +27,7 @@ class TrainConfig:
     dropout: float = 0.1
     max_length: int = 64
     slot_loss_weight: float = 1.0
+    label_smoothing: float = 0.0  # on the intent loss; softer targets for many-class sets
     patience: int = 3
     seed: int = 13
     max_steps: int | None = None
@@ -37,3 +38,31 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def with_overrides(self, overrides: dict[str, str]) -> TrainConfig:
+        """A copy with ``name -> text`` overrides parsed to each field's type (benchmark runs)."""
+        known = {f.name: f for f in fields(self)}
+        values = {}
+        for name, text in overrides.items():
+            if name not in known:
+                raise ValueError(f"unknown training setting {name!r}; known: {', '.join(sorted(known))}")
+            current = getattr(self, name)
+            kind = type(current) if current is not None else int  # the optional fields are all counts
+            try:
+                values[name] = _parse(text, kind)
+            except ValueError as error:
+                raise ValueError(f"training setting {name}: {error}") from None
+        return replace(self, **values)
+
+
+def _parse(text: str, kind: type):
+    if kind is bool:
+        if text.lower() in ("1", "true", "yes"):
+            return True
+        if text.lower() in ("0", "false", "no"):
+            return False
+        raise ValueError(f"{text!r} is not a boolean")
+    try:
+        return kind(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{text!r} is not a {kind.__name__}") from None

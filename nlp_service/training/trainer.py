@@ -117,7 +117,7 @@ def train(
     scheduler = get_linear_schedule_with_warmup(
         optimizer, int(total_steps * config.warmup_ratio), total_steps
     )
-    intent_loss_fn = torch.nn.CrossEntropyLoss()
+    intent_loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     slot_loss_fn = torch.nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX)
 
     best_score, best_state, best_epoch, stale, step = -1.0, None, 0, 0, 0

@@ -1,12 +1,14 @@
 """The int8 copy of the ONNX export: written by training, close to fp32, and picked by precision."""
 
 import shutil
+from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 
-from nlp_service.inference.backends import open_backend
+from nlp_service.inference.backends import SLOW_CPU_FUSIONS, open_backend
 from nlp_service.inference.predictor import WordPredictor
 from nlp_service.model.bundle import INT8_ONNX_FILE, ONNX_FILE, ModelDirError
 from nlp_service.model.onnx_int8 import quantize_onnx
@@ -28,6 +30,46 @@ def test_training_writes_an_int8_copy_with_int8_weights(tiny_model_dir):
     assert int8.stat().st_size < (tiny_model_dir / ONNX_FILE).stat().st_size
     ops = {node.op_type for node in __import__("onnx").load(str(int8)).graph.node}
     assert ops & {"MatMulInteger", "DynamicQuantizeMatMul", "QAttention"}, ops
+
+
+def test_int8_copy_keeps_residual_layer_norms_unfused(tiny_model_dir):
+    """The fused SkipLayerNormalization/EmbedLayerNormalization CPU kernels are the slow ones."""
+    ops = {node.op_type for node in onnx.load(str(tiny_model_dir / INT8_ONNX_FILE)).graph.node}
+    assert "QAttention" in ops or "Attention" in ops, ops
+    assert "LayerNormalization" in ops, ops
+    assert not ops & {"SkipLayerNormalization", "EmbedLayerNormalization", "QEmbedLayerNormalization"}, ops
+
+
+def _optimized_ops(model: Path, out: Path, disabled: list[str]) -> set[str]:
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(out)
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    ort.InferenceSession(
+        str(model), options, providers=["CPUExecutionProvider"], disabled_optimizers=disabled
+    )
+    return {node.op_type for node in onnx.load(str(out)).graph.node}
+
+
+def test_load_time_fusion_is_what_brings_the_slow_kernel_back(tiny_model_dir, tmp_path):
+    """ONNX Runtime re-fuses Add + LayerNormalization at load unless that optimizer is disabled."""
+    model = tiny_model_dir / INT8_ONNX_FILE
+    assert "SkipLayerNormalization" in _optimized_ops(model, tmp_path / "default.onnx", [])
+    assert "SkipLayerNormalization" not in _optimized_ops(model, tmp_path / "served.onnx", SLOW_CPU_FUSIONS)
+
+
+def test_backend_opens_its_session_without_the_slow_fusion(tiny_model_dir, monkeypatch):
+    seen = {}
+    real_session = ort.InferenceSession
+
+    def recording_session(*args, **kwargs):
+        seen.update(kwargs)
+        return real_session(*args, **kwargs)
+
+    monkeypatch.setattr(ort, "InferenceSession", recording_session)
+    backend = open_backend(tiny_model_dir, "onnx", 1, "int8")
+    assert seen["disabled_optimizers"] == SLOW_CPU_FUSIONS
+    intent, _ = backend(IDS, MASK)
+    assert intent.shape[0] == 2
 
 
 def test_int8_outputs_track_fp32(tiny_model_dir):
