@@ -9,7 +9,8 @@ Three measurements, on the same utterances (varied enterprise-style requests, se
    intra-op threads and ``--precision`` (default ``auto``: the int8 copy when the model
    directory has one, as the server does), after a warm-up; P50/P95/P99 over
    ``--requests`` parses.
-2. **HTTP, one at a time**: a real ``eas-nlp serve`` (uvicorn, uvloop, httptools) started
+2. **HTTP, one at a time**: a real ``eas-nlp serve`` (uvicorn, uvloop, httptools; its own
+   defaults for threads and model workers unless ``--server-threads``/``--model-workers``) started
    as a subprocess on a free port of 127.0.0.1; one request in flight at a time over one
    keep-alive connection; P50/P95/P99 of the client-side round trip.
 3. **Throughput**: ``--concurrency`` keep-alive connections, each sending its next request
@@ -343,7 +344,12 @@ def get(port: int, path: str, timeout: float = 5.0) -> tuple[int, bytes]:
 
 @contextlib.contextmanager
 def serve(
-    model: Path, threads: int, precision: str, batch_wait_ms: float, log_path: Path
+    model: Path,
+    threads: int | None,
+    model_workers: int | None,
+    precision: str,
+    batch_wait_ms: float,
+    log_path: Path,
 ) -> Iterator[tuple[int, int]]:
     """``eas-nlp serve`` on a free port until the block ends: yields (port, pid); stopped by PID
     in every case."""
@@ -354,7 +360,11 @@ def serve(
         "EAS_NLP_BATCH_WAIT_MS": str(batch_wait_ms),
     }
     command = [sys.executable, "-m", "nlp_service.cli", "serve", "--model", str(model), "--host", HOST]
-    command += ["--port", str(port), "--backend", "onnx", "--threads", str(threads), "--precision", precision]
+    command += ["--port", str(port), "--backend", "onnx", "--precision", precision]
+    if threads is not None:
+        command += ["--threads", str(threads)]
+    if model_workers is not None:
+        command += ["--model-workers", str(model_workers)]
     with log_path.open("wb") as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -469,7 +479,15 @@ def main() -> None:
     parser.add_argument("--json", type=Path, required=True, help="write the figures here")
     parser.add_argument("--requests", type=int, default=1000, help="timed requests per latency phase")
     parser.add_argument("--warmup", type=int, default=100, help="untimed requests before each latency phase")
-    parser.add_argument("--threads", type=int, default=2, help="ONNX Runtime intra-op threads")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="ONNX Runtime intra-op threads of the in-process phase"
+    )
+    parser.add_argument(
+        "--server-threads", type=int, help="the server's threads per model call (default: the server's)"
+    )
+    parser.add_argument(
+        "--model-workers", type=int, help="the server's concurrent model calls (default: the server's)"
+    )
     parser.add_argument(
         "--precision", choices=("auto", "fp32", "int8"), default="auto", help="which ONNX file to run"
     )
@@ -494,6 +512,8 @@ def main() -> None:
             "requests": args.requests,
             "warmup": args.warmup,
             "threads": args.threads,
+            "server_threads": args.server_threads or "server default",
+            "model_workers": args.model_workers or "server default",
             "precision": args.precision,
             "concurrency": args.concurrency,
             "duration_s": args.duration,
@@ -517,7 +537,14 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as scratch:
             log_path = Path(scratch) / "server.log"
             try:
-                server = serve(args.model, args.threads, args.precision, args.batch_wait_ms, log_path)
+                server = serve(
+                    args.model,
+                    args.server_threads,
+                    args.model_workers,
+                    args.precision,
+                    args.batch_wait_ms,
+                    log_path,
+                )
                 with server as (port, pid):
                     print(f"HTTP, one at a time: {args.requests} requests to port {port}", flush=True)
                     http = bench_http_sequential(port, texts[: args.requests], args.warmup)

@@ -123,7 +123,12 @@ def serve_command(
     host: Annotated[str | None, typer.Option(help="interface to listen on (env EAS_NLP_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port (env EAS_NLP_PORT)")] = None,
     backend: Annotated[str | None, typer.Option(help="auto, onnx or torch (env EAS_NLP_BACKEND)")] = None,
-    threads: Annotated[int | None, typer.Option(help="runtime threads (env EAS_NLP_THREADS)")] = None,
+    threads: Annotated[
+        int | None, typer.Option(help="runtime threads per model call (env EAS_NLP_THREADS)")
+    ] = None,
+    model_workers: Annotated[
+        int | None, typer.Option(help="model calls at the same time (env EAS_NLP_MODEL_WORKERS)")
+    ] = None,
     precision: Annotated[str | None, typer.Option(help="auto, fp32 or int8 (env EAS_NLP_PRECISION)")] = None,
 ) -> None:
     """Serve the HTTP API (settings from EAS_NLP_* variables; options override them).
@@ -145,6 +150,7 @@ def serve_command(
         "port": port,
         "backend": backend,
         "threads": threads,
+        "model_workers": model_workers,
         "precision": precision,
     }
     try:

@@ -6,6 +6,7 @@ with a message naming the variable instead of failing on the first request.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -42,7 +43,12 @@ class NLPSettings(BaseSettings):
     precision: Literal["auto", "fp32", "int8"] = Field(
         "auto", description="auto (model.int8.onnx when there is one, on CPU), fp32 or int8"
     )
-    threads: int | None = Field(None, ge=1, description="intra-op threads of the model runtime")
+    threads: int | None = Field(
+        None, ge=1, description="intra-op threads per model call; unset: the cores shared by model_workers"
+    )
+    model_workers: int = Field(
+        2, ge=1, le=64, description="model calls (micro-batches) that may run at the same time"
+    )
     max_text_length: int = Field(1000, ge=1, description="longest accepted text, in characters")
     max_batch_size: int = Field(
         32, ge=1, le=4096, description="most texts per model call and per /v1/parse/batch request"
@@ -105,3 +111,13 @@ def describe_settings_error(error: ValidationError) -> str:
         shown = _shown_input(str(item["loc"][0]) if item["loc"] else "", item.get("input"))
         lines.append(f"EAS_NLP_{field.upper()} ({field}): {item['msg']} (got {shown})")
     return "invalid NLP settings:\n  " + "\n  ".join(lines)
+
+
+def threads_per_call(settings: NLPSettings) -> int:
+    """``threads``, or the machine's cores split evenly between the model workers.
+
+    Why two single-threaded calls rather than one two-threaded call on a 2-core machine:
+    small matrix products scale badly across threads, and under load the second call
+    keeps both cores busy (647.6 vs 534.2 parses/s, BENCHMARKS.md).
+    """
+    return settings.threads or max(1, (os.cpu_count() or 1) // settings.model_workers)

@@ -25,7 +25,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.exceptions import RedisError
 
-from nlp_service.config import NLPSettings
+from nlp_service.config import NLPSettings, threads_per_call
 from nlp_service.context import (
     AsyncConversationStore,
     ConversationBusyError,
@@ -127,7 +127,7 @@ def create_app(
     if load_model is None:
 
         def load_model(model_dir: Path) -> NLUParser:
-            return NLUParser.load(model_dir, settings.backend, settings.threads, settings.precision)
+            return NLUParser.load(model_dir, settings.backend, threads_per_call(settings), settings.precision)
 
     manager = ModelManager(
         settings,
@@ -142,6 +142,7 @@ def create_app(
         wait_s=settings.batch_wait_ms / 1000.0,
         no_model_reason=lambda: manager.reason,
         on_batch=metrics.observe_batch,
+        workers=settings.model_workers,
     )
     redis_location = _redacted(settings.redis_url)
     stores: list[AsyncConversationStore] = []

@@ -5,9 +5,11 @@ arrive together are parsed together: the first request of a batch waits at most
 ``wait_s`` for company (or until ``max_batch_size`` texts are queued), then the whole
 batch goes to ``NLUParser.parse_batch`` in a worker thread, off the event loop.
 
-Batches run one at a time on a single worker thread: the runtime already uses every core
-for one call, and requests that arrive meanwhile simply form the next batch, so under load
-batches grow without anyone waiting on the timer. The parser is fetched per batch through
+Up to ``workers`` batches run at once, each on its own worker thread; requests that arrive
+while every worker is busy simply form the next batch, so under load batches grow without
+anyone waiting on the timer. One worker whose runtime uses every core is the default;
+on a small CPU, one single-threaded call per core wastes less time in the runtime's
+thread synchronisation (BENCHMARKS.md). The parser is fetched per batch through
 ``get_parser``, so a model reload takes effect between two batches and never inside one.
 """
 
@@ -60,7 +62,10 @@ class MicroBatcher:
         wait_s: float,
         no_model_reason: Callable[[], str] = lambda: "no model loaded",
         on_batch: Callable[[int, float], None] | None = None,
+        workers: int = 1,
     ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
         if max_batch_size < 1:
             raise ValueError(f"max_batch_size must be at least 1, got {max_batch_size}")
         if wait_s < 0:
@@ -70,6 +75,9 @@ class MicroBatcher:
         self._on_batch = on_batch
         self.max_batch_size = max_batch_size
         self.wait_s = wait_s
+        self.workers = workers
+        self._free_workers: asyncio.Semaphore | None = None
+        self._running: set[asyncio.Task[None]] = set()
         self._queue: list[_Pending] = []
         self._waiter: asyncio.Future[None] | None = None
         self._idle = True  # the collector waits for a first request, not for company
@@ -82,7 +90,8 @@ class MicroBatcher:
         if self._task is not None:
             raise RuntimeError("the batcher is already running")
         self._loop = asyncio.get_running_loop()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nlp-batch")
+        self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="nlp-batch")
+        self._free_workers = asyncio.Semaphore(self.workers)
         self._task = self._loop.create_task(self._collect(), name="nlp-micro-batcher")
 
     async def stop(self) -> None:
@@ -93,6 +102,10 @@ class MicroBatcher:
         with contextlib.suppress(asyncio.CancelledError):
             await self._task
         self._task = None
+        for running in list(self._running):
+            running.cancel()
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
         self._fail(self._queue, NoModelError("the server is shutting down"))
         self._queue.clear()
         if self._executor is not None:
@@ -148,7 +161,7 @@ class MicroBatcher:
             self._waiter = None
 
     async def _collect(self) -> None:
-        assert self._loop is not None
+        assert self._loop is not None and self._free_workers is not None
         loop = self._loop
         while True:
             if not self._queue:
@@ -160,12 +173,22 @@ class MicroBatcher:
                 remaining = self._queue[0].enqueued + self.wait_s - loop.time()
                 if remaining > 0:
                     await self._wait(remaining)
+            await self._free_workers.acquire()  # requests keep queueing meanwhile
             batch = self._queue[: self.max_batch_size]
             del self._queue[: self.max_batch_size]
             # Requests whose client went away are cancelled; don't spend the model on them.
             batch = [p for p in batch if not p.future.done()]
-            if batch:
-                await self._run(batch)
+            if not batch:
+                self._free_workers.release()
+                continue
+            running = loop.create_task(self._run(batch), name="nlp-batch")
+            self._running.add(running)
+            running.add_done_callback(self._finished)
+
+    def _finished(self, running: asyncio.Task[None]) -> None:
+        assert self._free_workers is not None
+        self._running.discard(running)
+        self._free_workers.release()
 
     async def _run(self, batch: list[_Pending]) -> None:
         assert self._loop is not None and self._executor is not None

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from nlp_service.config import NLPSettings, describe_settings_error
+from nlp_service.config import NLPSettings, describe_settings_error, threads_per_call
 
 
 def test_defaults_are_the_quick_start(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,6 +54,7 @@ def test_arguments_override_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         ("EAS_NLP_PORT", "70000", "EAS_NLP_PORT (port)"),
         ("EAS_NLP_BACKEND", "tensorflow", "EAS_NLP_BACKEND (backend)"),
         ("EAS_NLP_THREADS", "0", "EAS_NLP_THREADS (threads)"),
+        ("EAS_NLP_MODEL_WORKERS", "0", "EAS_NLP_MODEL_WORKERS (model_workers)"),
         ("EAS_NLP_MAX_BATCH_SIZE", "0", "EAS_NLP_MAX_BATCH_SIZE (max_batch_size)"),
         ("EAS_NLP_BATCH_WAIT_MS", "-1", "EAS_NLP_BATCH_WAIT_MS (batch_wait_ms)"),
         ("EAS_NLP_REDIS_URL", "localhost:6379", "EAS_NLP_REDIS_URL (redis_url)"),
@@ -98,3 +99,15 @@ def test_an_admin_token_of_16_characters_is_accepted() -> None:
     settings = NLPSettings(admin_token="sixteen-chars-ok")
     assert settings.admin_token is not None
     assert settings.admin_token.get_secret_value() == "sixteen-chars-ok"
+
+
+@pytest.mark.parametrize(
+    ("cores", "workers", "threads", "expected"),
+    [(2, 2, None, 1), (16, 2, None, 8), (1, 2, None, 1), (8, 1, None, 8), (8, 2, 3, 3)],
+)
+def test_threads_per_call_split_the_cores_between_the_workers(
+    monkeypatch: pytest.MonkeyPatch, cores: int, workers: int, threads: int | None, expected: int
+) -> None:
+    monkeypatch.setattr(os, "cpu_count", lambda: cores)
+    settings = NLPSettings(model_workers=workers, threads=threads)
+    assert threads_per_call(settings) == expected

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
 
+from nlp_service.inference.parser import NLUParser
 from nlp_service.server.app import create_app
 from nlp_service.server.batcher import BatchFailedError, MicroBatcher, NoModelError
 from tests.nlp_service.server.server_helpers import INVOICE, LEAVE, RecordingParser, make_settings, running
@@ -133,3 +135,55 @@ def test_invalid_settings_are_rejected(parser: RecordingParser) -> None:
         MicroBatcher(lambda: parser, max_batch_size=0, wait_s=0.0)
     with pytest.raises(ValueError, match="wait_s"):
         MicroBatcher(lambda: parser, max_batch_size=1, wait_s=-1.0)
+
+
+class OverlapParser(RecordingParser):
+    """Records how many ``parse_batch`` calls were in progress at once (each takes 50 ms)."""
+
+    def __init__(self, predictor) -> None:
+        super().__init__(predictor)
+        self.in_progress = 0
+        self.most_at_once = 0
+
+    def parse_batch(self, texts, reference_dates=None):
+        with self._lock:
+            self.in_progress += 1
+            self.most_at_once = max(self.most_at_once, self.in_progress)
+        try:
+            time.sleep(0.05)
+            return super().parse_batch(texts, reference_dates)
+        finally:
+            with self._lock:
+                self.in_progress -= 1
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+async def test_at_most_workers_batches_run_at_once(tiny_predictor, workers: int) -> None:
+    parser = OverlapParser(tiny_predictor)
+    batcher = MicroBatcher(lambda: parser, max_batch_size=2, wait_s=0.0, workers=workers)
+    await batcher.start()
+    try:
+        results = await asyncio.gather(*(batcher.parse(TEXTS[i % 4]) for i in range(16)))
+    finally:
+        await batcher.stop()
+
+    single = NLUParser(tiny_predictor)
+    assert [r.intent for r in results] == [single.parse(TEXTS[i % 4]).intent for i in range(16)]
+    assert sum(parser.batch_sizes) == 16
+    assert parser.most_at_once == workers
+
+
+async def test_stopping_fails_requests_whose_batch_is_still_running(tiny_predictor) -> None:
+    parser = OverlapParser(tiny_predictor)
+    batcher = MicroBatcher(lambda: parser, max_batch_size=1, wait_s=0.0, workers=2)
+    await batcher.start()
+    pending = [asyncio.ensure_future(batcher.parse(t)) for t in TEXTS]
+    await asyncio.sleep(0.01)  # two batches are running, two are queued
+    await batcher.stop()
+    outcomes = await asyncio.gather(*pending, return_exceptions=True)
+    assert all(isinstance(o, NoModelError) for o in outcomes), outcomes
+
+
+def test_workers_must_be_positive(parser: RecordingParser) -> None:
+    with pytest.raises(ValueError, match="workers must be at least 1, got 0"):
+        MicroBatcher(lambda: parser, max_batch_size=1, wait_s=0.0, workers=0)
