@@ -127,6 +127,12 @@ def print_table(name: str, result: dict, console: Console) -> None:
     for system, figures in PUBLISHED[name]:
         table.add_row(system, *[str(figures.get(c, "—")) for c in COLUMNS])
     console.print(table)
+    ceiling = result["test"].get("in_scope_accuracy_without_rejection")
+    if ceiling is not None:
+        console.print(
+            f"in-scope accuracy if nothing were rejected (the classifier's ceiling): {ceiling} (fp32); "
+            "per-threshold trade-off in the JSON (oos_tradeoff)"
+        )
 
 
 def parse_overrides(parser: argparse.ArgumentParser, pairs: list[str]) -> dict[str, str]:

@@ -34,10 +34,51 @@ def evaluate_predictor(
 ) -> dict:
     # Sorting by length keeps padding (and time) down; the order does not change the scores.
     ordered = sorted(examples, key=lambda u: len(u.words))
-    intents, tags = [], []
+    intents, tags, probs = [], [], []
     for batch in _batches(ordered, EVAL_BATCH):
         for prediction in predictor.predict([u.words for u in batch]):
             intent, _, _ = predictor.decide_intent(prediction.intent_probs)
             intents.append(intent)
             tags.append(prediction.tags)
-    return compute_metrics(ordered, intents, tags, oos_label, has_slots)
+            probs.append(prediction.intent_probs)
+    metrics = compute_metrics(ordered, intents, tags, oos_label, has_slots)
+    if oos_label and oos_label in predictor.labels.intents and probs:
+        metrics.update(out_of_scope_tradeoff(ordered, np.stack(probs), predictor.labels.intents, oos_label))
+    return metrics
+
+
+TRADEOFF_THRESHOLDS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+
+
+def out_of_scope_tradeoff(
+    examples: Sequence[Utterance], probs: np.ndarray, intents: Sequence[str], oos_label: str
+) -> dict:
+    """How much in-scope accuracy the out-of-scope decision costs, for choosing a threshold.
+
+    ``in_scope_accuracy_without_rejection`` scores the in-scope examples by the best
+    in-scope intent, as if nothing were ever sent to a person: the classifier's ceiling,
+    which no threshold can beat. ``oos_tradeoff`` lists in-scope accuracy and out-of-scope
+    recall at a few confidence thresholds (the out-of-scope class always rejects).
+    """
+    oos = list(intents).index(oos_label)
+    known = {name: i for i, name in enumerate(intents)}
+    gold = np.array([known.get(u.intent, -1) for u in examples])
+    in_scope = np.array([u.intent != oos_label for u in examples])
+    without_oos = probs.copy()
+    without_oos[:, oos] = -1.0
+    report: dict = {}
+    if in_scope.any():
+        ceiling = (without_oos.argmax(axis=1) == gold)[in_scope].mean()
+        report["in_scope_accuracy_without_rejection"] = round(100.0 * float(ceiling), 2)
+    best, confidence = probs.argmax(axis=1), probs.max(axis=1)
+    rows = []
+    for threshold in TRADEOFF_THRESHOLDS:
+        predicted = np.where((best == oos) | (confidence < threshold), oos, best)
+        row = {"threshold": threshold}
+        if in_scope.any():
+            row["in_scope_accuracy"] = round(100.0 * float((predicted == gold)[in_scope].mean()), 2)
+        if (~in_scope).any():
+            row["oos_recall"] = round(100.0 * float((predicted == oos)[~in_scope].mean()), 2)
+        rows.append(row)
+    report["oos_tradeoff"] = rows
+    return report
