@@ -36,6 +36,7 @@ def train_command(
     encoder_lr: Annotated[float, typer.Option(min=0.0)] = 1e-4,
     head_lr: Annotated[float, typer.Option(min=0.0)] = 1e-3,
     patience: Annotated[int, typer.Option(min=1)] = 3,
+    crf: Annotated[bool, typer.Option(help="a CRF over the slot head's word scores")] = False,
     label_smoothing: Annotated[
         float, typer.Option(min=0.0, max=0.99, help="label smoothing of the intent loss")
     ] = 0.0,
@@ -60,6 +61,7 @@ def train_command(
         head_lr=head_lr,
         patience=patience,
         label_smoothing=label_smoothing,
+        slot_crf=crf,
         max_steps=max_steps,
         seed=seed,
         threads=threads,

@@ -35,7 +35,8 @@ class WordPredictor:
         self.max_length = max_length
         self.version = version
         self.call_cost_tokens = DEFAULT_CALL_COST_TOKENS
-        self._start, self._transitions = transition_mask(labels.tags)
+        self._start = self._transitions = self._end = None
+        self.use_crf_scores()
 
     @classmethod
     def load(
@@ -60,6 +61,22 @@ class WordPredictor:
         predictor.device = runtime.device
         return predictor
 
+    def use_crf_scores(self) -> None:
+        """(Re)read the CRF scores of ``labels`` (training updates them every epoch).
+
+        With a CRF the decoder adds its learnt scores to the BIO constraints and reads raw
+        slot logits; without, it reads log-probabilities under the constraints alone.
+        """
+        start, transitions = transition_mask(self.labels.tags)
+        crf = self.labels.slot_transitions
+        if crf:
+            start = start + np.asarray(crf["start"], dtype=np.float32)
+            transitions = transitions + np.asarray(crf["transitions"], dtype=np.float32)
+            self._end = np.asarray(crf["end"], dtype=np.float32)
+        else:
+            self._end = None
+        self._start, self._transitions = start, transitions
+
     def predict(self, batch: Sequence[Sequence[str]]) -> list[WordPrediction]:
         if not batch:
             return []
@@ -67,12 +84,14 @@ class WordPredictor:
         intent_logits, slot_logits = self._run_grouped(encoded.input_ids, encoded.attention_mask)
         scaled = intent_logits / self.labels.temperature
         probs = np.exp(log_softmax(scaled))
-        slot_log_probs = log_softmax(slot_logits)
+        slot_scores = slot_logits if self._end is not None else log_softmax(slot_logits)
         outside = self.labels.tags.index(OUTSIDE_TAG)
         predictions = []
         for row, starts in enumerate(encoded.word_starts):
             kept = [i for i, position in enumerate(starts) if position >= 0]
-            path = viterbi(slot_log_probs[row, [starts[i] for i in kept]], self._start, self._transitions)
+            path = viterbi(
+                slot_scores[row, [starts[i] for i in kept]], self._start, self._transitions, self._end
+            )
             tags = [self.labels.tags[outside]] * len(starts)
             for word, tag in zip(kept, path, strict=True):
                 tags[word] = self.labels.tags[tag]

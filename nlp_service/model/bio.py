@@ -28,8 +28,11 @@ def transition_mask(tags: list[str]) -> tuple[np.ndarray, np.ndarray]:
     return start, transitions
 
 
-def viterbi(log_probs: np.ndarray, start: np.ndarray, transitions: np.ndarray) -> list[int]:
-    """Best tag index sequence for one utterance's ``[words, tags]`` log-probabilities."""
+def viterbi(
+    log_probs: np.ndarray, start: np.ndarray, transitions: np.ndarray, end: np.ndarray | None = None
+) -> list[int]:
+    """Best tag index sequence for one utterance's ``[words, tags]`` scores (log-probabilities,
+    or a CRF's emissions with its learnt ``start``/``transitions``/``end`` added)."""
     if len(log_probs) == 0:
         return []
     score = start + log_probs[0]
@@ -38,6 +41,8 @@ def viterbi(log_probs: np.ndarray, start: np.ndarray, transitions: np.ndarray) -
         candidates = score[:, None] + transitions
         back[t] = candidates.argmax(axis=0)
         score = candidates.max(axis=0) + log_probs[t]
+    if end is not None:
+        score = score + end
     path = [int(score.argmax())]
     for t in range(len(log_probs) - 1, 0, -1):
         path.append(int(back[t, path[-1]]))

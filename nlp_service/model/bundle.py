@@ -5,9 +5,10 @@ Layout::
     MODEL_DIR/
       manifest.json         version, encoder, data set, creation time
       encoder/              the fine-tuned encoder (save_pretrained)
-      heads.safetensors     intent and slot heads
+      heads.safetensors     intent and slot heads (and the slot CRF's scores, with --crf)
       tokenizer/            the tokenizer (save_pretrained)
-      labels.json           intents, BIO tags, out-of-scope label, threshold, temperature
+      labels.json           intents, BIO tags, out-of-scope label, threshold, temperature,
+                            the slot CRF's scores (with --crf) for decoding
       training_config.json  the settings that produced it
       metrics.json          dev (and test, once evaluated) metrics
       model.onnx            the same network for ONNX Runtime, the fast CPU path
@@ -96,8 +97,10 @@ def save_model(
 def load_torch_model(model_dir: Path, labels: LabelMaps | None = None) -> JointIntentSlotModel:
     labels = labels or LabelMaps.load(model_dir / "labels.json")
     encoder = AutoModel.from_pretrained(str(model_dir / "encoder"), attn_implementation="eager")
-    model = JointIntentSlotModel(encoder, len(labels.intents), len(labels.tags))
-    missing, unexpected = model.load_state_dict(load_file(str(model_dir / "heads.safetensors")), strict=False)
+    heads = load_file(str(model_dir / "heads.safetensors"))
+    crf = "crf.transitions" in heads
+    model = JointIntentSlotModel(encoder, len(labels.intents), len(labels.tags), crf=crf)
+    missing, unexpected = model.load_state_dict(heads, strict=False)
     if unexpected or any(not key.startswith("encoder.") for key in missing):
         raise ModelDirError(f"{model_dir}: heads do not match labels.json ({unexpected or missing})")
     return model.eval()

@@ -15,6 +15,8 @@ class LabelMaps:
 
     ``oos_threshold`` is a confidence under which a prediction is treated as out of
     scope; ``temperature`` rescales the intent logits so that confidence is calibrated.
+    ``slot_transitions`` holds a CRF slot head's learnt ``start``/``end``/``transitions``
+    scores (``None`` without a CRF): decoding then scores raw slot logits with them.
     """
 
     intents: list[str]
@@ -22,6 +24,7 @@ class LabelMaps:
     oos_label: str | None = None
     oos_threshold: float = 0.0
     temperature: float = 1.0
+    slot_transitions: dict[str, list] | None = None
 
     @classmethod
     def from_dataset(cls, dataset: Dataset) -> LabelMaps:

@@ -8,6 +8,8 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModel
 
+from nlp_service.model.crf import SlotCRF
+
 
 class JointIntentSlotModel(nn.Module):
     """Encoder + two linear heads.
@@ -18,13 +20,17 @@ class JointIntentSlotModel(nn.Module):
     heads share one forward pass, so a parse costs one encoder call.
     """
 
-    def __init__(self, encoder: nn.Module, num_intents: int, num_tags: int, dropout: float = 0.1) -> None:
+    def __init__(
+        self, encoder: nn.Module, num_intents: int, num_tags: int, dropout: float = 0.1, crf: bool = False
+    ) -> None:
         super().__init__()
         self.encoder = encoder
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
         self.intent_head = nn.Linear(hidden, num_intents)
         self.slot_head = nn.Linear(hidden, num_tags)
+        # Trained on the slot head's word scores; not part of forward (nor of the ONNX graph).
+        self.crf = SlotCRF(num_tags) if crf else None
 
     @classmethod
     def from_encoder(
@@ -34,6 +40,7 @@ class JointIntentSlotModel(nn.Module):
         num_tags: int,
         dropout: float = 0.1,
         layers: int | None = None,
+        crf: bool = False,
     ):
         """The pretrained encoder, optionally cut to its first ``layers`` transformer layers.
 
@@ -47,13 +54,15 @@ class JointIntentSlotModel(nn.Module):
                 raise ValueError(f"encoder_layers must be 1 to {available} for {encoder_dir}, not {layers}")
             overrides["num_hidden_layers"] = layers
         encoder = AutoModel.from_pretrained(str(encoder_dir), attn_implementation="eager", **overrides)
-        return cls(encoder, num_intents, num_tags, dropout)
+        return cls(encoder, num_intents, num_tags, dropout, crf)
 
     @classmethod
-    def from_config(cls, encoder_dir: Path, num_intents: int, num_tags: int) -> JointIntentSlotModel:
+    def from_config(
+        cls, encoder_dir: Path, num_intents: int, num_tags: int, crf: bool = False
+    ) -> JointIntentSlotModel:
         """An untrained shell with the saved encoder's shape, to load a state dict into."""
         config = AutoConfig.from_pretrained(str(encoder_dir), attn_implementation="eager")
-        return cls(AutoModel.from_config(config), num_intents, num_tags)
+        return cls(AutoModel.from_config(config), num_intents, num_tags, crf=crf)
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor

@@ -25,6 +25,7 @@ from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 from nlp_service.data.schema import Dataset, Utterance
 from nlp_service.inference.predictor import WordPredictor
 from nlp_service.model.bundle import save_model, update_metrics
+from nlp_service.model.crf import word_scores
 from nlp_service.model.encoder import resolve_encoder
 from nlp_service.model.features import IGNORE_INDEX, encode_words, slot_targets
 from nlp_service.model.labels import LabelMaps
@@ -90,8 +91,9 @@ def train(
     tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
     labels = LabelMaps.from_dataset(dataset)
     train_set, dev_set = split_dev(dataset, config.dev_fraction, config.seed)
+    use_crf = config.slot_crf and dataset.has_slots
     model = JointIntentSlotModel.from_encoder(
-        encoder_dir, len(labels.intents), len(labels.tags), config.dropout, config.encoder_layers
+        encoder_dir, len(labels.intents), len(labels.tags), config.dropout, config.encoder_layers, use_crf
     )
 
     intent_ids = labels.intent_index
@@ -149,9 +151,13 @@ def train(
                 loss = intent_loss_fn(intent_logits, torch.from_numpy(intents[batch]))
                 slot_target = torch.from_numpy(targets[batch, :width])
                 if (slot_target != IGNORE_INDEX).any():
-                    slot_loss = slot_loss_fn(
-                        slot_logits.reshape(-1, slot_logits.shape[-1]), slot_target.reshape(-1)
-                    )
+                    if model.crf is not None:
+                        emissions, tags, word_mask, _ = word_scores(slot_logits, slot_target)
+                        slot_loss = model.crf.nll(emissions, tags, word_mask)
+                    else:
+                        slot_loss = slot_loss_fn(
+                            slot_logits.reshape(-1, slot_logits.shape[-1]), slot_target.reshape(-1)
+                        )
                     loss = loss + config.slot_loss_weight * slot_loss
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -173,6 +179,7 @@ def train(
                 if step >= total_steps:
                     break
             model.eval()
+            _keep_crf_scores(model, labels)
             predictor = WordPredictor(_torch_run(model), tokenizer, labels, config.max_length)
             dev_metrics = evaluate_predictor(predictor, dev_set, labels.oos_label, dataset.has_slots)
             score = _dev_score(dev_metrics)
@@ -189,6 +196,7 @@ def train(
                 break
     model.load_state_dict(best_state)
     model.eval()
+    _keep_crf_scores(model, labels)
 
     calibrate_labels(_torch_run(model), tokenizer, labels, dev_set, config.max_length)
     out_dir = Path(out_dir)
@@ -224,6 +232,12 @@ def train(
         f"{training_config['train_seconds']:.0f} s)"
     )
     return out_dir
+
+
+def _keep_crf_scores(model: JointIntentSlotModel, labels: LabelMaps) -> None:
+    """Copy the CRF's current scores into the label maps, which decoding (and the saved
+    ``labels.json``) read them from."""
+    labels.slot_transitions = model.crf.export() if model.crf is not None else None
 
 
 def _torch_run(model: JointIntentSlotModel):

@@ -10,8 +10,9 @@ import torch
 from nlp_service.inference.predictor import WordPredictor
 from nlp_service.model.bundle import Manifest, load_torch_model
 from nlp_service.model.labels import LabelMaps
+from nlp_service.training.config import TrainConfig
 from nlp_service.training.evaluate import evaluate_predictor
-from nlp_service.training.trainer import length_bucketed_batches
+from nlp_service.training.trainer import length_bucketed_batches, train
 from tests.support.tiny_model import tiny_dataset
 
 
@@ -94,3 +95,29 @@ def test_encoder_layers_beyond_the_encoder_are_refused(tiny_encoder_dir, tmp_pat
 
     with pytest.raises(ValueError, match="encoder_layers must be 1 to 2"):
         train(tiny_dataset(), tmp_path / "m", TrainConfig(encoder=str(tiny_encoder_dir), encoder_layers=3))
+
+
+def test_a_crf_slot_head_is_trained_saved_and_used_for_decoding(tiny_encoder_dir, tmp_path):
+    config = TrainConfig(
+        encoder=str(tiny_encoder_dir), epochs=8, head_lr=5e-3, encoder_lr=5e-3, patience=8, slot_crf=True
+    )
+    model_dir = train(tiny_dataset(), tmp_path / "crf", config)
+
+    labels = LabelMaps.load(model_dir / "labels.json")
+    scores = labels.slot_transitions
+    assert scores is not None and len(scores["start"]) == len(scores["end"]) == len(labels.tags)
+    assert np.asarray(scores["transitions"]).shape == (len(labels.tags), len(labels.tags))
+    assert np.abs(np.asarray(scores["transitions"])).max() > 0  # learnt, not the zero start
+    assert load_torch_model(model_dir).crf is not None
+
+    test = tiny_dataset().split("test")
+    predictor = WordPredictor.load(model_dir, "onnx")
+    assert predictor._end is not None  # decoding reads the CRF's end scores
+    metrics = evaluate_predictor(predictor, test, "oos", True)
+    assert metrics["intent_accuracy"] >= 90.0 and metrics["slot_f1"] >= 60.0
+
+
+def test_a_model_without_crf_decodes_log_probabilities(tiny_model_dir):
+    assert LabelMaps.load(tiny_model_dir / "labels.json").slot_transitions is None
+    assert load_torch_model(tiny_model_dir).crf is None
+    assert WordPredictor.load(tiny_model_dir, "onnx")._end is None
