@@ -36,7 +36,7 @@ def train_command(
     encoder_lr: Annotated[float, typer.Option(min=0.0)] = 1e-4,
     head_lr: Annotated[float, typer.Option(min=0.0)] = 1e-3,
     patience: Annotated[int, typer.Option(min=1)] = 3,
-    crf: Annotated[bool, typer.Option(help="a CRF over the slot head's word scores")] = False,
+    crf: Annotated[bool, typer.Option(help="a CRF over the slot head's word scores")] = True,
     label_smoothing: Annotated[
         float, typer.Option(min=0.0, max=0.99, help="label smoothing of the intent loss")
     ] = 0.0,

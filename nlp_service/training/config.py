@@ -27,7 +27,7 @@ class TrainConfig:
     dropout: float = 0.1
     max_length: int = 64
     slot_loss_weight: float = 1.0
-    slot_crf: bool = False  # a CRF over the slot head's word scores (data sets with slots)
+    slot_crf: bool = True  # a CRF over the slot head's word scores (data sets with slots); BENCHMARKS.md
     label_smoothing: float = 0.0  # on the intent loss; softer targets for many-class sets
     patience: int = 3
     seed: int = 13

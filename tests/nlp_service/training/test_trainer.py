@@ -97,27 +97,25 @@ def test_encoder_layers_beyond_the_encoder_are_refused(tiny_encoder_dir, tmp_pat
         train(tiny_dataset(), tmp_path / "m", TrainConfig(encoder=str(tiny_encoder_dir), encoder_layers=3))
 
 
-def test_a_crf_slot_head_is_trained_saved_and_used_for_decoding(tiny_encoder_dir, tmp_path):
-    config = TrainConfig(
-        encoder=str(tiny_encoder_dir), epochs=8, head_lr=5e-3, encoder_lr=5e-3, patience=8, slot_crf=True
-    )
-    model_dir = train(tiny_dataset(), tmp_path / "crf", config)
-
-    labels = LabelMaps.load(model_dir / "labels.json")
+def test_the_crf_slot_head_is_trained_saved_and_used_for_decoding(tiny_model_dir):
+    """The CRF is on by default: conftest's tiny model has one."""
+    labels = LabelMaps.load(tiny_model_dir / "labels.json")
     scores = labels.slot_transitions
     assert scores is not None and len(scores["start"]) == len(scores["end"]) == len(labels.tags)
     assert np.asarray(scores["transitions"]).shape == (len(labels.tags), len(labels.tags))
     assert np.abs(np.asarray(scores["transitions"])).max() > 0  # learnt, not the zero start
-    assert load_torch_model(model_dir).crf is not None
+    assert load_torch_model(tiny_model_dir).crf is not None
+    assert WordPredictor.load(tiny_model_dir, "onnx")._end is not None  # decoding reads the end scores
 
-    test = tiny_dataset().split("test")
+
+def test_without_crf_the_decoder_reads_log_probabilities(tiny_encoder_dir, tmp_path):
+    config = TrainConfig(
+        encoder=str(tiny_encoder_dir), epochs=8, head_lr=5e-3, encoder_lr=5e-3, patience=8, slot_crf=False
+    )
+    model_dir = train(tiny_dataset(), tmp_path / "plain", config)
+    assert LabelMaps.load(model_dir / "labels.json").slot_transitions is None
+    assert load_torch_model(model_dir).crf is None
     predictor = WordPredictor.load(model_dir, "onnx")
-    assert predictor._end is not None  # decoding reads the CRF's end scores
-    metrics = evaluate_predictor(predictor, test, "oos", True)
+    assert predictor._end is None
+    metrics = evaluate_predictor(predictor, tiny_dataset().split("test"), "oos", True)
     assert metrics["intent_accuracy"] >= 90.0 and metrics["slot_f1"] >= 60.0
-
-
-def test_a_model_without_crf_decodes_log_probabilities(tiny_model_dir):
-    assert LabelMaps.load(tiny_model_dir / "labels.json").slot_transitions is None
-    assert load_torch_model(tiny_model_dir).crf is None
-    assert WordPredictor.load(tiny_model_dir, "onnx")._end is None
