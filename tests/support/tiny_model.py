@@ -18,8 +18,9 @@ from nlp_service.model.encoder import resolve_encoder
 from nlp_service.text.words import split_words
 
 # An encoder seed whose tiny model reads the end-to-end tests' invoice text (checked by
-# tests/eas_pipelines/cli/test_up.py before it starts `eas up`).
-TINY_ENCODER_SEED = 2
+# tests/eas_pipelines/cli/test_up.py before it starts `eas up`). With the slot CRF (the
+# default), seeds 5 and 6 of 1-7 did; 2 no longer did.
+TINY_ENCODER_SEED = 5
 
 NAMES = ["Bob", "Dana", "Maria Lopez", "Zoë Müller", "Ahmed", "Li Wei"]
 VENDORS = ["Acme Corp", "Globex", "Initech Ltd", "Umbrella"]
