@@ -35,8 +35,7 @@ class WordPredictor:
         self.max_length = max_length
         self.version = version
         self.call_cost_tokens = DEFAULT_CALL_COST_TOKENS
-        self._start = self._transitions = self._end = None
-        self.use_crf_scores()
+        self._start, self._transitions, self._end = self._decoding_scores(labels)
 
     @classmethod
     def load(
@@ -61,21 +60,26 @@ class WordPredictor:
         predictor.device = runtime.device
         return predictor
 
-    def use_crf_scores(self) -> None:
-        """(Re)read the CRF scores of ``labels`` (training updates them every epoch).
+    @staticmethod
+    def _decoding_scores(labels: LabelMaps) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(start, transitions, end) for Viterbi: the BIO constraints, plus a CRF's learnt scores.
 
-        With a CRF the decoder adds its learnt scores to the BIO constraints and reads raw
-        slot logits; without, it reads log-probabilities under the constraints alone.
+        With a CRF the decoder reads raw slot logits and adds its scores (``end`` is set);
+        without, it reads log-probabilities under the constraints alone (``end`` is None).
         """
-        start, transitions = transition_mask(self.labels.tags)
-        crf = self.labels.slot_transitions
-        if crf:
-            start = start + np.asarray(crf["start"], dtype=np.float32)
-            transitions = transitions + np.asarray(crf["transitions"], dtype=np.float32)
-            self._end = np.asarray(crf["end"], dtype=np.float32)
-        else:
-            self._end = None
-        self._start, self._transitions = start, transitions
+        start, transitions = transition_mask(labels.tags)
+        crf = labels.slot_transitions
+        if not crf:
+            return start, transitions, None
+        return (
+            start + np.asarray(crf["start"], dtype=np.float32),
+            transitions + np.asarray(crf["transitions"], dtype=np.float32),
+            np.asarray(crf["end"], dtype=np.float32),
+        )
+
+    @property
+    def decodes_with_crf(self) -> bool:
+        return self._end is not None
 
     def predict(self, batch: Sequence[Sequence[str]]) -> list[WordPrediction]:
         if not batch:

@@ -7,9 +7,10 @@ batch goes to ``NLUParser.parse_batch`` in a worker thread, off the event loop.
 
 Up to ``workers`` batches run at once, each on its own worker thread; requests that arrive
 while every worker is busy simply form the next batch, so under load batches grow without
-anyone waiting on the timer. One worker whose runtime uses every core is the default;
-on a small CPU, one single-threaded call per core wastes less time in the runtime's
-thread synchronisation (BENCHMARKS.md). The parser is fetched per batch through
+anyone waiting on the timer. The server runs ``EAS_NLP_MODEL_WORKERS`` (default 2), each
+call with its share of the cores: on a small CPU, one single-threaded call per core wastes
+less time in the runtime's thread synchronisation than one call over every core
+(BENCHMARKS.md). The parser is fetched per batch through
 ``get_parser``, so a model reload takes effect between two batches and never inside one.
 """
 

@@ -105,7 +105,7 @@ def test_the_crf_slot_head_is_trained_saved_and_used_for_decoding(tiny_model_dir
     assert np.asarray(scores["transitions"]).shape == (len(labels.tags), len(labels.tags))
     assert np.abs(np.asarray(scores["transitions"])).max() > 0  # learnt, not the zero start
     assert load_torch_model(tiny_model_dir).crf is not None
-    assert WordPredictor.load(tiny_model_dir, "onnx")._end is not None  # decoding reads the end scores
+    assert WordPredictor.load(tiny_model_dir, "onnx").decodes_with_crf
 
 
 def test_without_crf_the_decoder_reads_log_probabilities(tiny_encoder_dir, tmp_path):
@@ -116,6 +116,6 @@ def test_without_crf_the_decoder_reads_log_probabilities(tiny_encoder_dir, tmp_p
     assert LabelMaps.load(model_dir / "labels.json").slot_transitions is None
     assert load_torch_model(model_dir).crf is None
     predictor = WordPredictor.load(model_dir, "onnx")
-    assert predictor._end is None
+    assert not predictor.decodes_with_crf
     metrics = evaluate_predictor(predictor, tiny_dataset().split("test"), "oos", True)
     assert metrics["intent_accuracy"] >= 90.0 and metrics["slot_f1"] >= 60.0
