@@ -56,14 +56,6 @@ class JointIntentSlotModel(nn.Module):
         encoder = AutoModel.from_pretrained(str(encoder_dir), attn_implementation="eager", **overrides)
         return cls(encoder, num_intents, num_tags, dropout, crf)
 
-    @classmethod
-    def from_config(
-        cls, encoder_dir: Path, num_intents: int, num_tags: int, crf: bool = False
-    ) -> JointIntentSlotModel:
-        """An untrained shell with the saved encoder's shape, to load a state dict into."""
-        config = AutoConfig.from_pretrained(str(encoder_dir), attn_implementation="eager")
-        return cls(AutoModel.from_config(config), num_intents, num_tags, crf=crf)
-
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
