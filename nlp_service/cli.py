@@ -40,6 +40,14 @@ def train_command(
     label_smoothing: Annotated[
         float, typer.Option(min=0.0, max=0.99, help="label smoothing of the intent loss")
     ] = 0.0,
+    ema_decay: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=0.99999,
+            help="keep a moving average of the weights with this decay per step (0: off)",
+        ),
+    ] = 0.0,
     max_steps: Annotated[
         int | None, typer.Option(min=1, help="stop after this many steps (smoke runs)")
     ] = None,
@@ -61,6 +69,7 @@ def train_command(
         head_lr=head_lr,
         patience=patience,
         label_smoothing=label_smoothing,
+        ema_decay=ema_decay,
         slot_crf=crf,
         max_steps=max_steps,
         seed=seed,

@@ -20,6 +20,7 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
 from nlp_service.data.schema import Dataset, Utterance
@@ -119,6 +120,13 @@ def train(
     scheduler = get_linear_schedule_with_warmup(
         optimizer, int(total_steps * config.warmup_ratio), total_steps
     )
+    if not 0.0 <= config.ema_decay < 1.0:
+        raise ValueError(f"ema_decay must be in [0, 1), not {config.ema_decay}")
+    averaged = (
+        AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True)
+        if config.ema_decay
+        else None
+    )
     intent_loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     slot_loss_fn = torch.nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX)
 
@@ -164,6 +172,8 @@ def train(
                 optimizer.step()
                 scheduler.step()
                 optimizer.zero_grad()
+                if averaged is not None:
+                    averaged.update_parameters(model)
                 step += 1
                 running.append(loss.item())
                 progress.update(
@@ -178,9 +188,10 @@ def train(
                     )
                 if step >= total_steps:
                     break
-            model.eval()
-            _keep_crf_scores(model, labels)
-            predictor = WordPredictor(_torch_run(model), tokenizer, labels, config.max_length)
+            scored = averaged.module if averaged is not None else model
+            scored.eval()
+            _keep_crf_scores(scored, labels)
+            predictor = WordPredictor(_torch_run(scored), tokenizer, labels, config.max_length)
             dev_metrics = evaluate_predictor(predictor, dev_set, labels.oos_label, dataset.has_slots)
             score = _dev_score(dev_metrics)
             summary = {k: v for k, v in dev_metrics.items() if not isinstance(v, dict)}
@@ -189,7 +200,8 @@ def train(
             if on_epoch:
                 on_epoch(epoch, summary)
             if score > best_score:
-                best_score, best_state, best_epoch, stale = score, copy.deepcopy(model.state_dict()), epoch, 0
+                best_score, best_epoch, stale = score, epoch, 0
+                best_state = copy.deepcopy(scored.state_dict())
             else:
                 stale += 1
             if stale >= config.patience or step >= total_steps:

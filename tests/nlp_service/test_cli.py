@@ -126,3 +126,10 @@ def test_calibrate_refits_threshold_and_temperature_on_a_split(tiny_model_dir, t
     refit = json.loads(labels_path.read_text())
     assert refit["oos_threshold"] < 0.99 and refit["temperature"] != 1.0
     assert "out-of-scope threshold" in result.output
+
+
+def test_train_refuses_an_ema_decay_of_1_or_more(tmp_path):
+    result = runner.invoke(
+        app, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m"), "--ema-decay", "1.0"]
+    )
+    assert result.exit_code == 2 and "--ema-decay" in result.output

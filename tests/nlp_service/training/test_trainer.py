@@ -119,3 +119,39 @@ def test_without_crf_the_decoder_reads_log_probabilities(tiny_encoder_dir, tmp_p
     assert not predictor.decodes_with_crf
     metrics = evaluate_predictor(predictor, tiny_dataset().split("test"), "oos", True)
     assert metrics["intent_accuracy"] >= 90.0 and metrics["slot_f1"] >= 60.0
+
+
+def _distance_from_encoder(model_dir, encoder_dir) -> float:
+    from transformers import AutoModel
+
+    original = AutoModel.from_pretrained(str(encoder_dir)).state_dict()
+    trained = load_torch_model(model_dir).encoder.state_dict()
+    return sum(float((trained[name] - original[name]).abs().sum()) for name in original)
+
+
+def test_ema_keeps_the_moving_average_of_the_weights(tiny_encoder_dir, tmp_path):
+    """With a decay near 1 the average hardly leaves where it started, while the raw weights move.
+
+    Warm-up makes the first step's learning rate 0, so the average starts at the pretrained
+    weights (its first update copies them)."""
+    settings = {
+        "encoder": str(tiny_encoder_dir),
+        "epochs": 1,
+        "max_steps": 6,
+        "encoder_lr": 5e-3,
+        "warmup_ratio": 0.5,
+    }
+    plain = train(tiny_dataset(), tmp_path / "plain", TrainConfig(**settings, export_onnx=False))
+    averaged = train(
+        tiny_dataset(), tmp_path / "ema", TrainConfig(**settings, export_onnx=False, ema_decay=0.999999)
+    )
+    assert json.loads((averaged / "training_config.json").read_text())["ema_decay"] == 0.999999
+    moved = _distance_from_encoder(plain, tiny_encoder_dir)
+    assert moved > 1.0
+    assert _distance_from_encoder(averaged, tiny_encoder_dir) < moved / 100
+
+
+@pytest.mark.parametrize("decay", [-0.1, 1.0])
+def test_an_ema_decay_outside_0_to_1_is_refused(tiny_encoder_dir, tmp_path, decay):
+    with pytest.raises(ValueError, match="ema_decay must be in"):
+        train(tiny_dataset(), tmp_path / "m", TrainConfig(encoder=str(tiny_encoder_dir), ema_decay=decay))
