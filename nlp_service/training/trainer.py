@@ -33,6 +33,7 @@ from nlp_service.model.labels import LabelMaps
 from nlp_service.model.network import JointIntentSlotModel
 from nlp_service.model.onnx_export import export_onnx
 from nlp_service.model.onnx_int8 import quantize_onnx
+from nlp_service.training.augment import substitute_entities
 from nlp_service.training.calibration import calibrate_labels
 from nlp_service.training.config import TrainConfig
 from nlp_service.training.evaluate import evaluate_predictor
@@ -92,6 +93,8 @@ def train(
     tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
     labels = LabelMaps.from_dataset(dataset)
     train_set, dev_set = split_dev(dataset, config.dev_fraction, config.seed)
+    if config.augment_copies:
+        train_set = train_set + substitute_entities(train_set, config.augment_copies, config.seed)
     use_crf = config.slot_crf and dataset.has_slots
     model = JointIntentSlotModel.from_encoder(
         encoder_dir, len(labels.intents), len(labels.tags), config.dropout, config.encoder_layers, use_crf

@@ -155,3 +155,14 @@ def test_ema_keeps_the_moving_average_of_the_weights(tiny_encoder_dir, tmp_path)
 def test_an_ema_decay_outside_0_to_1_is_refused(tiny_encoder_dir, tmp_path, decay):
     with pytest.raises(ValueError, match="ema_decay must be in"):
         train(tiny_dataset(), tmp_path / "m", TrainConfig(encoder=str(tiny_encoder_dir), ema_decay=decay))
+
+
+def test_augment_copies_add_entity_swapped_sentences_to_train(tiny_encoder_dir, tmp_path, monkeypatch):
+    from nlp_service.training import augment
+
+    monkeypatch.setattr(augment, "OPEN_CLASS_MIN_VALUES", 2)
+    settings = {"encoder": str(tiny_encoder_dir), "epochs": 1, "max_steps": 1, "export_onnx": False}
+    plain = train(tiny_dataset(), tmp_path / "plain", TrainConfig(**settings))
+    more = train(tiny_dataset(), tmp_path / "more", TrainConfig(**settings, augment_copies=2))
+    plain_count = json.loads((plain / "training_config.json").read_text())["train_examples"]
+    assert json.loads((more / "training_config.json").read_text())["train_examples"] > plain_count
