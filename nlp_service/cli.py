@@ -48,6 +48,9 @@ def train_command(
             help="keep a moving average of the weights with this decay per step (0: off)",
         ),
     ] = 0.0,
+    augment_copies: Annotated[
+        int, typer.Option(min=0, help="extra training sentences per example, with entity values swapped")
+    ] = 0,
     max_steps: Annotated[
         int | None, typer.Option(min=1, help="stop after this many steps (smoke runs)")
     ] = None,
@@ -70,6 +73,7 @@ def train_command(
         patience=patience,
         label_smoothing=label_smoothing,
         ema_decay=ema_decay,
+        augment_copies=augment_copies,
         slot_crf=crf,
         max_steps=max_steps,
         seed=seed,
