@@ -14,24 +14,10 @@ import random
 from collections import defaultdict
 from collections.abc import Sequence
 
-from nlp_service.data.schema import OUTSIDE_TAG, Utterance
+from nlp_service.data.schema import Utterance
+from nlp_service.text.spans import bio_spans
 
-Span = tuple[str, int, int]  # entity type, first word, one past the last word
 OPEN_CLASS_MIN_VALUES = 50  # distinct values an (intent, type) needs before its values are swapped
-
-
-def entity_spans(tags: Sequence[str]) -> list[Span]:
-    """The BIO entities of one tag sequence (an ``I-`` without its ``B-`` starts one too)."""
-    spans: list[Span] = []
-    for position, tag in enumerate(tags):
-        if tag == OUTSIDE_TAG:
-            continue
-        kind = tag[2:]
-        if tag.startswith("I-") and spans and spans[-1][0] == kind and spans[-1][2] == position:
-            spans[-1] = (kind, spans[-1][1], position + 1)
-        else:
-            spans.append((kind, position, position + 1))
-    return spans
 
 
 def substitute_entities(examples: Sequence[Utterance], copies: int, seed: int) -> list[Utterance]:
@@ -41,13 +27,17 @@ def substitute_entities(examples: Sequence[Utterance], copies: int, seed: int) -
         raise ValueError(f"augment_copies must be 0 or more, not {copies}")
     seen: dict[tuple[str, str], set[tuple[str, ...]]] = defaultdict(set)
     for example in examples:
-        for kind, begin, end in entity_spans(example.tags):
-            seen[(example.intent, kind)].add(example.words[begin:end])
+        for kind, first, last in bio_spans(example.tags):
+            seen[(example.intent, kind)].add(example.words[first : last + 1])
     values = {key: sorted(found) for key, found in seen.items() if len(found) >= OPEN_CLASS_MIN_VALUES}
     rng = random.Random(seed)
     made: list[Utterance] = []
     for example in examples:
-        spans = [span for span in entity_spans(example.tags) if (example.intent, span[0]) in values]
+        spans = [
+            (kind, first, last + 1)
+            for kind, first, last in bio_spans(example.tags)
+            if (example.intent, kind) in values
+        ]
         if not spans:
             continue
         for _ in range(copies):

@@ -3,8 +3,9 @@
 import pytest
 
 from nlp_service.data.schema import Utterance
+from nlp_service.text.spans import bio_spans
 from nlp_service.training import augment
-from nlp_service.training.augment import entity_spans, substitute_entities
+from nlp_service.training.augment import substitute_entities
 
 
 def _utterance(intent: str, text: str) -> Utterance:
@@ -20,10 +21,6 @@ def _utterance(intent: str, text: str) -> Utterance:
             words.extend(chunk.split())
             tags.extend("O" * len(chunk.split()))
     return Utterance(tuple(words), tuple(tags), intent)
-
-
-def test_entity_spans_follow_bio():
-    assert entity_spans(["O", "B-a", "I-a", "B-a", "O", "I-b"]) == [("a", 1, 3), ("a", 3, 4), ("b", 5, 6)]
 
 
 @pytest.fixture
@@ -43,10 +40,9 @@ def test_copies_swap_open_class_values_within_intent_and_type(examples):
     artists = {("abba",), ("daft", "punk"), ("u2",)}
     cities = {("paris",), ("new", "york"), ("rome",)}
     for utterance in made:
-        spans = entity_spans(utterance.tags)
         assert len(utterance.words) == len(utterance.tags)
         assert all(tag == "O" or tag[2:] in {"artist", "service", "city"} for tag in utterance.tags)
-        values = {kind: utterance.words[begin:end] for kind, begin, end in spans}
+        values = {kind: utterance.words[first : last + 1] for kind, first, last in bio_spans(utterance.tags)}
         if utterance.intent == "play":
             assert values["artist"] in artists and values["service"] == ("spotify",)  # closed class kept
             assert utterance.words[0] == "play"
