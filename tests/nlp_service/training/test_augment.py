@@ -19,7 +19,7 @@ def _utterance(intent: str, text: str) -> Utterance:
                 tags.append(("B-" if position == 0 else "I-") + kind)
         else:
             words.extend(chunk.split())
-            tags.extend("O" * len(chunk.split()))
+            tags.extend(["O"] * len(chunk.split()))
     return Utterance(tuple(words), tuple(tags), intent)
 
 
