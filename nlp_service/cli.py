@@ -48,6 +48,10 @@ def train_command(
             help="keep a moving average of the weights with this decay per step (0: off)",
         ),
     ] = 0.0,
+    intent_cosine_scale: Annotated[
+        float,
+        typer.Option(min=0.0, help="score intents by cosine times this scale (0: a linear layer)"),
+    ] = 0.0,
     augment_copies: Annotated[
         int, typer.Option(min=0, help="extra training sentences per example, with entity values swapped")
     ] = 0,
@@ -73,6 +77,7 @@ def train_command(
         patience=patience,
         label_smoothing=label_smoothing,
         ema_decay=ema_decay,
+        intent_cosine_scale=intent_cosine_scale,
         augment_copies=augment_copies,
         slot_crf=crf,
         max_steps=max_steps,

@@ -98,8 +98,14 @@ def load_torch_model(model_dir: Path, labels: LabelMaps | None = None) -> JointI
     labels = labels or LabelMaps.load(model_dir / "labels.json")
     encoder = AutoModel.from_pretrained(str(model_dir / "encoder"), attn_implementation="eager")
     heads = load_file(str(model_dir / "heads.safetensors"))
-    crf = "crf.transitions" in heads
-    model = JointIntentSlotModel(encoder, len(labels.intents), len(labels.tags), crf=crf)
+    scale = heads.get("intent_head.scale")
+    model = JointIntentSlotModel(
+        encoder,
+        len(labels.intents),
+        len(labels.tags),
+        crf="crf.transitions" in heads,
+        intent_cosine_scale=float(scale) if scale is not None else 0.0,
+    )
     missing, unexpected = model.load_state_dict(heads, strict=False)
     if unexpected or any(not key.startswith("encoder.") for key in missing):
         raise ModelDirError(f"{model_dir}: heads do not match labels.json ({unexpected or missing})")

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 from transformers import AutoConfig, AutoModel
 
+from nlp_service.model.cosine_head import CosineIntentHead
 from nlp_service.model.crf import SlotCRF
 
 
@@ -17,17 +18,28 @@ class JointIntentSlotModel(nn.Module):
     The intent head reads the mean of the token states (the pooling all-MiniLM-L6-v2 was
     trained with, which beats the raw [CLS] state for sentence classification); the slot
     head scores every sub-word, and callers keep the first sub-word of each word. Both
-    heads share one forward pass, so a parse costs one encoder call.
+    heads share one forward pass, so a parse costs one encoder call. Optionally the intent
+    head is a cosine classifier (``intent_cosine_scale`` > 0, ``cosine_head.py``).
     """
 
     def __init__(
-        self, encoder: nn.Module, num_intents: int, num_tags: int, dropout: float = 0.1, crf: bool = False
+        self,
+        encoder: nn.Module,
+        num_intents: int,
+        num_tags: int,
+        dropout: float = 0.1,
+        crf: bool = False,
+        intent_cosine_scale: float = 0.0,
     ) -> None:
         super().__init__()
         self.encoder = encoder
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
-        self.intent_head = nn.Linear(hidden, num_intents)
+        self.intent_head = (
+            CosineIntentHead(hidden, num_intents, intent_cosine_scale)
+            if intent_cosine_scale
+            else nn.Linear(hidden, num_intents)
+        )
         self.slot_head = nn.Linear(hidden, num_tags)
         # Trained on the slot head's word scores; not part of forward (nor of the ONNX graph).
         self.crf = SlotCRF(num_tags) if crf else None
@@ -41,6 +53,7 @@ class JointIntentSlotModel(nn.Module):
         dropout: float = 0.1,
         layers: int | None = None,
         crf: bool = False,
+        intent_cosine_scale: float = 0.0,
     ):
         """The pretrained encoder, optionally cut to its first ``layers`` transformer layers.
 
@@ -54,7 +67,7 @@ class JointIntentSlotModel(nn.Module):
                 raise ValueError(f"encoder_layers must be 1 to {available} for {encoder_dir}, not {layers}")
             overrides["num_hidden_layers"] = layers
         encoder = AutoModel.from_pretrained(str(encoder_dir), attn_implementation="eager", **overrides)
-        return cls(encoder, num_intents, num_tags, dropout, crf)
+        return cls(encoder, num_intents, num_tags, dropout, crf, intent_cosine_scale)
 
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor

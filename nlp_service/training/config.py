@@ -32,6 +32,8 @@ class TrainConfig:
     # > 0: score dev with, and keep, an exponential moving average of the weights (per step).
     # CLINC150 gains from 0.999; SNIPS's slot F1 does not (BENCHMARKS.md), so it is off by default.
     ema_decay: float = 0.0
+    # > 0: the intent head scores by cosine times this scale instead of a linear layer (cosine_head.py)
+    intent_cosine_scale: float = 0.0
     augment_copies: int = 0  # extra training sentences per example, entity values swapped (augment.py)
     patience: int = 3
     seed: int = 13

@@ -97,7 +97,13 @@ def train(
         train_set = train_set + substitute_entities(train_set, config.augment_copies, config.seed)
     use_crf = config.slot_crf and dataset.has_slots
     model = JointIntentSlotModel.from_encoder(
-        encoder_dir, len(labels.intents), len(labels.tags), config.dropout, config.encoder_layers, use_crf
+        encoder_dir,
+        len(labels.intents),
+        len(labels.tags),
+        config.dropout,
+        config.encoder_layers,
+        use_crf,
+        config.intent_cosine_scale,
     )
 
     intent_ids = labels.intent_index

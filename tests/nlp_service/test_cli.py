@@ -133,3 +133,10 @@ def test_train_refuses_an_ema_decay_of_1_or_more(tmp_path):
         app, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m"), "--ema-decay", "1.0"]
     )
     assert result.exit_code == 2 and "--ema-decay" in result.output
+
+
+def test_train_refuses_a_negative_intent_cosine_scale(tmp_path):
+    result = runner.invoke(
+        app, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m"), "--intent-cosine-scale", "-1"]
+    )
+    assert result.exit_code == 2 and "--intent-cosine-scale" in result.output
