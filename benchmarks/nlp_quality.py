@@ -46,7 +46,8 @@ SHARED = ROOT.parent / "shared" / "datasets"
 # name -> (data path, epochs, recipe); epochs are upper bounds, early stopping on dev decides;
 # the recipe holds TrainConfig overrides measured best for that data set (``--set`` wins).
 # SNIPS: one entity-swapped copy of each sentence, over 6 epochs (about the steps of 10
-# without), gave +0.38 slot F1 and +0.14 intent accuracy on average over two seeds.
+# without), gave +0.38 slot F1 and +0.14 intent accuracy on average over two seeds; two or
+# three copies were within seed noise on test and scored lower on dev (fifth session).
 # CLINC150: a moving average of the weights with label smoothing lifted the classifier's
 # ceiling from 96.47 to 96.64 (BENCHMARKS.md, fourth session); a cosine intent head then
 # made rejecting out-of-scope requests cost less in-scope accuracy (fifth session).
