@@ -1,7 +1,6 @@
 """The cosine intent head: bounded scores, trained, saved, loaded back as trained, exported to ONNX."""
 
 import numpy as np
-import onnxruntime as ort
 import pytest
 import torch
 
@@ -10,6 +9,7 @@ from nlp_service.model.bundle import load_torch_model
 from nlp_service.model.cosine_head import CosineIntentHead
 from nlp_service.training.config import TrainConfig
 from nlp_service.training.trainer import train
+from tests.support.onnx_outputs import onnx_and_torch_outputs
 from tests.support.tiny_model import tiny_dataset
 
 
@@ -43,12 +43,6 @@ def test_the_cosine_head_loads_back_as_trained(cosine_model_dir):
 
 
 def test_the_cosine_head_exports_to_onnx_unchanged(cosine_model_dir):
-    model = load_torch_model(cosine_model_dir)
-    ids = np.array([[101, 2832, 4906, 102, 0], [101, 7592, 102, 0, 0]], dtype=np.int64)
-    mask = (ids != 0).astype(np.int64)
-    session = ort.InferenceSession(str(cosine_model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
-    onnx_intent, _ = session.run(None, {"input_ids": ids, "attention_mask": mask})
-    with torch.inference_mode():
-        torch_intent, _ = model(torch.from_numpy(ids), torch.from_numpy(mask))
-    assert np.allclose(onnx_intent, torch_intent.numpy(), atol=1e-4)
+    (onnx_intent, _), (torch_intent, _) = onnx_and_torch_outputs(cosine_model_dir)
+    assert np.allclose(onnx_intent, torch_intent, atol=1e-4)
     assert np.abs(onnx_intent).max() <= 16.0 + 1e-3

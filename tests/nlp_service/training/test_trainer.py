@@ -3,9 +3,7 @@
 import json
 
 import numpy as np
-import onnxruntime as ort
 import pytest
-import torch
 
 from nlp_service.inference.predictor import WordPredictor
 from nlp_service.model.bundle import Manifest, load_torch_model
@@ -13,6 +11,7 @@ from nlp_service.model.labels import LabelMaps
 from nlp_service.training.config import TrainConfig
 from nlp_service.training.evaluate import evaluate_predictor
 from nlp_service.training.trainer import length_bucketed_batches, train
+from tests.support.onnx_outputs import onnx_and_torch_outputs
 from tests.support.tiny_model import tiny_dataset
 
 
@@ -39,15 +38,9 @@ def test_model_directory_is_complete_and_versioned(tiny_model_dir):
 
 
 def test_onnx_export_computes_what_pytorch_computes(tiny_model_dir):
-    model = load_torch_model(tiny_model_dir)
-    ids = np.array([[101, 2832, 4906, 102, 0], [101, 7592, 102, 0, 0]], dtype=np.int64)
-    mask = (ids != 0).astype(np.int64)
-    session = ort.InferenceSession(str(tiny_model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
-    onnx_intent, onnx_slots = session.run(None, {"input_ids": ids, "attention_mask": mask})
-    with torch.inference_mode():
-        torch_intent, torch_slots = model(torch.from_numpy(ids), torch.from_numpy(mask))
-    assert np.allclose(onnx_intent, torch_intent.numpy(), atol=1e-4)
-    assert np.allclose(onnx_slots, torch_slots.numpy(), atol=1e-4)
+    (onnx_intent, onnx_slots), (torch_intent, torch_slots) = onnx_and_torch_outputs(tiny_model_dir)
+    assert np.allclose(onnx_intent, torch_intent, atol=1e-4)
+    assert np.allclose(onnx_slots, torch_slots, atol=1e-4)
 
 
 def test_trained_model_learnt_the_tiny_task_on_both_backends(tiny_model_dir):
