@@ -5,7 +5,7 @@ Prints each test-split result next to the published results in
 
     .venv/bin/python benchmarks/nlp_quality.py --json benchmarks/results/nlp_quality.json
     .venv/bin/python benchmarks/nlp_quality.py --datasets enterprise --json /tmp/q.json
-    .venv/bin/python benchmarks/nlp_quality.py --datasets snips --set augment_copies=1 --json /tmp/aug.json
+    .venv/bin/python benchmarks/nlp_quality.py --datasets snips --set augment_copies=2 --json /tmp/aug2.json
 
 Training is the slow part (about half an hour per public benchmark on 2 CPU cores);
 ``--reuse`` evaluates model directories left by an earlier run instead of retraining;
