@@ -55,6 +55,20 @@ def train_command(
     augment_copies: Annotated[
         int, typer.Option(min=0, help="extra training sentences per example, with entity values swapped")
     ] = 0,
+    rdrop_weight: Annotated[
+        float,
+        typer.Option(min=0.0, help="weight on two dropout passes' disagreement (R-Drop; 0: one pass)"),
+    ] = 0.0,
+    teacher: Annotated[
+        list[Path] | None,
+        typer.Option(help="trained model directory to distil intents from (repeat for an ensemble)"),
+    ] = None,
+    distill_weight: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="share of the intent loss that follows the teachers")
+    ] = 0.5,
+    distill_temperature: Annotated[
+        float, typer.Option(min=0.01, help="softening of the teachers' and the student's intent scores")
+    ] = 2.0,
     max_steps: Annotated[
         int | None, typer.Option(min=1, help="stop after this many steps (smoke runs)")
     ] = None,
@@ -79,6 +93,10 @@ def train_command(
         ema_decay=ema_decay,
         intent_cosine_scale=intent_cosine_scale,
         augment_copies=augment_copies,
+        rdrop_weight=rdrop_weight,
+        distill_teachers=tuple(str(path) for path in teacher or ()),
+        distill_weight=distill_weight,
+        distill_temperature=distill_temperature,
         slot_crf=crf,
         max_steps=max_steps,
         seed=seed,

@@ -35,6 +35,12 @@ class TrainConfig:
     # > 0: the intent head scores by cosine times this scale instead of a linear layer (cosine_head.py)
     intent_cosine_scale: float = 0.0
     augment_copies: int = 0  # extra training sentences per example, entity values swapped (augment.py)
+    # > 0: a second dropout pass per batch, and this weight on the two passes' disagreement (rdrop.py)
+    rdrop_weight: float = 0.0
+    # trained model directories whose mean intent distribution the new model also learns (distillation.py)
+    distill_teachers: tuple[str, ...] = ()
+    distill_weight: float = 0.5  # share of the intent loss that follows the teachers rather than the labels
+    distill_temperature: float = 2.0
     patience: int = 3
     seed: int = 13
     max_steps: int | None = None
@@ -54,6 +60,9 @@ class TrainConfig:
             if name not in known:
                 raise ValueError(f"unknown training setting {name!r}; known: {', '.join(sorted(known))}")
             current = getattr(self, name)
+            if isinstance(current, tuple):  # a list of paths: comma-separated
+                values[name] = tuple(part for part in text.split(",") if part)
+                continue
             kind = type(current) if current is not None else int  # the optional fields are all counts
             try:
                 values[name] = _parse(text, kind)

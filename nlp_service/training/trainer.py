@@ -36,7 +36,9 @@ from nlp_service.model.onnx_int8 import quantize_onnx
 from nlp_service.training.augment import substitute_entities
 from nlp_service.training.calibration import calibrate_labels
 from nlp_service.training.config import TrainConfig
+from nlp_service.training.distillation import check_teachers, distillation_loss, teacher_intent_probs
 from nlp_service.training.evaluate import evaluate_predictor
+from nlp_service.training.rdrop import rdrop_loss
 
 
 def seed_everything(seed: int) -> None:
@@ -86,6 +88,11 @@ def train(
     """Train on ``dataset`` and write a complete model directory to ``out_dir``."""
     config = config or TrainConfig()
     console = console or Console(stderr=True)
+    if config.rdrop_weight < 0:
+        raise ValueError(f"rdrop_weight must be 0 or more, not {config.rdrop_weight}")
+    if not 0.0 <= config.distill_weight <= 1.0:
+        raise ValueError(f"distill_weight must be in [0, 1], not {config.distill_weight}")
+    check_teachers(config.distill_teachers)
     seed_everything(config.seed)
     if config.threads:
         torch.set_num_threads(config.threads)
@@ -112,6 +119,12 @@ def train(
     targets = slot_targets(encoded, [[tag_ids[t] for t in u.tags] for u in train_set])
     intents = np.array([intent_ids[u.intent] for u in train_set], dtype=np.int64)
     lengths = encoded.attention_mask.sum(axis=1)
+    teacher_probs = None
+    if config.distill_teachers:
+        console.print(f"scoring the training set with {len(config.distill_teachers)} distillation teacher(s)")
+        teacher_probs = teacher_intent_probs(
+            config.distill_teachers, train_set, labels.intents, config.distill_temperature
+        )
 
     rng = random.Random(config.seed)
     steps_per_epoch = math.ceil(len(train_set) / config.batch_size)
@@ -162,11 +175,20 @@ def train(
             running = []
             for batch in length_bucketed_batches(lengths, config.batch_size, rng):
                 width = int(lengths[batch].max())
-                ids = torch.from_numpy(encoded.input_ids[batch, :width])
-                mask = torch.from_numpy(encoded.attention_mask[batch, :width])
+                # R-Drop reads every example twice in one call: dropout differs row by row.
+                rows = batch * 2 if config.rdrop_weight else batch
+                ids = torch.from_numpy(encoded.input_ids[rows, :width])
+                mask = torch.from_numpy(encoded.attention_mask[rows, :width])
                 intent_logits, slot_logits = model(ids, mask)
-                loss = intent_loss_fn(intent_logits, torch.from_numpy(intents[batch]))
-                slot_target = torch.from_numpy(targets[batch, :width])
+                loss = intent_loss_fn(intent_logits, torch.from_numpy(intents[rows]))
+                if teacher_probs is not None:
+                    soft = distillation_loss(
+                        intent_logits, torch.from_numpy(teacher_probs[rows]), config.distill_temperature
+                    )
+                    loss = (1 - config.distill_weight) * loss + config.distill_weight * soft
+                slot_target = torch.from_numpy(targets[rows, :width])
+                if config.rdrop_weight:
+                    loss = loss + config.rdrop_weight * rdrop_loss(intent_logits, slot_logits, slot_target)
                 if (slot_target != IGNORE_INDEX).any():
                     if model.crf is not None:
                         emissions, tags, word_mask, _ = word_scores(slot_logits, slot_target)

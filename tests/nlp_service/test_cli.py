@@ -140,3 +140,20 @@ def test_train_refuses_a_negative_intent_cosine_scale(tmp_path):
         app, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m"), "--intent-cosine-scale", "-1"]
     )
     assert result.exit_code == 2 and "--intent-cosine-scale" in result.output
+
+
+def test_train_refuses_a_teacher_that_is_not_a_model(tmp_path, tiny_encoder_dir):
+    data = tmp_path / "data"
+    for split, examples in tiny_dataset().splits.items():
+        write_split(data / split, list(examples))
+    args = ["train", "--data", str(data), "--out", str(tmp_path / "m"), "--encoder", str(tiny_encoder_dir)]
+    result = runner.invoke(app, [*args, "--teacher", str(tmp_path)])
+    assert result.exit_code == 2 and "is not a trained model directory" in result.output
+    assert not (tmp_path / "m").exists()
+
+
+def test_train_refuses_a_distillation_weight_above_one(tmp_path):
+    result = runner.invoke(
+        app, ["train", "--data", str(tmp_path), "--out", str(tmp_path / "m"), "--distill-weight", "1.5"]
+    )
+    assert result.exit_code == 2 and "--distill-weight" in result.output

@@ -20,6 +20,12 @@ def test_overrides_are_parsed_to_each_fields_type():
     assert TrainConfig().encoder_lr == 1e-4  # the original is untouched
 
 
+def test_a_list_of_teachers_is_given_comma_separated():
+    config = TrainConfig().with_overrides({"distill_teachers": "models/a,models/b", "rdrop_weight": "1"})
+    assert config.distill_teachers == ("models/a", "models/b") and config.rdrop_weight == 1.0
+    assert TrainConfig().with_overrides({"distill_teachers": ""}).distill_teachers == ()
+
+
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
