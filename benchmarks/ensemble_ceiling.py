@@ -72,8 +72,13 @@ def main() -> None:
     results["mean"] = score(np.mean(list(per_model.values()), axis=0), examples, intents, dataset.oos_label)
 
     table = Table(title=f"{dataset.name} {args.split}: single models and their mean")
-    for column in ("model", "intent acc", "in-scope, no rejection", "in-scope / OOS recall at 0.3"):
-        table.add_column(column)
+    for column in (
+        "model",
+        "intent acc (top intent)",
+        "in-scope, no rejection",
+        "in-scope / OOS recall at 0.3",
+    ):
+        table.add_column(column, overflow="fold")
     for name, report in results.items():
         at_03 = next((r for r in report.get("oos_tradeoff", []) if r["threshold"] == 0.3), None)
         table.add_row(
