@@ -54,6 +54,31 @@ def score(probs: np.ndarray, examples, intents: list[str], oos_label: str | None
     return report
 
 
+def shared_in_scope_errors(
+    per_model: dict[str, np.ndarray], examples, intents: list[str], oos_label: str
+) -> list[dict]:
+    """In-scope examples that every model puts under a wrong in-scope intent (nothing rejected):
+    errors no mixture of these models can fix, and where label noise shows."""
+    oos = intents.index(oos_label)
+    gold = np.array([intents.index(u.intent) if u.intent in intents else -1 for u in examples])
+    in_scope = np.array([u.intent != oos_label for u in examples])
+    wrong = in_scope.copy()
+    predictions = []
+    for probs in per_model.values():
+        scores = probs.copy()
+        scores[:, oos] = -1.0
+        predictions.append(scores.argmax(axis=1))
+        wrong &= predictions[-1] != gold
+    return [
+        {
+            "text": " ".join(examples[i].words),
+            "gold": examples[i].intent,
+            "predicted": intents[predictions[0][i]],
+        }
+        for i in np.nonzero(wrong)[0]
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="seq.in folder or CLINC150-style JSON")
@@ -88,6 +113,10 @@ def main() -> None:
             f"{at_03['in_scope_accuracy']:.2f} / {at_03['oos_recall']:.2f}" if at_03 else "—",
         )
     console.print(table)
+    if dataset.oos_label in intents:
+        shared = shared_in_scope_errors(per_model, examples, intents, dataset.oos_label)
+        results["shared_in_scope_errors"] = shared
+        console.print(f"{len(shared)} in-scope examples are wrong with every model (listed in the JSON)")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         record = {
