@@ -50,13 +50,14 @@ SHARED = ROOT.parent / "shared" / "datasets"
 # three copies were within seed noise on test and scored lower on dev (fifth session).
 # CLINC150: a moving average of the weights with label smoothing lifted the classifier's
 # ceiling from 96.47 to 96.64 (BENCHMARKS.md, fourth session); a cosine intent head then
-# made rejecting out-of-scope requests cost less in-scope accuracy (fifth session).
+# made rejecting out-of-scope requests cost less in-scope accuracy (fifth session); R-Drop
+# then lifted the ceiling to 96.84 and dev in-scope accuracy from 97.00 to 97.27 (sixth session).
 DATASETS = {
     "snips": (SHARED / "snips", 6, {"augment_copies": "1"}),
     "clinc150": (
         SHARED / "clinc150" / "data_full.json",
         6,
-        {"ema_decay": "0.999", "label_smoothing": "0.1", "intent_cosine_scale": "20"},
+        {"ema_decay": "0.999", "label_smoothing": "0.1", "intent_cosine_scale": "20", "rdrop_weight": "1"},
     ),
     "enterprise": (ROOT / "nlp_service" / "enterprise" / "data", 6, {}),
 }
