@@ -19,11 +19,10 @@ import torch
 from torch.nn import functional
 
 from nlp_service.data.schema import Utterance
-from nlp_service.model.bundle import Manifest, load_tokenizer, load_torch_model
-from nlp_service.model.features import encode_words
+from nlp_service.inference.backends import TorchBackend
+from nlp_service.model.bundle import Manifest, load_tokenizer
 from nlp_service.model.labels import LabelMaps
-
-TEACHER_BATCH = 64
+from nlp_service.training.evaluate import predict_logits
 
 
 def teacher_intent_probs(
@@ -61,18 +60,13 @@ def _one_teacher(
             f"distillation teacher {teacher_dir} has other intents than the training data "
             f"(missing {missing[:5]}, extra {extra[:5]})"
         )
-    model = load_torch_model(teacher_dir, labels)
-    tokenizer = load_tokenizer(teacher_dir)
-    max_length = Manifest.load(teacher_dir).max_length
+    run = TorchBackend.from_dir(teacher_dir)
     columns = [labels.intents.index(name) for name in intents]
     order = sorted(range(len(examples)), key=lambda i: len(examples[i].words))  # less padding
+    words = [examples[i].words for i in order]
+    logits = predict_logits(run, load_tokenizer(teacher_dir), words, Manifest.load(teacher_dir).max_length)
     probs = np.empty((len(examples), len(intents)), dtype=np.float32)
-    with torch.inference_mode():
-        for begin in range(0, len(order), TEACHER_BATCH):
-            rows = order[begin : begin + TEACHER_BATCH]
-            encoded = encode_words(tokenizer, [examples[i].words for i in rows], max_length)
-            logits, _ = model(torch.from_numpy(encoded.input_ids), torch.from_numpy(encoded.attention_mask))
-            probs[rows] = torch.softmax(logits[:, columns] / temperature, dim=-1).numpy()
+    probs[order] = torch.softmax(torch.from_numpy(logits[:, columns]) / temperature, dim=-1).numpy()
     return probs
 
 
