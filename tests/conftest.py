@@ -5,42 +5,45 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 import redis
 import sqlalchemy as sa
 
+from tests.support.servers import ServerUnavailable, TestServer, session_postgres, session_redis
+
 if TYPE_CHECKING:
     from eas_pipelines.store import RequestStore
 
-# Database 15 by default: tests never touch the service's own database 0.
-DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/15"
+
+@pytest.fixture(scope="session")
+def test_servers_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the session's embedded servers keep their data, when it has to start them."""
+    return tmp_path_factory.mktemp("embedded_servers")
 
 
 @pytest.fixture(scope="session")
-def redis_url() -> str:
+def redis_server(test_servers_dir: Path) -> Iterator[TestServer]:
+    """The Redis of this session: configured, the machine's, or embedded (see tests/support/servers.py)."""
+    try:
+        with session_redis(os.environ, test_servers_dir) as server:
+            yield server
+    except ServerUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_server: TestServer) -> str:
     """Where the Redis server used by the tests is; set ``EAS_TEST_REDIS_URL`` to move it."""
-    return os.environ.get("EAS_TEST_REDIS_URL", DEFAULT_TEST_REDIS_URL)
+    return redis_server.url
 
 
 @pytest.fixture(scope="session")
 def redis_client(redis_url: str) -> Iterator[redis.Redis]:
-    """A client on a real Redis server.
-
-    A missing server fails the tests instead of skipping them: the context store is only
-    tested against the real thing, and a silent skip would hide that nothing was tested.
-    """
+    """A client on the session's real Redis server (a missing server fails, never skips, the tests)."""
     client = redis.Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        client.close()
-        pytest.fail(
-            f"Redis is not reachable at {redis_url} ({exc}); start a server there or point "
-            "EAS_TEST_REDIS_URL at one (redis://host:port/db)",
-            pytrace=False,
-        )
     yield client
     client.close()
 
@@ -77,34 +80,24 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_encoder_dir):
 
 # PostgreSQL ---------------------------------------------------------------------------------------------
 
-DEFAULT_TEST_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+@pytest.fixture(scope="session")
+def postgres_server(test_servers_dir: Path) -> Iterator[TestServer]:
+    """The PostgreSQL of this session: configured, the machine's, or embedded (tests/support/servers.py)."""
+    try:
+        with session_postgres(os.environ, test_servers_dir) as server:
+            yield server
+    except ServerUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
 
 
 @pytest.fixture(scope="session")
-def postgres_admin_url() -> str:
+def postgres_admin_url(postgres_server: TestServer) -> str:
     """A database on the test server that may create and drop others; ``EAS_TEST_POSTGRES_URL`` moves it.
 
-    An unreachable server fails the tests rather than skipping them, as for Redis: the store is only
-    tested against a real PostgreSQL, and a skip would hide that nothing was tested.
+    The store is only tested against a real PostgreSQL: a missing server fails, never skips, the tests.
     """
-    from eas_pipelines.store.db import normalize_database_url
-
-    url = normalize_database_url(os.environ.get("EAS_TEST_POSTGRES_URL", DEFAULT_TEST_POSTGRES_URL))
-    engine = sa.create_engine(url, poolclass=sa.NullPool, connect_args={"connect_timeout": 3})
-    try:
-        with engine.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-    except sa.exc.DBAPIError as exc:
-        shown = sa.make_url(url).render_as_string(hide_password=True)
-        pytest.fail(
-            f"PostgreSQL is not reachable at {shown} ({exc.orig}); start a server there or point "
-            "EAS_TEST_POSTGRES_URL at one (postgresql+psycopg2://user@host:port/db, a role that may "
-            "CREATE DATABASE)",
-            pytrace=False,
-        )
-    finally:
-        engine.dispose()
-    return url
+    return postgres_server.url
 
 
 @pytest.fixture(scope="session")

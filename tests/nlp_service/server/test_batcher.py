@@ -12,6 +12,7 @@ from nlp_service.inference.parser import NLUParser
 from nlp_service.server.app import create_app
 from nlp_service.server.batcher import BatchFailedError, MicroBatcher, NoModelError
 from tests.nlp_service.server.server_helpers import INVOICE, LEAVE, RecordingParser, make_settings, running
+from tests.support.numerics import assert_same_parses
 
 pytestmark = pytest.mark.anyio
 
@@ -45,7 +46,7 @@ async def test_batched_results_match_single_parses(parser: RecordingParser) -> N
         await batcher.stop()
 
     assert parser.batch_sizes == [len(TEXTS)]
-    assert together == [parser.parse(t) for t in TEXTS]
+    assert_same_parses(together, [parser.parse(t) for t in TEXTS])
 
 
 async def test_batches_never_exceed_max_batch_size(parser: RecordingParser) -> None:

@@ -11,6 +11,7 @@ from nlp_service.model.labels import LabelMaps
 from nlp_service.training.config import TrainConfig
 from nlp_service.training.evaluate import evaluate_predictor
 from nlp_service.training.trainer import length_bucketed_batches, train
+from tests.support.numerics import assert_scores_close
 from tests.support.onnx_outputs import onnx_and_torch_outputs
 from tests.support.tiny_model import tiny_dataset
 
@@ -39,8 +40,8 @@ def test_model_directory_is_complete_and_versioned(tiny_model_dir):
 
 def test_onnx_export_computes_what_pytorch_computes(tiny_model_dir):
     (onnx_intent, onnx_slots), (torch_intent, torch_slots) = onnx_and_torch_outputs(tiny_model_dir)
-    assert np.allclose(onnx_intent, torch_intent, atol=1e-4)
-    assert np.allclose(onnx_slots, torch_slots, atol=1e-4)
+    assert_scores_close(onnx_intent, torch_intent)
+    assert_scores_close(onnx_slots, torch_slots)
 
 
 def test_trained_model_learnt_the_tiny_task_on_both_backends(tiny_model_dir):
