@@ -256,5 +256,53 @@ def export_command(
         console.print(f"wrote {path}")
 
 
+encoder_app = typer.Typer(help="Encoders larger than the packaged all-MiniLM-L6-v2.", no_args_is_help=True)
+app.add_typer(encoder_app, name="encoder")
+
+
+@encoder_app.command("list")
+def encoder_list_command() -> None:
+    """The installable encoders, and where each is (or would be) installed."""
+    from nlp_service.model.encoder_install import INSTALLABLE, installed_path
+
+    table = Table("name", "aliases", "installed", "what")
+    for encoder in INSTALLABLE:
+        path = installed_path(encoder)
+        where = str(path) if (path / "config.json").is_file() else "no"
+        table.add_row(encoder.name, ", ".join(encoder.aliases), where, encoder.description)
+    Console().print(table)
+
+
+@encoder_app.command("install")
+def encoder_install_command(
+    name: Annotated[str, typer.Argument(help="encoder to install, e.g. mpnet (all-mpnet-base-v2)")],
+    force: Annotated[bool, typer.Option(help="download and unpack again even if installed")] = False,
+) -> None:
+    """Download the encoder's wheels from the package index, join them, verify sha256, unpack to the cache.
+
+    The cache is ``$EAS_ENCODER_CACHE`` (default ``~/.cache/eas/encoders``); afterwards the encoder's
+    name works wherever an encoder is asked for (``eas-nlp train --encoder all-mpnet-base-v2``).
+    """
+    from rich.progress import DownloadColumn, Progress
+
+    from nlp_service.model.encoder_install import EncoderInstallError, find_installable, install
+
+    encoder = find_installable(name)
+    if encoder is None:
+        _fail(f"unknown encoder {name!r}; `eas-nlp encoder list` shows the installable ones")
+        return
+    with Progress(*Progress.get_default_columns(), DownloadColumn(), console=console) as bar:
+        task = bar.add_task("joining parts", total=None)
+        try:
+            install(
+                encoder,
+                force=force,
+                log=bar.console.print,
+                progress=lambda n: bar.advance(task, n),
+            )
+        except (EncoderInstallError, OSError) as exc:
+            _fail(str(exc))
+
+
 if __name__ == "__main__":
     app()
