@@ -1,0 +1,49 @@
+"""The realistic routing cases: CLINC150's work intents mapped onto EAS, everything else unrelated."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from nlp_service.data import DataFormatError
+from nlp_service.data.realworld import CLINC_LEFT_OUT, CLINC_TO_EAS, UNRELATED, clinc_cases, realworld_cases
+from nlp_service.enterprise.labels import ALL_LABELS
+
+SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "datasets"
+
+
+def test_test_split_has_work_and_unrelated_requests_from_both_data_sets():
+    cases = realworld_cases(SHARED, "test")
+    work = [c for c in cases if c.is_work]
+    unrelated = [c for c in cases if not c.is_work]
+    assert len(work) == 30 * len(CLINC_TO_EAS)  # CLINC150 has 30 test sentences per intent
+    # 150 intents less the work ones and those left out, 30 each; 1,000 out of scope; SNIPS's 700.
+    assert len(unrelated) == 30 * (150 - len(CLINC_TO_EAS) - len(CLINC_LEFT_OUT)) + 1000 + 700
+    assert {c.source for c in unrelated if c.source.startswith("snips:")} >= {"snips:GetWeather"}
+    assert all(c.expected == UNRELATED and c.accepted == () for c in unrelated)
+    assert not {c.source.removeprefix("clinc150:") for c in cases} & CLINC_LEFT_OUT
+
+
+def test_every_mapped_intent_is_an_eas_intent():
+    assert all(intent in ALL_LABELS for accepted in CLINC_TO_EAS.values() for intent in accepted)
+
+
+def test_splits_do_not_mix(tmp_path):
+    path = tmp_path / "clinc.json"
+    path.write_text(
+        json.dumps(
+            {
+                "train": [["how many vacation days do i have", "pto_balance"]],
+                "test": [["what's the weather", "weather"], ["was my pto approved", "pto_request_status"]],
+                "oos_test": [["how do i juggle", "oos"]],
+            }
+        )
+    )
+    train = clinc_cases(path, "train")
+    assert [(c.text, c.accepted) for c in train] == [
+        ("how many vacation days do i have", ("hr.leave_balance",))
+    ]
+    test = clinc_cases(path, "test")
+    assert [(c.source, c.is_work) for c in test] == [("clinc150:weather", False), ("clinc150:oos", False)]
+    with pytest.raises(DataFormatError, match="no 'val' list"):
+        clinc_cases(path, "dev")
