@@ -72,6 +72,13 @@ def train_command(
     max_steps: Annotated[
         int | None, typer.Option(min=1, help="stop after this many steps (smoke runs)")
     ] = None,
+    public_data: Annotated[
+        Path | None,
+        typer.Option(
+            help="folder with clinc150/ and snips/ (../shared/datasets): add their train/dev sentences "
+            "(work requests as extra phrasings, everyday ones as out of scope)"
+        ),
+    ] = None,
     seed: int = 13,
     threads: Annotated[int | None, typer.Option(min=1)] = None,
     onnx: Annotated[bool, typer.Option(help="also export model.onnx")] = True,
@@ -106,6 +113,10 @@ def train_command(
     )
     try:
         dataset = load_dataset(data)
+        if public_data is not None:
+            from nlp_service.data.realworld import with_public_sentences
+
+            dataset = with_public_sentences(dataset, public_data, dataset.oos_label or "oos")
         train(dataset, out, config, console)
     except (DataFormatError, EncoderNotFoundError, KeyError, ValueError) as exc:
         _fail(str(exc))

@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlp_service.data.errors import DataFormatError
+from nlp_service.data.schema import OUTSIDE_TAG, UNLABELLED_TAG, Dataset, Utterance
 from nlp_service.data.seqio import load_split
+from nlp_service.text.words import words_of
 
 CLINC_TO_EAS: dict[str, tuple[str, ...]] = {
     "pto_request": ("hr.leave_request",),
@@ -112,3 +114,28 @@ def realworld_cases(datasets_dir: Path, split: str = "test") -> list[RoutingCase
         raise ValueError(f"split must be one of {sorted(_CLINC_SPLITS)}, got {split!r}")
     cases = clinc_cases(datasets_dir / "clinc150" / "data_full.json", split)
     return cases + snips_cases(datasets_dir / "snips", split)
+
+
+def with_public_sentences(dataset: Dataset, datasets_dir: Path, oos_label: str = "oos") -> Dataset:
+    """``dataset`` plus CLINC150's and SNIPS's train (and dev) sentences, mapped as above.
+
+    Work requests join ``train`` under their usual EAS intent with :data:`UNLABELLED_TAG` tags
+    (nobody marked their entities; the slot loss skips them). Everyday requests join ``train`` and
+    ``dev`` as ``oos_label`` with ``O`` tags: an out-of-scope sentence has no entity to extract, and
+    on dev they make the fitted out-of-scope threshold see what people outside the templates write.
+    Test splits are never read.
+    """
+    splits = {name: list(examples) for name, examples in dataset.splits.items()}
+    for split in ("train", "dev"):
+        for case in realworld_cases(datasets_dir, split):
+            words = tuple(words_of(case.text))
+            if not words:
+                continue
+            if case.is_work:
+                if split == "train":
+                    splits[split].append(Utterance(words, (UNLABELLED_TAG,) * len(words), case.expected))
+            else:
+                splits.setdefault(split, []).append(Utterance(words, (OUTSIDE_TAG,) * len(words), oos_label))
+    return Dataset(
+        name=f"{dataset.name}+public", splits=splits, has_slots=dataset.has_slots, oos_label=oos_label
+    )

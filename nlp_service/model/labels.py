@@ -6,7 +6,7 @@ import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from nlp_service.data.schema import OUTSIDE_TAG, Dataset
+from nlp_service.data.schema import OUTSIDE_TAG, UNLABELLED_TAG, Dataset
 
 
 @dataclass
@@ -30,7 +30,9 @@ class LabelMaps:
     def from_dataset(cls, dataset: Dataset) -> LabelMaps:
         train = dataset.split("train")
         intents = sorted({u.intent for u in train})
-        tags = [OUTSIDE_TAG] + sorted({t for u in train for t in u.tags if t != OUTSIDE_TAG})
+        tags = [OUTSIDE_TAG] + sorted(
+            {t for u in train for t in u.tags if t not in (OUTSIDE_TAG, UNLABELLED_TAG)}
+        )
         oos = dataset.oos_label if dataset.oos_label in intents else None
         return cls(intents=intents, tags=tags, oos_label=oos)
 

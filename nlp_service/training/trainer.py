@@ -23,7 +23,7 @@ from rich.progress import (
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
-from nlp_service.data.schema import Dataset, Utterance
+from nlp_service.data.schema import UNLABELLED_TAG, Dataset, Utterance
 from nlp_service.inference.predictor import WordPredictor
 from nlp_service.model.bundle import save_model, update_metrics
 from nlp_service.model.crf import word_scores
@@ -116,6 +116,7 @@ def train(
     intent_ids = labels.intent_index
     tag_ids = labels.tag_index
     encoded = encode_words(tokenizer, [u.words for u in train_set], config.max_length)
+    tag_ids[UNLABELLED_TAG] = IGNORE_INDEX
     targets = slot_targets(encoded, [[tag_ids[t] for t in u.tags] for u in train_set])
     intents = np.array([intent_ids[u.intent] for u in train_set], dtype=np.int64)
     lengths = encoded.attention_mask.sum(axis=1)

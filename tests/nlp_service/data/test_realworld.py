@@ -6,7 +6,15 @@ from pathlib import Path
 import pytest
 
 from nlp_service.data import DataFormatError
-from nlp_service.data.realworld import CLINC_LEFT_OUT, CLINC_TO_EAS, UNRELATED, clinc_cases, realworld_cases
+from nlp_service.data.realworld import (
+    CLINC_LEFT_OUT,
+    CLINC_TO_EAS,
+    UNRELATED,
+    clinc_cases,
+    realworld_cases,
+    with_public_sentences,
+)
+from nlp_service.data.schema import UNLABELLED_TAG, Dataset, Utterance
 from nlp_service.enterprise.labels import ALL_LABELS
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "datasets"
@@ -47,3 +55,25 @@ def test_splits_do_not_mix(tmp_path):
     assert [(c.source, c.is_work) for c in test] == [("clinc150:weather", False), ("clinc150:oos", False)]
     with pytest.raises(DataFormatError, match="no 'val' list"):
         clinc_cases(path, "dev")
+
+
+def test_public_sentences_join_train_and_dev_never_test():
+    base = Dataset(
+        name="ent",
+        splits={
+            "train": [Utterance(("pay", "INV-1"), ("O", "B-invoice_id"), "finance.invoice_process")],
+            "dev": [],
+            "test": [Utterance(("hi",), ("O",), "oos")],
+        },
+        has_slots=True,
+        oos_label="oos",
+    )
+    grown = with_public_sentences(base, SHARED)
+    assert grown.splits["test"] == base.splits["test"]
+    work = [u for u in grown.split("train") if u.intent == "hr.leave_balance"]
+    assert len(work) == 200  # CLINC150's 100 train sentences each of pto_balance and pto_used
+    assert all(set(u.tags) == {UNLABELLED_TAG} for u in work)  # nobody annotated their entities
+    assert not any(u.intent == "hr.leave_balance" for u in grown.split("dev"))
+    everyday_dev = [u for u in grown.split("dev") if u.intent == "oos"]
+    assert len(everyday_dev) == 20 * (150 - len(CLINC_TO_EAS) - len(CLINC_LEFT_OUT)) + 100 + 700
+    assert all(set(u.tags) == {"O"} for u in everyday_dev)

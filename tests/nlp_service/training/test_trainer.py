@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from nlp_service.data.schema import UNLABELLED_TAG, Utterance
 from nlp_service.inference.predictor import WordPredictor
 from nlp_service.model.bundle import Manifest, load_torch_model
 from nlp_service.model.labels import LabelMaps
@@ -160,3 +161,20 @@ def test_augment_copies_add_entity_swapped_sentences_to_train(tiny_encoder_dir, 
     more = train(tiny_dataset(), tmp_path / "more", TrainConfig(**settings, augment_copies=2))
     plain_count = json.loads((plain / "training_config.json").read_text())["train_examples"]
     assert json.loads((more / "training_config.json").read_text())["train_examples"] > plain_count
+
+
+def test_words_without_annotated_tags_teach_the_intent_and_are_skipped_by_the_slot_loss(
+    tiny_encoder_dir, tmp_path
+):
+    dataset = tiny_dataset()
+    train_split = dataset.splits["train"]
+    # Every other training sentence keeps its intent but loses its entity annotations.
+    dataset.splits["train"] = [
+        Utterance(u.words, (UNLABELLED_TAG,) * len(u.words), u.intent) if i % 2 else u
+        for i, u in enumerate(train_split)
+    ]
+    config = TrainConfig(encoder=str(tiny_encoder_dir), epochs=8, head_lr=5e-3, encoder_lr=5e-3, patience=8)
+    model_dir = train(dataset, tmp_path / "half", config)
+    assert UNLABELLED_TAG not in LabelMaps.load(model_dir / "labels.json").tags
+    metrics = evaluate_predictor(WordPredictor.load(model_dir, "onnx"), dataset.split("test"), "oos", True)
+    assert metrics["intent_accuracy"] >= 90.0 and metrics["slot_f1"] >= 60.0
