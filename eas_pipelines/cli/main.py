@@ -72,11 +72,23 @@ def up(
         int | None, typer.Option(min=0, help="warm fast-lane workers (default EAS_WORKER_COUNT)")
     ] = None,
     dagster: Annotated[bool, typer.Option(help="also start the Dagster webserver and daemon")] = True,
+    restart_limit: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="restarts of one crashing part within --restart-window before eas up gives up (0: none)",
+        ),
+    ] = 5,
+    restart_window: Annotated[
+        float, typer.Option(min=1.0, help="seconds over which --restart-limit counts restarts")
+    ] = 60.0,
 ) -> None:
     """Start EAS: database, Redis, migrations, NLP service, gateway, Dagster and the worker pool."""
     from eas_pipelines.cli.up import run_up
+    from eas_pipelines.embedded.supervisor import RestartPolicy
 
-    raise typer.Exit(code=run_up(_settings(), console, workers=workers, dagster=dagster))
+    restart = RestartPolicy(limit=restart_limit, window=restart_window)
+    raise typer.Exit(code=run_up(_settings(), console, workers=workers, dagster=dagster, restart=restart))
 
 
 @app.command()

@@ -6,18 +6,29 @@ and the warm worker pool, each a child process with its own log under ``data_dir
 Children get the resolved URLs through the environment, so none of them starts servers of
 its own, and ``DAGSTER_HOME`` points at an instance folder holding the project's
 ``dagster.yaml`` (storage in the same PostgreSQL).
+
+A child that crashes is restarted (with backoff; ``eas up`` gives up and stops everything when
+one keeps crashing, see :class:`~eas_pipelines.embedded.supervisor.RestartPolicy`). Nothing
+outlives ``eas up``: before anything starts, it claims the data folder (refusing while another
+``eas up`` runs on it, and stopping what a killed one left behind) and starts a watchdog that
+stops every child and embedded server should ``eas up`` itself be killed (see
+:mod:`eas_pipelines.embedded.leftovers` and :mod:`eas_pipelines.embedded.watchdog`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.engine import make_url
 
-from eas_pipelines.embedded.services import ProcessGroup, resolve_services
+from eas_pipelines.embedded.leftovers import TOKEN_VARIABLE, DataFolderClaim, DataFolderInUse
+from eas_pipelines.embedded.services import ProcessGroup, RestartPolicy, resolve_services
+from eas_pipelines.embedded.watchdog import Watchdog
 from eas_pipelines.settings import EASSettings
 from eas_pipelines.store.migrate import upgrade
 
@@ -55,47 +66,79 @@ def child_environment(settings: EASSettings, database_url: str, redis_url: str) 
 
 
 def run_up(
-    settings: EASSettings, console: Console, *, workers: int | None = None, dagster: bool = True
+    settings: EASSettings,
+    console: Console,
+    *,
+    workers: int | None = None,
+    dagster: bool = True,
+    restart: RestartPolicy | None = None,
 ) -> int:
-    """Start everything and block until a stop signal or a child's exit; returns the exit code."""
-    bin_dir = Path(sys.executable).parent
+    """Start everything; block until a stop signal or a child that keeps crashing. Returns the exit code."""
     workers = settings.worker_count if workers is None else workers
     console.print(f"[bold]EAS[/bold] data folder {settings.data_dir}")
-    with resolve_services(settings) as services:
-        console.print("database ready; running migrations")
-        upgrade(services.database_url)
-        env = child_environment(settings, services.database_url, services.redis_url)
-        group = ProcessGroup(settings.log_dir, echo=console.print)
-        with group, group.handling_stop_signals():
-            nlp_model = settings.data_dir / "models" / "nlp-default"
-            env["EAS_NLP_MODEL_DIR"] = str(nlp_model)
-            group.start("nlp", [str(bin_dir / "eas-nlp"), "serve", "--port", str(settings.nlp_port)], env=env)
-            group.start("gateway", [str(bin_dir / "eas"), "gateway"], env=env)
-            if dagster:
-                group.start(
-                    "dagster",
-                    [
-                        str(bin_dir / "dagster"),
-                        "dev",
-                        "-w",
-                        str(PROJECT_ROOT / "workspace.yaml"),
-                        "-h",
-                        "127.0.0.1",
-                        "-p",
-                        str(settings.dagster_port),
-                    ],
-                    env=env,
-                    cwd=str(PROJECT_ROOT),
-                )
-            for index in range(workers):
-                group.start(f"worker-{index + 1}", [str(bin_dir / "eas"), "worker"], env=env)
-            console.print(
-                "\n[bold green]EAS is starting[/bold green] (the NLP model trains on first start; "
-                f"progress in {settings.log_dir / 'nlp.log'})\n"
-                f"  intake API     http://{settings.gateway_host}:{settings.gateway_port}/docs\n"
-                f"  NLP service    http://127.0.0.1:{settings.nlp_port}/readyz\n"
-                f"  Dagster UI     http://127.0.0.1:{settings.dagster_port}\n"
-                f"  try            eas submit {EXAMPLE!r}\n"
-                "Ctrl-C stops everything."
+
+    def echo(line: str) -> None:  # paths and names are not Rich markup
+        console.print(line, markup=False)
+
+    with contextlib.ExitStack() as stack:
+        try:
+            claim = stack.enter_context(DataFolderClaim(settings.data_dir, echo=echo))
+        except DataFolderInUse as exc:
+            console.print(f"[red]error:[/red] {escape(str(exc))}")
+            return 1
+        # Started before any server, dismissed after all is stopped (it would stop all of it, were
+        # eas up killed meanwhile); the claim's record goes after it.
+        watchdog = stack.enter_context(Watchdog(settings.data_dir, settings.log_dir / "watchdog.log"))
+        claim.record_watchdog(watchdog.pid)
+        with resolve_services(settings) as services:
+            console.print("database ready; running migrations")
+            upgrade(services.database_url)
+            env = child_environment(settings, services.database_url, services.redis_url)
+            env[TOKEN_VARIABLE] = claim.token
+            group = ProcessGroup(
+                settings.log_dir, echo=echo, restart=restart, on_change=claim.record_children
             )
-            return group.wait()
+            with group, group.handling_stop_signals():
+                _start_children(group, settings, env, workers=workers, dagster=dagster)
+                if not watchdog.running():
+                    echo(
+                        f"warning: the watchdog exited (see {settings.log_dir / 'watchdog.log'}); if eas up "
+                        "is killed, the next eas up on this data folder stops what it leaves"
+                    )
+                console.print(
+                    "\n[bold green]EAS is starting[/bold green] (the NLP model trains on first start; "
+                    f"progress in {settings.log_dir / 'nlp.log'})\n"
+                    f"  intake API     http://{settings.gateway_host}:{settings.gateway_port}/docs\n"
+                    f"  NLP service    http://127.0.0.1:{settings.nlp_port}/readyz\n"
+                    f"  Dagster UI     http://127.0.0.1:{settings.dagster_port}\n"
+                    f"  try            eas submit {EXAMPLE!r}\n"
+                    "Ctrl-C stops everything; a part that crashes is restarted."
+                )
+                return group.wait()
+
+
+def _start_children(
+    group: ProcessGroup, settings: EASSettings, env: dict[str, str], *, workers: int, dagster: bool
+) -> None:
+    bin_dir = Path(sys.executable).parent
+    env["EAS_NLP_MODEL_DIR"] = str(settings.data_dir / "models" / "nlp-default")
+    group.start("nlp", [str(bin_dir / "eas-nlp"), "serve", "--port", str(settings.nlp_port)], env=env)
+    group.start("gateway", [str(bin_dir / "eas"), "gateway"], env=env)
+    if dagster:
+        group.start(
+            "dagster",
+            [
+                str(bin_dir / "dagster"),
+                "dev",
+                "-w",
+                str(PROJECT_ROOT / "workspace.yaml"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(settings.dagster_port),
+            ],
+            env=env,
+            cwd=str(PROJECT_ROOT),
+        )
+    for index in range(workers):
+        group.start(f"worker-{index + 1}", [str(bin_dir / "eas"), "worker"], env=env)

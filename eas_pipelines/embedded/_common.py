@@ -67,6 +67,10 @@ class OwnerRecord:
         except (OSError, ValueError, TypeError):
             return None
 
+    def owned_by(self, pid: int, create_time: float) -> bool:
+        """The server was started by process ``pid`` that started at ``create_time`` (alive or not)."""
+        return self.owner_pid == pid and abs(self.owner_create_time - create_time) <= _CREATE_TIME_TOLERANCE_S
+
     def owner_is_another_live_process(self) -> bool:
         """True when the owner still runs and is not us: its server must be left alone.
 

@@ -52,6 +52,7 @@ from eas_pipelines.embedded._common import (
     log_tail,
     pid_alive,
     port_in_use,
+    same_process_alive,
     terminate_pid,
 )
 from eas_pipelines.settings import read_or_create_secret
@@ -234,6 +235,31 @@ class EmbeddedPostgres(ServerContext):
                 self.record_path.unlink(missing_ok=True)
             self.owned, self._server_pid = False, None
             _log.info("embedded PostgreSQL stopped")
+
+    def stop_if_owned_by(self, owner_pid: int, owner_create_time: float) -> int | None:
+        """Stop the server of this data folder if a process now dead started it; returns its PID.
+
+        What a killed ``eas up`` leaves behind (:mod:`eas_pipelines.embedded.leftovers`): a server
+        whose record names another owner, or a live one, is left alone.
+        """
+        if not self.record_path.exists():
+            return None
+        with file_lock(self.lock_path):
+            running = self._running_postmaster()
+            record = OwnerRecord.read(self.record_path)
+            if (
+                running is None
+                or record is None
+                or record.server_pid != running[0]
+                or not record.owned_by(owner_pid, owner_create_time)
+                or same_process_alive(owner_pid, owner_create_time)
+            ):
+                return None
+            self._run_as = self._prepare_os_user()
+            self._stop_postmaster(running[0])
+            self.record_path.unlink(missing_ok=True)
+            _log.info("stopped PostgreSQL (pid %s) left by process %s", running[0], owner_pid)
+            return running[0]
 
     # -- helpers -----------------------------------------------------------------------------------
 

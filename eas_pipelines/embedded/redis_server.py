@@ -156,6 +156,29 @@ class EmbeddedRedis(ServerContext):
             self.owned = False
             _log.info("embedded Redis stopped")
 
+    def stop_if_owned_by(self, owner_pid: int, owner_create_time: float) -> int | None:
+        """Stop the server of this data folder if a process now dead started it; returns its PID.
+
+        What a killed ``eas up`` leaves behind (:mod:`eas_pipelines.embedded.leftovers`): a server
+        whose record names another owner, or a live one, is left alone.
+        """
+        if not self.record_path.exists():
+            return None
+        with file_lock(self.lock_path):
+            record = OwnerRecord.read(self.record_path)
+            if (
+                record is None
+                or not record.owned_by(owner_pid, owner_create_time)
+                or same_process_alive(owner_pid, owner_create_time)
+                or not same_process_alive(record.server_pid, record.server_create_time)
+            ):
+                return None
+            if not terminate_pid(record.server_pid, ((signal.SIGTERM, self.stop_timeout),)):
+                raise EmbeddedServiceError(f"could not stop the Redis (pid {record.server_pid}) left behind")
+            self.record_path.unlink(missing_ok=True)
+            _log.info("stopped Redis (pid %s) left by process %s", record.server_pid, owner_pid)
+            return record.server_pid
+
     def _spawn(self, password: str) -> None:
         self.redis_dir.mkdir(parents=True, exist_ok=True)
         self.log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,10 @@ run; and SIGTERM must stop every process it started, the daemonised PostgreSQL i
 this test that path was only tried by hand, and the parts' own tests (embedded servers, process
 group, gateway, worker) cannot see a wrong wire between them.
 
+A second test kills ``eas up`` with SIGKILL (the cheapest configuration: no Dagster, one worker):
+its watchdog must stop every process it ran, the embedded servers included, and a new ``eas up``
+must then start cleanly on the same folder (and be refused while the first one lives).
+
 A tiny test model is copied in as ``models/nlp-default`` so that the NLP service skips its
 first-start training (minutes); everything else is the production path.
 """
@@ -24,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +40,8 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from eas_pipelines.cli.up import child_environment
+from eas_pipelines.embedded._common import OwnerRecord, pid_alive
+from eas_pipelines.embedded.leftovers import UpRecord
 from eas_pipelines.lanes.heartbeat import live_workers
 from eas_pipelines.routing import INVOICE_JOB
 from eas_pipelines.settings import EASSettings
@@ -53,6 +59,7 @@ STOP_TIMEOUT_S = 60.0
 # Statuses a request does not leave on its own (the CLI's follow also stops at "received").
 TERMINAL = {"succeeded", "failed", "rejected", "cancelled", "needs_review", "awaiting_approval"}
 UP_OUTPUT = "eas-up.out"  # eas up's own console output, next to (not inside) its logs folder
+KILLED_GONE_TIMEOUT_S = 15.0  # the watchdog polls every 0.5s and gives children 5s before SIGKILL
 RUN_QUERY = """
 query Run($runId: ID!) {
   runOrError(runId: $runId) {
@@ -107,7 +114,7 @@ def up_environment(data_dir: Path, ports: Ports) -> dict[str, str]:
 
 def log_tails(data_dir: Path, lines: int = 25) -> str:
     """The end of every child's log and of eas up's own output: the diagnosis of a failure."""
-    paths = [*sorted((data_dir / "logs").glob("*.log")), data_dir / UP_OUTPUT]
+    paths = [*sorted((data_dir / "logs").glob("*.log")), *sorted(data_dir.glob("eas-up*.out"))]
     parts = []
     for path in paths:
         if not path.exists():
@@ -246,13 +253,53 @@ def processes_of(data_dir: Path) -> list[psutil.Process]:
 
 
 def describe(processes: Iterable[psutil.Process]) -> str:
+    """One line per process, for failure messages (never for matching: see :func:`argv_runs`)."""
     lines = []
     for process in processes:
         try:
-            lines.append(f"  pid {process.pid}: {' '.join(process.cmdline())[:200]}")
+            lines.append(f"  pid {process.pid}: {' '.join(process.cmdline())}")
         except psutil.Error as exc:
             lines.append(f"  pid {process.pid}: ({type(exc).__name__})")
     return "\n".join(lines)
+
+
+def argv_runs(argv: Sequence[str], *words: str) -> bool:
+    """``argv`` holds ``words`` as consecutive elements; a word also matches a path ending in it.
+
+    Matched element by element, so that a long interpreter or checkout path (a console script runs
+    as ``[/path/to/python, /path/to/bin/eas-nlp, serve, ...]``) can never hide what runs.
+    """
+
+    def same(arg: str, word: str) -> bool:
+        return arg == word or os.path.basename(arg) == word
+
+    n = len(words)
+    return any(all(same(argv[i + j], word) for j, word in enumerate(words)) for i in range(len(argv) - n + 1))
+
+
+def argv_of(processes: Iterable[psutil.Process]) -> list[tuple[str, list[str]]]:
+    """(name, argv) of each process still readable."""
+    found = []
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            found.append((process.name(), process.cmdline()))
+    return found
+
+
+def start_up(
+    data_dir: Path, env: dict[str, str], args: list[str], output_name: str
+) -> subprocess.Popen[bytes]:
+    """``eas up ARGS`` as a user starts it, its console output in ``data_dir/output_name``."""
+    with (data_dir / output_name).open("wb") as output:
+        return subprocess.Popen(
+            [str(BIN / "eas"), "up", *args],
+            env=env,
+            cwd=data_dir,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # like a terminal's job: its own session, signalled by us alone
+        )
 
 
 def kill_leftovers(up: subprocess.Popen[bytes], data_dir: Path, tracked: dict[int, psutil.Process]) -> None:
@@ -323,16 +370,7 @@ def test_eas_up_serves_an_invoice_end_to_end_and_sigterm_leaves_nothing_running(
     nlp_url = f"http://127.0.0.1:{ports.nlp}"
     tracked: dict[int, psutil.Process] = {}
     started = time.monotonic()
-    with (data_dir / UP_OUTPUT).open("wb") as output:
-        up = subprocess.Popen(
-            [str(BIN / "eas"), "up", "--workers", "1"],
-            env=env,
-            cwd=data_dir,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # like a terminal's job: its own session, signalled by us alone
-        )
+    up = start_up(data_dir, env, ["--workers", "1"], UP_OUTPUT)
     try:
         tracked[up.pid] = psutil.Process(up.pid)
         wait_until_up(
@@ -390,17 +428,21 @@ def test_eas_up_serves_an_invoice_end_to_end_and_sigterm_leaves_nothing_running(
         # Everything eas up runs, as seen now; each kind must be found, or "nothing left" proves nothing.
         for process in [*psutil.Process(up.pid).children(recursive=True), *processes_of(data_dir)]:
             tracked.setdefault(process.pid, process)
-        seen = describe(tracked.values())
-        for expected in (
-            f"-D {data_dir / 'postgres'}",  # the postmaster, daemonised by pg_ctl: no child of eas up
-            "redis-server",
-            "eas-nlp serve",
-            "eas gateway",
-            "eas worker",
-            "dagster_webserver",
-            "dagster._daemon",
-        ):
-            assert expected in seen, f"no process matching {expected!r} among those of eas up:\n{seen}"
+        seen = argv_of(tracked.values())
+        expected: dict[str, Callable[[str, list[str]], bool]] = {
+            # the postmaster, daemonised by pg_ctl: no child of eas up
+            "postgres -D": lambda name, argv: argv_runs(argv, "-D", str(data_dir / "postgres")),
+            "redis-server": lambda name, argv: name == "redis-server",  # its title replaces its argv
+            "eas-nlp serve": lambda name, argv: argv_runs(argv, "eas-nlp", "serve"),
+            "eas gateway": lambda name, argv: argv_runs(argv, "eas", "gateway"),
+            "eas worker": lambda name, argv: argv_runs(argv, "eas", "worker"),
+            "dagster_webserver": lambda name, argv: argv_runs(argv, "-m", "dagster_webserver"),
+            "dagster._daemon": lambda name, argv: argv_runs(argv, "-m", "dagster._daemon"),
+        }
+        for label, matches in expected.items():
+            assert any(matches(name, argv) for name, argv in seen), (
+                f"no process matching {label!r} among those of eas up:\n{describe(tracked.values())}"
+            )
 
         stopping = time.monotonic()
         up.send_signal(signal.SIGTERM)
@@ -420,6 +462,138 @@ def test_eas_up_serves_an_invoice_end_to_end_and_sigterm_leaves_nothing_running(
         )
     finally:
         kill_leftovers(up, data_dir, tracked)
+
+
+def wait_for_record(up: subprocess.Popen[bytes], data_dir: Path, names: set[str]) -> UpRecord:
+    """eas up's record of the data folder, once it lists the children ``names`` (started, not ready)."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while True:
+        record = UpRecord.read(data_dir)
+        if record is not None and record.pid == up.pid and names <= {child.name for child in record.children}:
+            return record
+        if up.poll() is not None:
+            pytest.fail(
+                f"eas up exited with status {up.returncode} before starting {names}\n{log_tails(data_dir)}"
+            )
+        if time.monotonic() > deadline:
+            pytest.fail(f"eas up did not start {names} in {START_TIMEOUT_S:.0f}s\n{log_tails(data_dir)}")
+        time.sleep(0.5)
+
+
+def server_pids(data_dir: Path) -> dict[str, int]:
+    """The embedded servers' PIDs, from their owner records."""
+    pids = {}
+    for name in ("postgres", "redis"):
+        record = OwnerRecord.read(data_dir / "run" / f"{name}.json")
+        assert record is not None, f"no record of the embedded {name} in {data_dir / 'run'}"
+        pids[name] = record.server_pid
+    return pids
+
+
+def test_sigkilled_eas_up_leaves_nothing_running_and_the_next_one_starts_cleanly(
+    data_dir: Path, invoice_model_dir: Path
+) -> None:
+    shutil.copytree(invoice_model_dir, data_dir / "models" / "nlp-default")
+    ports = Ports(*free_ports(5))
+    env = up_environment(data_dir, ports)
+    cheap = ["--workers", "1", "--no-dagster"]
+    tracked: dict[int, psutil.Process] = {}
+    first = start_up(data_dir, env, cheap, "eas-up-1.out")
+    second: subprocess.Popen[bytes] | None = None
+    try:
+        record = wait_for_record(first, data_dir, {"nlp", "gateway", "worker-1"})
+        servers = server_pids(data_dir)
+        for process in [*psutil.Process(first.pid).children(recursive=True), *processes_of(data_dir)]:
+            tracked.setdefault(process.pid, process)
+        assert record.watchdog_pid in tracked, f"no watchdog among {describe(tracked.values())}"
+        assert set(servers.values()) <= set(tracked), "the embedded servers belong to the data folder"
+
+        refused = subprocess.run(
+            [str(BIN / "eas"), "up", *cheap],
+            env=env,
+            cwd=data_dir,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert refused.returncode == 1, f"{refused.stdout}\n{refused.stderr}"
+        assert (
+            f"another eas up is running on this data folder ({data_dir}), pid {first.pid}" in refused.stderr
+        )
+
+        first.send_signal(signal.SIGKILL)
+        first.wait()
+        deadline = time.monotonic() + KILLED_GONE_TIMEOUT_S
+        while True:
+            left = [p for p in [*tracked.values(), *processes_of(data_dir)] if alive(p)]
+            left_servers = [pid for pid in servers.values() if pid_alive(pid)]
+            if not left and not left_servers:
+                break
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"{KILLED_GONE_TIMEOUT_S:.0f}s after eas up was killed, still running:\n"
+                    f"{describe(left)}\nservers {left_servers}\n{log_tails(data_dir)}"
+                )
+            time.sleep(0.1)
+        assert not UpRecord.path(data_dir).exists(), "the watchdog removes the record of what it stopped"
+        watchdog_log = (data_dir / "logs" / "watchdog.log").read_text()
+        assert f"eas up (pid {first.pid}) died; stopped what it left:" in watchdog_log, watchdog_log
+
+        second = start_up(data_dir, env, cheap, "eas-up-2.out")
+        tracked[second.pid] = psutil.Process(second.pid)
+        wait_until_up(second, data_dir, {"gateway": http_probe(f"http://127.0.0.1:{ports.gateway}/healthz")})
+        for process in [*psutil.Process(second.pid).children(recursive=True), *processes_of(data_dir)]:
+            tracked.setdefault(process.pid, process)
+
+        # A crash is not an outage: a worker killed with SIGKILL is restarted, the rest run on.
+        def children_now() -> dict[str, int]:
+            return {
+                child.name: child.pid for child in wait_for_record(second, data_dir, {"worker-1"}).children
+            }
+
+        before = children_now()
+        os.kill(before["worker-1"], signal.SIGKILL)
+        deadline = time.monotonic() + START_TIMEOUT_S
+        after = children_now()
+        while after["worker-1"] == before["worker-1"]:
+            assert time.monotonic() < deadline, f"worker-1 was not restarted\n{log_tails(data_dir)}"
+            time.sleep(0.2)
+            after = children_now()
+        assert after["worker-1"] != before["worker-1"] and pid_alive(after["worker-1"])
+        assert {name: pid for name, pid in after.items() if name != "worker-1"} == {
+            name: pid for name, pid in before.items() if name != "worker-1"
+        }
+        assert all(pid_alive(after[name]) for name in ("nlp", "gateway"))
+        tracked.setdefault(after["worker-1"], psutil.Process(after["worker-1"]))
+        second.send_signal(signal.SIGTERM)
+        try:
+            status = second.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"eas up still runs {STOP_TIMEOUT_S:.0f}s after SIGTERM\n{log_tails(data_dir)}")
+        output = (data_dir / "eas-up-2.out").read_text()
+        assert status == 0, f"the second eas up exited with status {status}\n{log_tails(data_dir)}"
+        assert "leftovers" not in output, output
+        restarts = [line for line in output.splitlines() if line.startswith("restarting ")]
+        assert restarts == [
+            f"restarting worker-1 (pid {before['worker-1']} exited with status -9; restart 1 of 5) in 1.0s; "
+            f"see {data_dir / 'logs' / 'worker-1.log'}"
+        ], output
+        left = [p for p in [*tracked.values(), *processes_of(data_dir)] if alive(p)]
+        assert not left, f"still running after eas up exited:\n{describe(left)}\n{log_tails(data_dir)}"
+    finally:
+        kill_leftovers(first, data_dir, tracked)
+        if second is not None:
+            kill_leftovers(second, data_dir, tracked)
+
+
+def test_argv_matching_survives_long_paths() -> None:
+    """The interpreter and script paths of a deep checkout fill any cut-off, never the argv elements."""
+    deep = "/" + "/".join(["a-rather-long-folder-name"] * 12)
+    argv = [f"{deep}/.venv/bin/python", f"{deep}/.venv/bin/eas-nlp", "serve", "--port", "8081"]
+    assert len(" ".join(argv[:2])) > 200
+    assert argv_runs(argv, "eas-nlp", "serve")
+    assert not argv_runs(argv, "eas", "serve") and not argv_runs(argv, "serve", "eas-nlp")
+    assert argv_runs(["postgres", "-D", f"{deep}/postgres"], "-D", f"{deep}/postgres")
 
 
 def test_children_call_the_nlp_server_eas_up_starts_unless_replicas_are_configured(
