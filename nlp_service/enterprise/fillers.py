@@ -52,7 +52,9 @@ FILLERS: dict[str, tuple[str, ...]] = {
     "intent_phrase": (
         "a leave request", "an invoice question", "a ticket status check", "a report request",
         "an access request", "a shipment question", "a payroll question", "a meeting request",
-        "an expense claim", "a rollback", "an approval", "an outage report",
+        "an expense claim", "a rollback", "an approval", "an outage report", "a room booking",
+        "an email", "a message", "a purchase order", "a security incident", "a retry", "a new ticket",
+        "a sync job", "an onboarding request", "a leave balance question", "an announcement",
     ),
     "city": (
         "Paris", "Tokyo", "New York", "Rome", "Cairo", "Lima", "Oslo", "Bangkok", "Chicago", "Lisbon",
@@ -86,11 +88,118 @@ FILLERS: dict[str, tuple[str, ...]] = {
         "a bike", "running shoes", "a cheap guitar", "a birthday present", "flowers", "a phone case",
         "a tent", "a new mattress", "concert tickets",
     ),
+    # --- out-of-scope domains (everyday life, never enterprise work) ---
+    "number_word": (
+        "sixty", "two hundred and thirty one", "twelve", "seventy five", "a hundred", "three thousand",
+        "nineteen", "eighty", "forty two", "fifteen", "nine hundred", "thirty three", "eleven",
+        "one hundred and twenty", "six", "fifty five", "two thousand", "eighteen",
+    ),
+    "clock_time": (
+        "5 am", "five am", "6:30", "seven thirty", "noon", "7 in the morning", "quarter past six",
+        "6am", "5:45 am", "eight o'clock", "nine pm", "half past seven", "10 pm", "six fifteen", "six",
+        "seven", "4:30",
+    ),
+    "timer": (
+        "10 minutes", "five minutes", "twenty minutes", "half an hour", "an hour", "3 minutes",
+        "ninety seconds", "45 minutes", "eight minutes", "two hours", "thirty seconds", "12 minutes",
+    ),
+    "chore": (
+        "buy milk", "call the plumber", "pick up the dry cleaning", "water the plants", "feed the cat",
+        "take out the trash", "pick up the kids", "walk the dog", "pay the rent", "renew my passport",
+        "get gas", "do the laundry", "call grandma", "pick up my prescription", "return the library books",
+        "defrost the chicken", "book a haircut", "mow the lawn", "buy a birthday card",
+    ),
+    "family": (
+        "mom", "dad", "my wife", "my husband", "my sister", "my brother", "grandma", "my son",
+        "my daughter", "my girlfriend", "my boyfriend", "my roommate", "my best friend", "my mum",
+        "my parents", "the babysitter", "my neighbor", "my aunt",
+    ),
+    "device": (
+        "the kitchen lights", "the living room lamp", "my wemo socket", "the smart plug", "the bedroom fan",
+        "the tv", "the thermostat", "the porch light", "the coffee maker", "the robot vacuum",
+        "the air purifier", "the hallway lights", "the christmas tree lights", "the space heater",
+        "the garden sprinklers", "the bathroom light", "the dishwasher", "the ceiling fan",
+        "the nightlight", "the hue bulbs", "the kasa plug", "the humidifier",
+    ),
+    "home_room": (
+        "kitchen", "living room", "bedroom", "bathroom", "garage", "basement", "hallway", "dining room",
+        "nursery", "den", "backyard", "attic",
+    ),
+    "grocery": (
+        "eggs", "milk", "bananas", "bread", "olive oil", "avocados", "cereal", "chicken breasts", "rice",
+        "tomatoes", "cheese", "oat milk", "dish soap", "peanut butter", "apples", "yogurt", "onions",
+        "toilet paper", "laundry detergent",
+    ),
+    "cuisine": (
+        "italian", "thai", "mexican", "indian", "japanese", "vegan", "chinese", "greek", "korean",
+        "ethiopian", "french", "vietnamese", "lebanese", "spanish tapas",
+    ),
+    "store": (
+        "target", "walmart", "costco", "best buy", "ikea", "the grocery store", "trader joe's",
+        "home depot", "the mall", "whole foods", "the pharmacy", "aldi",
+    ),
+    "shop_site": (
+        "amazon", "etsy", "ebay", "target", "walmart", "best buy", "ikea", "zara", "nike", "wayfair",
+    ),
+    "consumer_product": (
+        "a ps5", "an air fryer", "dog food", "cat litter", "diapers", "contact lenses", "a yoga mat",
+        "protein powder", "sneakers", "a new phone", "headphones", "a coffee grinder", "a winter coat",
+        "a lego set", "an electric toothbrush", "a rug", "vitamins", "a stroller",
+    ),
+    "app": (
+        "spotify", "netflix", "youtube", "instagram", "tiktok", "candy crush", "duolingo", "whatsapp",
+        "the weather app", "google maps", "hulu", "disney plus", "the camera", "snapchat", "pinterest",
+    ),
+    "setting": (
+        "bluetooth", "wifi", "airplane mode", "do not disturb", "dark mode", "night mode",
+        "location services", "the ringer", "battery saver", "my hotspot", "auto brightness",
+        "the flashlight", "silent mode", "subtitles",
+    ),
+    "bill": (
+        "electric bill", "phone bill", "water bill", "gas bill", "cable bill", "internet bill", "rent",
+        "car payment", "mortgage", "credit card bill", "student loan", "car insurance",
+    ),
+    "bank": (
+        "chase", "my bank", "wells fargo", "my credit union", "bank of america", "my savings account",
+        "my checking account", "citibank", "my joint account", "my visa", "my mastercard", "my amex",
+    ),
+    "sport": (
+        "soccer", "basketball", "tennis", "golf", "baseball", "the nba", "formula one", "the world cup",
+        "the olympics", "hockey", "cricket", "the super bowl", "the premier league", "the tour de france",
+    ),
+    "game": (
+        "chess", "tic tac toe", "trivia", "twenty questions", "hangman", "rock paper scissors",
+        "a word game", "sudoku", "would you rather", "a riddle", "i spy",
+    ),
+    "news_topic": (
+        "politics", "the election", "the stock market", "technology", "science", "the economy",
+        "world news", "celebrity gossip", "the climate summit", "space exploration", "local news",
+    ),
+    "conversion": (
+        "5 miles to kilometers", "100 fahrenheit to celsius", "3 cups to milliliters", "ten pounds to kilos",
+        "six feet in meters", "a gallon in liters", "20 centimeters in inches", "two tablespoons in grams",
+        "70 kilograms in pounds", "a mile in feet", "350 degrees to celsius", "12 ounces to grams",
+        "a marathon in miles", "one acre in square meters", "eighty kilometers per hour in mph",
+    ),
+    "playlist": (
+        "my workout playlist", "my road trip mix", "my liked songs", "the top 40", "something relaxing",
+        "my chill playlist", "some christmas music", "the latest album by Adele", "my running mix",
+        "some music for cooking", "my sleep sounds", "rainy day jazz", "my dinner party playlist",
+    ),
+    "personal_event": (
+        "my mom's birthday", "the dentist", "soccer practice", "date night", "my haircut", "book club",
+        "the kids' recital", "yoga class", "our anniversary dinner", "the vet appointment",
+        "the parent teacher conference", "my piano lesson", "the plumber visit", "my sister's wedding",
+    ),
+    "airline": (
+        "delta", "united", "southwest", "lufthansa", "ryanair", "emirates", "american airlines",
+        "jetblue", "air france", "easyjet", "british airways", "qantas",
+    ),
 }  # fmt: skip
 
 _CONSONANTS = "bcdfghjklmnprstvwxz"
 _VOWELS = "aeiou"
-_MASHES = ("asdf", "qwerty", "zxcv", "jkl", "hjkl", "uiop", "sdfg", "lkjh", "poiu", "mnbv", "fdsa")
+MASHES = ("asdf", "qwerty", "zxcv", "jkl", "hjkl", "uiop", "sdfg", "lkjh", "poiu", "mnbv", "fdsa")
 
 
 def gibberish(rng: random.Random) -> str:
@@ -98,7 +207,7 @@ def gibberish(rng: random.Random) -> str:
     words = []
     for _ in range(rng.randint(1, 4)):
         if rng.random() < 0.4:
-            words.append(rng.choice(_MASHES) + ("" if rng.random() < 0.5 else rng.choice(_MASHES)))
+            words.append(rng.choice(MASHES) + ("" if rng.random() < 0.5 else rng.choice(MASHES)))
         else:
             length = rng.randint(3, 8)
             words.append("".join(rng.choice(_CONSONANTS if i % 2 == 0 else _VOWELS) for i in range(length)))

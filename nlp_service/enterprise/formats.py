@@ -122,13 +122,28 @@ def _relative(rng: random.Random, forms: tuple[str, ...]) -> str:
     return rng.choice(forms).format(weekday=rng.choice(WEEKDAYS))
 
 
+_SHORT_WEEKDAYS = ("mon", "tue", "tues", "wed", "thu", "thurs", "fri", "Mon", "Tue", "Wed", "Thu", "Fri")
+_SHORT_RELATIVE = ("tmrw", "tomorrow", "today", "tmr", "tonight")
+
+
+def _short_day(rng: random.Random) -> str:
+    """A day as typed in a hurry: "fri", "next fri", "tmrw", "thurs"."""
+    if rng.random() < 0.3:
+        return rng.choice(_SHORT_RELATIVE)
+    day = rng.choice(_SHORT_WEEKDAYS)
+    return day if rng.random() < 0.7 else f"{rng.choice(('next', 'this'))} {day}"
+
+
 def date(rng: random.Random, variant: str = "") -> str:
     """A single day. Variants fit the words around the slot.
 
     ``on``: after "on" (absolute dates and weekdays); ``past``: no preposition, the day
-    lies behind us ("yesterday", "March 3"); default: no preposition or after
-    "for"/"by"/"due", any day ("tomorrow", "next Friday", "03/15").
+    lies behind us ("yesterday", "March 3"); ``short``: terse requests ("pto fri",
+    "off tmrw"); default: no preposition or after "for"/"by"/"due", any day ("tomorrow",
+    "next Friday", "03/15").
     """
+    if variant == "short":
+        return _short_day(rng)
     if variant == "on":
         return rng.choice(WEEKDAYS) if rng.random() < 0.2 else _absolute_date(rng)
     if variant == "past":
@@ -216,13 +231,18 @@ def quantity(rng: random.Random) -> str:
 _DURATIONS = (
     "{m} minutes", "{m} mins", "{m} min", "{h} hours", "{h} hrs", "an hour", "half an hour", "1 hour",
     "90 minutes", "{h}.5 hours", "an hour and a half", "{d} days", "a day", "15 minutes", "45 minutes",
+    "{mw} minutes", "{hw} hours", "{dw} days",
 )  # fmt: skip
+_MINUTE_WORDS = ("ten", "fifteen", "twenty", "thirty", "forty five", "forty")
+_COUNT_WORDS = ("two", "three", "four", "five")
 
 
 def duration(rng: random.Random) -> str:
+    """A length of time, in digits or in words ("30 mins", "an hour", "two hours")."""
     return rng.choice(_DURATIONS).format(
-        m=rng.choice((10, 15, 20, 25, 30, 40, 45, 60)), h=rng.randint(2, 4), d=rng.randint(2, 5)
-    )
+        m=rng.choice((10, 15, 20, 25, 30, 40, 45, 60)), h=rng.randint(2, 4), d=rng.randint(2, 5),
+        mw=rng.choice(_MINUTE_WORDS), hw=rng.choice(_COUNT_WORDS[:3]), dw=rng.choice(_COUNT_WORDS),
+    )  # fmt: skip
 
 
 # --- identifiers --------------------------------------------------------------------------

@@ -32,10 +32,10 @@ from nlp_service.enterprise.values import ValueSource
 DEFAULT_SEED = 13
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
-PER_INTENT: dict[str, int] = {"train": 74, "dev": 15, "test": 15}
-"""Examples per in-scope intent and split (39 intents: about 2,900 / 585 / 585)."""
-PER_OOS: dict[str, int] = {"train": 280, "dev": 56, "test": 56}
-"""Out-of-scope examples per split, a little under 9% of each split."""
+PER_INTENT: dict[str, int] = {"train": 135, "dev": 30, "test": 30}
+"""Examples per in-scope intent and split (39 intents: 5,265 / 1,170 / 1,170)."""
+PER_OOS: dict[str, int] = {"train": 1150, "dev": 255, "test": 255}
+"""Out-of-scope examples per split, about 18% of each split."""
 _TRIES_PER_EXAMPLE = 40
 
 

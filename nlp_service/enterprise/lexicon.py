@@ -122,7 +122,8 @@ REPORT_NAMES: tuple[str, ...] = (
 LEAVE_TYPES: tuple[str, ...] = (
     "vacation", "PTO", "sick leave", "parental leave", "bereavement leave", "annual leave",
     "maternity leave", "paternity leave", "unpaid leave", "comp time", "study leave", "medical leave",
-    "volunteer leave", "floating holiday",
+    "volunteer leave", "floating holiday", "holiday", "paid time off", "sick time", "vacation time",
+    "personal time", "annual holiday", "personal leave", "compassionate leave",
 )  # fmt: skip
 
 CURRENCIES: tuple[str, ...] = (

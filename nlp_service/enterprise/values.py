@@ -19,7 +19,14 @@ _HELD_OUT_SHARE = 0.5
 
 JOB_ROLES: tuple[str, ...] = lexicon.ROLES[: lexicon.ROLES.index("admin")]
 ACCESS_ROLES: tuple[str, ...] = lexicon.ROLES[lexicon.ROLES.index("admin") :]
-PAY_DOCUMENTS: tuple[str, ...] = ("W-2", "pay stub", "1099", "tax form", "payslip", "P60")
+PAY_DOCUMENTS: tuple[str, ...] = (
+    "W-2", "pay stub", "1099", "tax form", "payslip", "P60", "W2", "paystub", "W-4", "earnings statement",
+    "pay slip", "year-end tax statement",
+)  # fmt: skip
+HR_DOCUMENTS: tuple[str, ...] = (
+    "offer letter", "employment contract", "termination letter", "reference letter", "contract",
+    "employment verification letter", "promotion letter", "timesheet", "NDA", "relocation agreement",
+)  # fmt: skip
 VENDOR_DOCUMENTS: tuple[str, ...] = (
     "certificate of insurance", "W-9", "NDA", "MSA", "contract", "statement of work", "SOW",
     "purchase agreement", "data processing agreement", "service agreement", "lease agreement", "SOC 2 report",
@@ -39,6 +46,7 @@ _LISTS: dict[str, tuple[str, ...]] = {
     "document_type": lexicon.DOCUMENT_TYPES,
     "document_type:pay": PAY_DOCUMENTS,
     "document_type:vendor": VENDOR_DOCUMENTS,
+    "document_type:hr": HR_DOCUMENTS,
     "metric": lexicon.METRICS,
     "report_name": lexicon.REPORT_NAMES,
     "leave_type": lexicon.LEAVE_TYPES,
@@ -59,6 +67,7 @@ _FORMATTED: dict[str, Callable[[random.Random], str]] = {
     "date": formats.date,
     "date:on": lambda rng: formats.date(rng, "on"),
     "date:past": lambda rng: formats.date(rng, "past"),
+    "date:short": lambda rng: formats.date(rng, "short"),
     "date_range": formats.date_range,
     "date_range:from": lambda rng: formats.date_range(rng, "from"),
     "date_range:past": lambda rng: formats.date_range(rng, "past"),
@@ -68,6 +77,11 @@ _PEOPLE = ("employee", "recipient", "email")
 
 SLOT_KEYS: frozenset[str] = frozenset((*_LISTS, *_FORMATTED, *_PEOPLE))
 """Every ``type`` or ``type:variant`` a template may name."""
+
+
+def listed_values(key: str) -> tuple[str, ...]:
+    """The closed value list of slot ``key``, or ``()`` for formatted values and people."""
+    return _LISTS.get(key, ())
 
 
 def split_values(values: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -1,4 +1,8 @@
-"""Templates for the audit agent: who did what, when."""
+"""Templates for the audit agent: who did what, when.
+
+Questions about actions in business systems; "who invented the telephone" or "who won the
+game" is trivia and out of scope (see ``oos``).
+"""
 
 from __future__ import annotations
 
@@ -20,5 +24,38 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "show every action on {request_id}",
         "export the access logs for {system} for {date_range:past}",
         "who edited the {report_name} (during|over) {date_range:past}",
+        "who (changed|deleted) the (record|setting|config) in {system} (on {date:on}|{date_range:past}|)",
+        "(show|pull) the (change|access) (log|history) (for|of) {system} (since {date:past}|)",
+        "(who|which user) (approved|rejected|submitted) {request_id}",
+        "(who|which user) (paid|entered|edited) {invoice_id}",
+        "(list|show) everything {employee} did (in {system}|) {date_range:past}",
+        "(who|which admin) (granted|gave) {employee} {role:access} (on|in) {system}",
+        "when did {employee} last (log in|sign in) (to|on) {system}",
+        "(history|audit trail) (of|for) {invoice_id}",
+        "(history|audit trail) (of|for) {ticket_id}",
+        "(who|which user) (exported|downloaded) (data|files) from {system} {date_range:past}",
+        "(show|find) (failed|suspicious) logins (on|to) {system} (from {location}|) {date_range:past}",
+        "(who|what) (touched|updated) {po_number} last",
+        "(trace|track) all the changes to {po_number}",
+        "(give me|show) (an|the) audit trail for {department} (for {period}|)",
+        "(was|has) {system} (changed|accessed) (out of hours|over the weekend) {date_range:past}",
+        "(who|which users) (has|have) {role:access} (access|rights) (on|to) {system}",
+        "(list|show) permission changes (in|on) {system} (since {date:past}|{date_range:past})",
+        "who changed the bank details for {vendor} (and when|)",
+        "(audit|check) the (logs|history) for {email}",
+        "(did|has) {employee} (accessed|opened|viewed) {system} (on {date:on}|{date_range:past})",
+        "(when|what time) was {request_id} (approved|processed|created)",
+        "(show|list) (the|all) admin actions (in|on) {system} (for {period}|{date_range:past})",
+        "(pull|export) (the|an) audit log (for|of) {employee} (for {date_range:past}|)",
+        "who (ran|triggered|kicked off) the (job|export|sync) (on|in) {system} {date:past}",
+        "(what|which) records did {email} (delete|change) (in {system}|) {date_range:past}",
+        "who (signed off on|approved) the {amount} payment to {vendor}",
+        "(show|give me) the (edit|version) history of the {report_name}",
+        "(is there|do we have) a record of who (opened|viewed) {system} {date_range:past}",
+        "(who|which person) (created|raised) {po_number}",
+        "(who|which person) (closed|reassigned) {ticket_id}",
+        "(need|I need) the audit trail for {request_id} for the auditors",
+        "(when|who) did the (price|config|permission) change in {system} happen",
+        "(log|history) of (approvals|rejections) by {employee} (for {period}|{date_range:past})",
     ),
 }

@@ -1,4 +1,8 @@
-"""Templates for the learning agent: feedback on how a request was classified."""
+"""Templates for the learning agent: feedback on how a request was classified.
+
+Feedback on EAS's own routing; rating a song or a movie, or grading homework, is out of
+scope (see ``oos``).
+"""
 
 from __future__ import annotations
 
@@ -20,5 +24,38 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(thumbs up|thumbs down) on the last (answer|classification)",
         "label this as <intent_phrase>",
         "request {request_id} went to the wrong agent, it was <intent_phrase>",
+        "(wrong|that's wrong|not right), try to understand (me|it) better",
+        "(no|nope|nah), (that's not it|not that)",
+        "(that's|this is) not what I (meant|wanted|said)",
+        "(you|the bot|the system) (sent|routed) (this|that|my request) to the wrong (team|agent|place)",
+        "I (asked|meant) (for|about) <intent_phrase>, not <intent_phrase>",
+        "(this|that) should have gone to {department}, not {department}",
+        "(correct|right|yes), (that's|that was) (exactly|) what I (wanted|meant)",
+        "(perfect|great|nice), you got it right",
+        "(good|bad) (bot|classification|routing)",
+        "(wrong|incorrect) (category|intent|label) (for|on) {request_id}",
+        "(reclassify|relabel|reroute|re-route) {request_id} (as|to) <intent_phrase>",
+        "{request_id} (was|got) (misrouted|misclassified|sent to the wrong agent)",
+        "the (last|previous) (answer|classification|routing) was (wrong|off|incorrect|correct|right)",
+        "(you|it) (keep|keeps) (mixing up|confusing) <intent_phrase> (and|with) <intent_phrase>",
+        "(it|this) was (supposed|meant) to be <intent_phrase>, (fix|please fix) (that|it)",
+        "(feedback|correction): {request_id} (should be|is) <intent_phrase>",
+        "(learn|remember) that (this is|requests like this are) <intent_phrase>",
+        "not <intent_phrase>, (I wanted|I meant) <intent_phrase>",
+        "(misclassified|misrouted|wrong routing|wrong label)",
+        "(why did you|how come you) (think|decided) (that|this) was <intent_phrase>",
+        "(please|) (correct|fix) the (label|intent|category) on {request_id}",
+        "(your|the) (guess|prediction) was (right|spot on|correct), (thanks|nice)",
+        "(that|this) wasn't a (leave|payroll|access|invoice) (request|question), it's <intent_phrase>",
+        "(wrong|bad) (agent|team), I (wanted|meant) {department}",
+        "(you|the model) (got|understood) (that|it) (right|wrong)",
+        "(huh|what), that's not <intent_phrase> at all",
+        "(the|your) routing was (spot on|perfect|way off) (this time|)",
+        "(I said|I asked for) <intent_phrase>, why did it go to {department}",
+        "(flag|report) a misclassification on {request_id}",
+        "(that|it) went to the wrong queue",
+        "(you|it) classified my request wrong",
+        "(correct|wrong) classification, (thanks|fyi)",
+        "(this|it) got routed to {department} by mistake",
     ),
 }
