@@ -33,6 +33,7 @@ from eas_pipelines.sensors import (
     approval_resume_sensor,
     request_failure_sensor,
     standard_lane_sensor,
+    stranded_request_sensor,
 )
 
 DATABASE_URL = dg.EnvVar("EAS_DATABASE_URL")
@@ -69,7 +70,7 @@ def build_resources(
 
 defs = dg.Definitions(
     jobs=[*AGENT_JOBS, approval_escalation_job],
-    sensors=[standard_lane_sensor, approval_resume_sensor, request_failure_sensor],
+    sensors=[standard_lane_sensor, approval_resume_sensor, request_failure_sensor, stranded_request_sensor],
     schedules=[approval_escalation_schedule],
     resources=build_resources(),
     executor=dg.in_process_executor,

@@ -18,6 +18,10 @@ Guarantees, and who gives them:
 - a dead worker's work is finished: a reclaimed request stuck ``running`` under a run whose worker
   is gone gets that run marked FAILED in Dagster (the UI shows the truth) and goes back through the
   recovery rule (:mod:`eas_pipelines.recovery`), then runs again here at once;
+- and finished even when its queue entry is gone (a memory-only Redis restarted, no worker left to
+  reclaim it): every worker runs the stranded-request pass (:mod:`.stranded`) once at start-up,
+  before taking work, and every ~30 s (jittered) between tasks, so this holds without the Dagster
+  daemon too;
 - poison: an entry delivered more than ``max_deliveries`` times (it kills or hangs every worker that
   takes it) is dead-lettered and its request failed, instead of circulating forever.
 """
@@ -27,6 +31,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import random
 import signal
 import socket
 import threading
@@ -41,10 +46,27 @@ from typing import Any
 import dagster as dg
 import redis
 
-from eas_pipelines.agents.common import TAG_LANE, TAG_REQUEST_ID, run_config_for, run_tags_for
+from eas_pipelines.agents.common import run_config_for, run_tags_for
+from eas_pipelines.lanes import stranded
 from eas_pipelines.lanes.fast_queue import FastQueue, Task
-from eas_pipelines.lanes.heartbeat import Heartbeat, is_live, worker_info
-from eas_pipelines.recovery import BACKOFF_BASE_S, BACKOFF_CAP_S, apply_recovery, backoff_delay
+from eas_pipelines.lanes.heartbeat import Heartbeat
+from eas_pipelines.lanes.stranded import (
+    FAST_LANE,
+    TAG_WORKER,
+    Owner,
+    fail_dead_runs,
+    find_owner,
+    recover_request,
+)
+from eas_pipelines.recovery import (
+    BACKOFF_BASE_S,
+    BACKOFF_CAP_S,
+    apply_recovery,
+    audit_outcome,
+    enqueue_retry,
+    failure_reason,
+    retry_delay,
+)
 from eas_pipelines.routing import ROUTES
 from eas_pipelines.store import (
     IllegalTransition,
@@ -57,16 +79,8 @@ from eas_pipelines.store import (
 log = logging.getLogger(__name__)
 
 DEFAULT_DEFINITIONS = "eas_pipelines.definitions:defs"
-TAG_WORKER = "eas/worker"
-FAST_LANE = "fast"
-
-UNFINISHED_RUN_STATUSES: tuple[dg.DagsterRunStatus, ...] = (
-    dg.DagsterRunStatus.QUEUED,
-    dg.DagsterRunStatus.NOT_STARTED,
-    dg.DagsterRunStatus.STARTING,
-    dg.DagsterRunStatus.STARTED,
-    dg.DagsterRunStatus.CANCELING,
-)
+STRANDED_EVERY_S = 30.0
+"""How often (±20 %) each worker runs the stranded-request pass between tasks."""
 
 
 class Action(StrEnum):
@@ -117,21 +131,12 @@ def load_definitions(ref: str | dg.Definitions | None = None) -> dg.Definitions:
     return candidates[0]
 
 
-def failure_reason(result: Any) -> str:
-    """The first step failure of an ``execute_in_process`` result, readable in ``last_error``."""
-    for event in result.all_events:
-        if event.is_step_failure and event.step_failure_data is not None:
-            error = event.step_failure_data.error
-            # Dagster wraps the op's exception ("Error occurred while executing op ..."): the
-            # innermost cause is what an operator needs to read.
-            while error is not None and error.cause is not None:
-                error = error.cause
-            message = error.message.strip() if error is not None else "step failed"
-            return f"{event.step_key}: {message}"
-    for event in result.all_events:
-        if event.is_run_failure:
-            return event.message or "run failed"
-    return f"run {result.run_id} failed"
+def run_failure_reason(result: dg.ExecuteInProcessResult) -> str:
+    """Why an ``execute_in_process`` run failed, worded as the failure sensor words it."""
+    run_failure = next((e.message for e in result.all_events if e.is_run_failure and e.message), None)
+    return failure_reason(
+        (e for e in result.all_events if e.is_step_failure), run_failure or f"run {result.run_id} failed"
+    )
 
 
 class Worker:
@@ -146,6 +151,9 @@ class Worker:
     beats, the same span after which the heartbeat key expires. ``max_attempts``: failed runs before
     a request fails (``EAS_MAX_ATTEMPTS``). ``max_deliveries``: deliveries of one entry before it is
     dead-lettered. ``backoff_*``: the retry delay (see :func:`~eas_pipelines.recovery.backoff_delay`).
+    ``stranded_every_s``: how often the stranded-request pass runs between tasks (None: only at
+    start-up); ``stranded_grace_s``: how long a request must be ``running`` unchanged before the pass
+    judges it (default and minimum: two heartbeat TTLs).
     """
 
     def __init__(
@@ -165,6 +173,8 @@ class Worker:
         backoff_cap_s: float = BACKOFF_CAP_S,
         reclaim_batch: int = 1,
         run_config: Callable[[str], dict[str, Any]] = run_config_for,
+        stranded_every_s: float | None = STRANDED_EVERY_S,
+        stranded_grace_s: float | None = None,
     ) -> None:
         self.store = store
         self.queue = queue
@@ -179,6 +189,17 @@ class Worker:
         self.backoff_cap_s = backoff_cap_s
         self.reclaim_batch = int(reclaim_batch)
         self.run_config = run_config
+        self.heartbeat_s = float(heartbeat_s)
+        self.stranded_every_s = stranded_every_s
+        self.stranded_grace_s = (
+            float(stranded_grace_s) if stranded_grace_s is not None else stranded.default_grace_s(heartbeat_s)
+        )
+        if self.stranded_grace_s < stranded.default_grace_s(heartbeat_s):
+            raise ValueError(
+                f"stranded_grace_s must be at least {stranded.GRACE_TTLS} heartbeat TTLs "
+                f"({stranded.default_grace_s(heartbeat_s)} s): a live worker's request must not be judged"
+            )
+        self._next_stranded = 0.0
         # A lease survives one late heartbeat; the heartbeat key expires on the same clock.
         self.visibility_timeout_s = (
             float(visibility_timeout_s) if visibility_timeout_s is not None else 3 * float(heartbeat_s)
@@ -206,10 +227,13 @@ class Worker:
         """
         self.heartbeat.start()
         log.info("worker %s started (%d jobs loaded)", self.worker_id, len(self.jobs))
+        self.recover_stranded()  # before taking work: finish what dead workers left running
         pause = 0.5
         try:
             while not stop_event.is_set():
                 try:
+                    if self.stranded_every_s is not None and time.monotonic() >= self._next_stranded:
+                        self.recover_stranded()
                     self.run_once(block_ms=min(self.block_ms, 1000))
                     pause = 0.5
                 except Exception:  # noqa: BLE001 - a worker survives its dependencies' outages
@@ -223,6 +247,38 @@ class Worker:
     def close(self) -> None:
         """Stop heartbeating (the key is deleted: the worker stops counting as live at once)."""
         self.heartbeat.stop()
+
+    def recover_stranded(self) -> stranded.StrandedReport | None:
+        """Run the stranded-request pass (:func:`.stranded.recover_stranded`) once, now.
+
+        Called between tasks (a worker is then running no job of its own, so a run tagged with this
+        worker's id is as stranded as a dead worker's). Errors are logged, not raised: a worker must
+        not stop taking work because the pass failed, and the next pass (~30 s, jittered so that a
+        pool started together does not pass in lockstep) tries again, or sooner when the pass asked
+        to (Redis had just restarted and dead workers could not be told from live ones yet).
+        """
+        report: stranded.StrandedReport | None = None
+        try:
+            report = stranded.recover_stranded(
+                self.store,
+                self.instance,
+                self.queue,
+                heartbeat_s=self.heartbeat_s,
+                max_attempts=self.max_attempts,
+                actor=self.actor,
+                grace_s=self.stranded_grace_s,
+                me=self.worker_id,
+                backoff_base_s=self.backoff_base_s,
+                backoff_cap_s=self.backoff_cap_s,
+            )
+        except Exception:  # noqa: BLE001 - the pass is retried; the worker keeps working
+            log.exception("worker %s: stranded-request pass failed", self.worker_id)
+        every = self.stranded_every_s if self.stranded_every_s is not None else STRANDED_EVERY_S
+        wait = every * random.uniform(0.8, 1.2)
+        if report is not None and report.retry_in_s is not None:
+            wait = min(wait, report.retry_in_s + 0.5)
+        self._next_stranded = time.monotonic() + wait
+        return report
 
     def run_once(self, block_ms: int | None = None) -> TaskOutcome | None:
         """Take one task (reclaimed work first) and settle it; None when there was nothing to do."""
@@ -283,10 +339,12 @@ class Worker:
             self.queue.dead_letter(task, "request not found in the store")
             return TaskOutcome(task, Action.DEAD_LETTERED, detail="unknown request")
 
-        latest: dg.DagsterRun | None = None
+        ownership: stranded.Ownership | None = None
         if record.status is Status.RUNNING:
-            latest = self.instance.get_run_by_id(record.run_ids[-1]) if record.run_ids else None
-            owned = self._owned_elsewhere(task, record, latest)
+            ownership = find_owner(
+                self.instance, self.queue.client, record, prefix=self.queue.prefix, me=self.worker_id
+            )
+            owned = self._owned_elsewhere(task, ownership)
             if owned is not None:
                 return owned
 
@@ -294,8 +352,8 @@ class Worker:
         if record.status in (Status.QUEUED, Status.RUNNING) and task.delivery_count > self.max_deliveries:
             return self._dead_letter(task, record)
 
-        if record.status is Status.RUNNING:
-            taken = self._take_over(task, record, latest)
+        if record.status is Status.RUNNING and ownership is not None:
+            taken = self._take_over(task, record, ownership)
             if taken is not None:
                 return taken
             record = self.store.get(task.request_id)
@@ -311,90 +369,61 @@ class Worker:
             )
         return self._execute(task, record)
 
-    def _owned_elsewhere(
-        self, task: Task, record: RequestRecord, latest: dg.DagsterRun | None
-    ) -> TaskOutcome | None:
+    def _owned_elsewhere(self, task: Task, ownership: stranded.Ownership) -> TaskOutcome | None:
         """The outcome when a live owner (or Dagster's own launcher) runs the request; else None."""
-        if latest is None or latest.is_finished:
-            return None
-        owner = latest.tags.get(TAG_WORKER)
-        if latest.tags.get(TAG_LANE) != FAST_LANE or owner is None:
+        run_id, status = ownership.run_id, Status.RUNNING
+        if ownership.owner is Owner.DAGSTER:
             # A standard-lane run (Dagster's launcher and run monitoring own it): not ours to judge.
             self.queue.ack(task)
-            return TaskOutcome(task, Action.SKIPPED, latest.run_id, record.status, "running in Dagster")
-        if owner == self.worker_id:
-            return None
-        info = worker_info(self.queue.client, owner, self.queue.prefix)
-        if info is None:
-            return None  # the owner is dead: take over
-        if task.delivery_count > 1 and info.get("current_entry") == task.entry_id:
+            return TaskOutcome(task, Action.SKIPPED, run_id, status, "running in Dagster")
+        if ownership.owner is Owner.NOBODY:
+            return None  # take over
+        owner, info = ownership.worker, ownership.worker_info or {}
+        if task.delivery_count > 1 and info.get("current_entry") == task.entry_id and owner is not None:
             # Reclaimed from a worker that is alive and on it after all (its lease extension was
             # late, Redis blipped): hand the entry back so that its acknowledgement still counts.
             self.queue.give_back(task, owner)
-            return TaskOutcome(task, Action.RETURNED, latest.run_id, record.status, f"owner {owner} alive")
+            return TaskOutcome(task, Action.RETURNED, run_id, status, f"owner {owner} alive")
         # A stray duplicate entry while the owner runs the request under its own entry.
         self.queue.ack(task)
-        return TaskOutcome(task, Action.SKIPPED, latest.run_id, record.status, f"running on {owner}")
+        return TaskOutcome(task, Action.SKIPPED, run_id, status, f"running on {owner}")
 
     def _take_over(
-        self, task: Task, record: RequestRecord, latest: dg.DagsterRun | None
+        self, task: Task, record: RequestRecord, ownership: stranded.Ownership
     ) -> TaskOutcome | None:
         """A request ``running`` with nobody alive behind it: fail the stale run, apply the recovery rule.
 
         Returns the outcome when the task is settled here, or None when the request was put back in
         ``queued`` and should run now (its delay has been served while it was waiting to be reclaimed).
         """
-        failed_runs = self._fail_dead_runs(record)
-        if latest is None:
-            reason = "its run is unknown to this Dagster instance"
-        elif latest.run_id in failed_runs:
-            reason = f"worker {latest.tags.get(TAG_WORKER)} died during run {latest.run_id}"
-        else:
-            reason = f"run {latest.run_id} ended {latest.status.value} without settling the request"
-        recovery = apply_recovery(
+        rescue = recover_request(
             self.store,
-            record.id,
-            reason,
-            self.max_attempts,
-            run_id=latest.run_id if latest is not None else None,
+            self.instance,
+            self.queue.client,
+            record,
+            ownership,
+            prefix=self.queue.prefix,
+            max_attempts=self.max_attempts,
             actor=self.actor,
+            me=self.worker_id,
+            immediate=True,
         )
-        if recovery.status is Status.QUEUED:
+        if rescue.outcome.status is Status.QUEUED:
             return None
         self.queue.ack(task)
-        action = Action.FAILED if recovery.status is Status.FAILED else Action.SKIPPED
-        return TaskOutcome(task, action, status=recovery.status, detail=reason)
+        action = Action.FAILED if rescue.outcome.status is Status.FAILED else Action.SKIPPED
+        return TaskOutcome(task, action, status=rescue.outcome.status, detail=rescue.reason)
 
     def _fail_dead_runs(self, record: RequestRecord) -> list[str]:
-        """Mark FAILED every unfinished fast-lane run of the request whose worker is gone.
-
-        In-process runs have no launcher or monitor to notice that their process vanished, so without
-        this a killed worker's run would show as STARTED in the UI forever.
-        """
-        runs = self.instance.get_runs(
-            filters=dg.RunsFilter(
-                tags={TAG_REQUEST_ID: record.id, TAG_LANE: FAST_LANE}, statuses=list(UNFINISHED_RUN_STATUSES)
-            )
+        """Mark FAILED the request's unfinished fast-lane runs whose worker is gone (see :mod:`.stranded`)."""
+        return fail_dead_runs(
+            self.instance,
+            self.queue.client,
+            record.id,
+            prefix=self.queue.prefix,
+            rescuer=self.actor,
+            me=self.worker_id,
         )
-        failed: list[str] = []
-        for run in runs:
-            owner = run.tags.get(TAG_WORKER)
-            if owner is None or owner == self.worker_id:
-                continue
-            if is_live(self.queue.client, owner, self.queue.prefix):
-                continue
-            self.instance.report_run_failed(
-                run,
-                message=(
-                    f"EAS fast lane: worker {owner} stopped heartbeating during this run; "
-                    f"request {record.id} was reclaimed by worker {self.worker_id}"
-                ),
-            )
-            failed.append(run.run_id)
-            log.warning(
-                "worker %s: marked run %s of dead worker %s failed", self.worker_id, run.run_id, owner
-            )
-        return failed
 
     def _dead_letter(self, task: Task, record: RequestRecord) -> TaskOutcome:
         reason = (
@@ -459,7 +488,7 @@ class Worker:
             after = self.store.get(record.id)
             return TaskOutcome(task, Action.EXECUTED, run_id, after.status)
 
-        reason = failure_reason(result)
+        reason = run_failure_reason(result)
         recovery = apply_recovery(
             self.store, record.id, reason, self.max_attempts, run_id=run_id, actor=self.actor
         )
@@ -471,10 +500,18 @@ class Worker:
                 return TaskOutcome(task, Action.DEFERRED, run_id, recovery.status, reason)
             self.queue.ack(task)
             return TaskOutcome(task, Action.SKIPPED, run_id, recovery.status, reason)
+        delay = retry_delay(recovery, base_s=self.backoff_base_s, cap_s=self.backoff_cap_s)
+        audit_outcome(
+            self.store,
+            recovery,
+            run_id=run_id,
+            reason=reason,
+            max_attempts=self.max_attempts,
+            delay_s=delay,
+            recovered_by=self.actor,
+        )
         if recovery.status is Status.QUEUED:
-            delay = backoff_delay(recovery.retries, base_s=self.backoff_base_s, cap_s=self.backoff_cap_s)
-            priority = recovery.record.priority if recovery.record.priority is not None else task.priority
-            self.queue.enqueue(record.id, priority, recovery.record.attempts, delay_s=delay)
+            enqueue_retry(self.queue, recovery, delay)
             self.queue.ack(task)
             return TaskOutcome(
                 task, Action.RETRY_QUEUED, run_id, recovery.status, f"{reason} (retry in {delay:.1f}s)"

@@ -7,6 +7,7 @@ from eas_pipelines.sensors.approvals import (
 )
 from eas_pipelines.sensors.failures import request_failure_sensor
 from eas_pipelines.sensors.standard_lane import standard_lane_sensor
+from eas_pipelines.sensors.stranded import stranded_request_sensor
 
 __all__ = [
     "approval_escalation_job",
@@ -14,4 +15,5 @@ __all__ = [
     "approval_resume_sensor",
     "request_failure_sensor",
     "standard_lane_sensor",
+    "stranded_request_sensor",
 ]

@@ -11,18 +11,24 @@ history and audit log with actor ``eas/recovery``.
 """
 
 import contextlib
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
 
 import dagster as dg
 import redis
 
 from eas_pipelines.agents import AGENT_JOBS
 from eas_pipelines.agents.common import TAG_DUPLICATE, TAG_LANE, TAG_REQUEST_ID
-from eas_pipelines.recovery import RECOVERY_ACTOR, apply_recovery, retries_so_far
-from eas_pipelines.recovery import Recovery as RuleOutcome
+from eas_pipelines.lanes.fast_queue import FastQueue
+from eas_pipelines.recovery import (
+    RECOVERY_ACTOR,
+    apply_recovery,
+    audit_outcome,
+    enqueue_retry,
+    failure_reason,
+    retry_delay,
+)
 from eas_pipelines.resources import FastLaneResource, RequestStoreResource, WorkflowPolicyResource
-from eas_pipelines.store import Lane, Priority, RequestNotFound, RequestStore, StaleTransition, Status
+from eas_pipelines.store import Lane, RequestNotFound, RequestStore, StaleTransition, Status
 
 AGENT_JOB_NAMES = frozenset(job.name for job in AGENT_JOBS)
 
@@ -36,16 +42,9 @@ class Recovery:
     delay_s: float = 0.0
 
 
-def failure_reason(context: dg.RunFailureSensorContext) -> str:
-    """The failed steps' error messages, else the run failure's own message."""
-    reasons = []
-    for event in context.get_step_failure_events():
-        error = getattr(event.event_specific_data, "error", None)
-        message = (error.message if error is not None else event.message or "").strip()
-        reasons.append(f"{event.step_key}: {message}")
-    if reasons:
-        return "; ".join(reasons)
-    return (context.failure_event.message or "run failed").strip()
+def run_failure_reason(context: dg.RunFailureSensorContext) -> str:
+    """The failed steps' error messages, else the run failure's own message (worded as the worker's)."""
+    return failure_reason(context.get_step_failure_events(), context.failure_event.message or "run failed")
 
 
 def recover(
@@ -88,64 +87,26 @@ def recover(
             )
         except StaleTransition as exc:
             return Recovery("ignored", f"request {request_id} changed meanwhile: {exc}")
-        outcome = _retry_failed(requests, request_id, reason, policy)
+        # The rule then only decides whether the request is retried; "failed" is already done here.
+        outcome = apply_recovery(requests, request_id, reason, policy.max_attempts, expected=Status.FAILED)
+        if outcome.status is Status.FAILED:
+            outcome = replace(outcome, changed=True)  # failed for good, by the transition above
     else:
         outcome = apply_recovery(requests, request_id, reason, policy.max_attempts, run_id=run_id)
     if not outcome.changed:
         return Recovery("ignored", f"request {request_id} is {outcome.status}; run {run_id} does not own it")
+    delay = retry_delay(outcome, base_s=policy.retry_backoff_seconds)
+    audit_outcome(
+        requests, outcome, run_id=run_id, reason=reason, max_attempts=policy.max_attempts, delay_s=delay
+    )
     if outcome.status is Status.FAILED:
-        requests.audit(
-            request_id,
-            RECOVERY_ACTOR,
-            "retry.exhausted",
-            {
-                "run_id": run_id,
-                "failures": outcome.retries + 1,
-                "max_attempts": policy.max_attempts,
-                "reason": reason,
-            },
-        )
         return Recovery("failed", f"failed after {outcome.retries + 1} failed run(s)")
-    queued = outcome.record
-    delay = policy.retry_delay_s(outcome.retries)
-    not_before = (queued.queued_at or queued.updated_at) + timedelta(seconds=delay)
-    requests.audit(
-        request_id,
-        RECOVERY_ACTOR,
-        "retry.scheduled",
-        {
-            "run_id": run_id,
-            "failures": outcome.retries,
-            "max_attempts": policy.max_attempts,
-            "delay_s": delay,
-            "not_before": not_before.isoformat(),
-            "lane": queued.lane.value if queued.lane else None,
-        },
-    )
-    if queued.lane is Lane.FAST and fast_lane is not None:
-        # If Redis is down, the standard lane's fallback launches it once it has waited long enough.
+    if fast_lane is not None:
+        # If Redis is down, the standard lane's fallback launches it once it has waited long enough,
+        # and the stranded-request pass puts a lost retry entry back on the queue.
         with contextlib.suppress(redis.RedisError):
-            fast_lane.enqueue(queued.id, int(queued.priority or Priority.P1), queued.attempts, delay_s=delay)
+            enqueue_retry(FastQueue(fast_lane.client, prefix=fast_lane.prefix), outcome, delay)
     return Recovery("requeued", f"retry {outcome.retries} in {delay:g}s", delay)
-
-
-def _retry_failed(
-    requests: RequestStore, request_id: str, reason: str, policy: WorkflowPolicyResource
-) -> RuleOutcome:
-    """The recovery rule for a request already ``failed`` by :func:`recover` (never-started runs)."""
-    failures = retries_so_far(requests, request_id) + 1
-    record = requests.get(request_id)
-    if failures >= policy.max_attempts:
-        return RuleOutcome(Status.FAILED, record, changed=True, retries=failures - 1)
-    queued = requests.transition(
-        request_id,
-        Status.QUEUED,
-        actor=RECOVERY_ACTOR,
-        reason=f"retry {failures} of {policy.max_attempts - 1} after a failed run: {reason}",
-        expected=Status.FAILED,
-        last_error=reason,
-    )
-    return RuleOutcome(Status.QUEUED, queued, changed=True, retries=failures)
 
 
 @dg.run_failure_sensor(
@@ -177,7 +138,7 @@ def request_failure_sensor(
         store.get_store(),
         request_id,
         run.run_id,
-        failure_reason(context),
+        run_failure_reason(context),
         policy,
         fast_lane,
         lane_tag=run.tags.get(TAG_LANE),

@@ -288,17 +288,25 @@ class RequestStore:
         with self._tx() as session:
             return [RequestRecord.from_row(row) for row in session.scalars(query)]
 
-    def stale_running(self, older_than: timedelta, limit: int = 100) -> builtins.list[RequestRecord]:
-        """Requests ``running`` with no change for ``older_than``: candidates for reclaim or failure."""
-        query = (
-            select(Request)
-            .where(
-                Request.status == Status.RUNNING.value,
-                Request.updated_at < func.clock_timestamp() - older_than,
-            )
-            .order_by(Request.updated_at, Request.id)
-            .limit(_limit(limit))
+    def stale_running(
+        self, older_than: timedelta, limit: int = 100, after: tuple[datetime, str] | None = None
+    ) -> builtins.list[RequestRecord]:
+        """Requests ``running`` with no change for ``older_than``: candidates for reclaim or failure.
+
+        In ``(updated_at, id)`` order, strictly after ``after`` (the last record's
+        ``(updated_at, id)``): long runs under live owners stay at the head of this list for as long
+        as they run, so a caller looking for stranded requests behind them must be able to page on.
+        """
+        query = select(Request).where(
+            Request.status == Status.RUNNING.value,
+            Request.updated_at < func.clock_timestamp() - older_than,
         )
+        if after is not None:
+            after_at, after_id = after
+            query = query.where(
+                tuple_(Request.updated_at, Request.id) > tuple_(_aware(after_at, "after[0]"), after_id)
+            )
+        query = query.order_by(Request.updated_at, Request.id).limit(_limit(limit))
         with self._tx() as session:
             return [RequestRecord.from_row(row) for row in session.scalars(query)]
 

@@ -25,6 +25,7 @@ def test_definitions_load_and_validate():
         "standard_lane_sensor",
         "approval_resume_sensor",
         "request_failure_sensor",
+        "stranded_request_sensor",
     }
     assert [s.name for s in defs.schedules] == ["approval_escalation_schedule"]
     for sensor in defs.sensors:
@@ -33,6 +34,7 @@ def test_definitions_load_and_validate():
     assert (
         by_name["standard_lane_sensor"].minimum_interval_seconds <= 5
     )  # ticks on every loop of the sensor daemon
+    assert 30 <= by_name["stranded_request_sensor"].minimum_interval_seconds <= 60
 
 
 def test_every_required_resource_is_provided():

@@ -109,3 +109,15 @@ def test_backoff_is_exponential_capped_and_jittered(retries: int) -> None:
     delays = [backoff_delay(retries, base_s=2.0, cap_s=60.0, rng=rng) for _ in range(200)]
     assert all(step / 2 <= d <= step for d in delays)
     assert len({round(d, 6) for d in delays}) > 100  # jittered, not constant
+
+
+def test_keyed_backoff_is_the_same_for_every_caller_and_still_spread_across_requests() -> None:
+    keyed = [backoff_delay(2, base_s=10.0, cap_s=300.0, key=f"request-{n}") for n in range(200)]
+    assert all(10.0 <= d <= 20.0 for d in keyed)
+    assert len({round(d, 6) for d in keyed}) > 100  # spread across requests...
+    assert backoff_delay(2, base_s=10.0, key="request-7") == keyed[7]  # ...recomputable for one
+
+
+def test_the_cap_never_shortens_a_configured_first_step() -> None:
+    assert 1800 <= backoff_delay(1, base_s=3600.0, cap_s=300.0, key="r") <= 3600
+    assert backoff_delay(5, base_s=3600.0, cap_s=300.0, key="r") <= 3600

@@ -179,3 +179,63 @@ def test_sigterm_lets_the_worker_finish_its_run_then_exit(
     assert request_store.get(record.id).status is Status.SUCCEEDED
     assert queue.pending_count()[Priority.P0] == 0
     assert live_workers(redis_client, redis_key_prefix) == []
+
+
+def test_a_request_whose_entry_died_with_redis_is_recovered_by_the_next_worker_at_start_up(
+    start_worker: Callable[[str], subprocess.Popen],
+    make_request: Callable[..., RequestRecord],
+    queue: FastQueue,
+    request_store: RequestStore,
+    dagster_instance: dg.DagsterInstance,
+    redis_client: redis.Redis,
+    redis_key_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``eas up`` restarted after a worker was SIGKILLed: its memory-only Redis lost the queue entry,
+    so no reclaim can happen; the next worker's start-up stranded-request pass recovers the request."""
+    monkeypatch.setenv("EAS_RETRY_BACKOFF_SECONDS", "0.2")
+    record = make_request(lane_jobs.HOLD_JOB, Priority.P1)
+    queue.enqueue(record.id, Priority.P1)
+    started_key = f"{redis_key_prefix}started:{record.id}"
+    starts_key = f"{redis_key_prefix}starts:{record.id}"
+
+    doomed = start_worker("w-doomed")
+    stale_run_id = wait_for(lambda: redis_client.get(started_key), START_TIMEOUT_S, "the first run", [doomed])
+    stale_run_id = stale_run_id.decode()
+    doomed.send_signal(signal.SIGKILL)
+    doomed.wait(timeout=30)
+    lost = [*queue.streams, queue.delayed_key, *redis_client.scan_iter(match=f"{redis_key_prefix}fast:*")]
+    redis_client.delete(*lost)  # the restarted Redis is empty
+    assert request_store.get(record.id).status is Status.RUNNING
+    # Past the pass's grace (two heartbeat TTLs), as after a restart: the start-up pass judges it.
+    time.sleep(2 * 3 * HEARTBEAT_S + 0.5)
+
+    rescuer = start_worker("w-rescuer")
+    wait_for(
+        lambda: int(redis_client.get(starts_key) or 0) >= 2, START_TIMEOUT_S, "the second run", [rescuer]
+    )
+    redis_client.set(f"{redis_key_prefix}release:{record.id}", 1)
+    wait_for(
+        lambda: request_store.get(record.id).status is Status.SUCCEEDED,
+        60,
+        "the request to succeed",
+        [rescuer],
+    )
+
+    final = request_store.get(record.id)
+    assert final.run_ids[0] == stale_run_id and len(final.run_ids) == 2
+    stale = dagster_instance.get_run_by_id(stale_run_id)
+    assert stale.status is dg.DagsterRunStatus.FAILURE
+    fresh = dagster_instance.get_run_by_id(final.run_ids[1])
+    assert fresh.tags[TAG_WORKER] == "w-rescuer"
+    history = request_store.history(record.id)
+    assert sum(1 for t in history if t.to_status is Status.SUCCEEDED) == 1
+    [requeue] = [t for t in history if t.actor == RECOVERY_ACTOR]
+    assert (requeue.from_status, requeue.to_status) == (Status.RUNNING, Status.QUEUED)
+    assert f"worker w-doomed gone (no heartbeat); run {stale_run_id} marked failed" in (requeue.reason or "")
+    assert int(redis_client.get(starts_key)) == 2
+    (scheduled,) = [e for e in request_store.audit_trail(record.id) if e.action == "retry.scheduled"]
+    assert scheduled.detail["recovered_by"] == "worker:w-rescuer"
+
+    rescuer.send_signal(signal.SIGTERM)
+    assert rescuer.wait(timeout=30) == 0
