@@ -26,6 +26,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from eas_asgi.methods import AllowedMethodsMiddleware
 from eas_pipelines.gateway import reconciler
 from eas_pipelines.gateway.auth import Authenticator
 from eas_pipelines.gateway.context import GatewayContext
@@ -155,6 +156,8 @@ def create_app(
     )
     app.state.gateway = ctx
     app.state.reconcile_once = reconcile_once
+    # Added first, so it runs inside the access log: 405s and OPTIONS answers are logged too.
+    app.add_middleware(AllowedMethodsMiddleware)
     app.add_middleware(RequestLogMiddleware, metrics=metrics)
 
     @app.exception_handler(RequestNotFound)

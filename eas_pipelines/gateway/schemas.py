@@ -2,14 +2,21 @@
 
 Request models forbid unknown fields and take strict types, so a misspelt field or a number where
 text belongs is a 422 naming the field rather than a silently different request.
+
+Every rule the server enforces is also in the document (patterns, enums, lengths), so that a client
+or a contract tester generating values from the schema gets them accepted, and values outside it
+rejected. Where a rule is a regular expression, the server checks the very pattern the document
+shows, so the two cannot drift apart.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
 from eas_pipelines.store.states import Lane, Status
@@ -18,6 +25,36 @@ MAX_TEXT_LENGTH = 2000
 MAX_IDEMPOTENCY_KEY_LENGTH = 200
 MAX_REASON_LENGTH = 2000
 PriorityName = Literal["P0", "P1", "P2"]
+
+# Whitespace as Python's str.isspace() and ECMAScript's \s see it (their union), written out rather
+# than as \s because regex engines disagree on \s: "blank" must mean the same to the server's check
+# and to a client reading the pattern.
+_WHITESPACE = r"\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+# Free text that is stored: not blank, and no NUL character (PostgreSQL text cannot hold one).
+STORED_TEXT_PATTERN = rf"^[^\x00]*[^\x00{_WHITESPACE}][^\x00]*$"
+# A header value survives HTTP unchanged only if it is visible ASCII without leading or trailing
+# spaces (servers strip those); a key that did not survive could never be matched on a retry.
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
+# Request ids are the UUIDs the store gives them (lower case, as str(uuid4()) writes them).
+REQUEST_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+REQUEST_ID_EXAMPLE = "3f1c2a9e-8b4d-4c6e-9f0a-1b2c3d4e5f60"
+
+RequestId = Annotated[
+    str,
+    Path(pattern=REQUEST_ID_PATTERN, description="The request's id (a UUID).", examples=[REQUEST_ID_EXAMPLE]),
+]
+
+_STORED_TEXT = re.compile(STORED_TEXT_PATTERN)
+IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+
+
+def check_stored_text(value: str, field: str) -> str:
+    """``value`` if it is storable free text, else a ValueError naming ``field`` and the reason."""
+    if _STORED_TEXT.fullmatch(value):
+        return value
+    if "\x00" in value:
+        raise ValueError(f"{field} must not contain NUL characters")
+    raise ValueError(f"{field} must not be blank (whitespace only)")
 
 
 class _Strict(BaseModel):
@@ -28,8 +65,9 @@ class SubmitRequest(_Strict):
     text: StrictStr = Field(
         min_length=1,
         max_length=MAX_TEXT_LENGTH,
-        description="The request in natural language; not blank.",
+        description="The request in natural language; not blank, no NUL character.",
         examples=["Process invoice INV-1042 from Acme for $12,400"],
+        json_schema_extra={"pattern": STORED_TEXT_PATTERN},
     )
     priority: PriorityName | None = Field(
         None,
@@ -40,27 +78,38 @@ class SubmitRequest(_Strict):
 
     @field_validator("text")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("text must not be blank (whitespace only)")
-        return value
+    def _storable(cls, value: str) -> str:
+        return check_stored_text(value, "text")
 
 
 class DecisionRequest(_Strict):
     reason: StrictStr | None = Field(
-        None, max_length=MAX_REASON_LENGTH, description="Why; required to reject, optional to approve."
+        None,
+        max_length=MAX_REASON_LENGTH,
+        description="Why; optional to approve. No NUL character.",
+        json_schema_extra={"pattern": r"^[^\x00]*$"},
     )
-
-
-class RejectRequest(_Strict):
-    reason: StrictStr = Field(min_length=1, max_length=MAX_REASON_LENGTH, description="Why it is rejected.")
 
     @field_validator("reason")
     @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("reason must not be blank (whitespace only)")
+    def _storable(cls, value: str | None) -> str | None:
+        if value is not None and "\x00" in value:
+            raise ValueError("reason must not contain NUL characters")
         return value
+
+
+class RejectRequest(_Strict):
+    reason: StrictStr = Field(
+        min_length=1,
+        max_length=MAX_REASON_LENGTH,
+        description="Why it is rejected; not blank, no NUL character.",
+        json_schema_extra={"pattern": STORED_TEXT_PATTERN},
+    )
+
+    @field_validator("reason")
+    @classmethod
+    def _storable(cls, value: str) -> str:
+        return check_stored_text(value, "reason")
 
 
 class EntityOut(BaseModel):

@@ -20,11 +20,13 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 import redis.asyncio
 from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis.exceptions import RedisError
 
+from eas_asgi.methods import AllowedMethodsMiddleware
 from nlp_service.config import NLPSettings, threads_per_call
 from nlp_service.context import (
     AsyncConversationStore,
@@ -32,6 +34,7 @@ from nlp_service.context import (
     UnknownConversationError,
     validate_conversation_id,
 )
+from nlp_service.context.conversation import CONVERSATION_ID_MAX_LENGTH
 from nlp_service.default_model import ensure_default_model, has_model
 from nlp_service.inference.parser import NLUParser
 from nlp_service.inference.result import ParseResult
@@ -39,6 +42,7 @@ from nlp_service.server.batcher import BatchFailedError, MicroBatcher, NoModelEr
 from nlp_service.server.metrics import MetricsMiddleware, ServerMetrics
 from nlp_service.server.model_manager import LoadModel, ModelManager, ReloadInProgressError, TrainDefault
 from nlp_service.server.schemas import (
+    CONVERSATION_ID_PATTERN,
     BatchParseRequest,
     BatchParseResponse,
     ConversationResponse,
@@ -51,9 +55,20 @@ from nlp_service.server.schemas import (
     ReloadRequest,
     ReloadResponse,
     ResetResponse,
+    ValidationErrorResponse,
     conversation_to_dict,
     parse_result_to_dict,
 )
+
+ConversationIdParam = Annotated[
+    str,
+    PathParam(
+        min_length=1,
+        max_length=CONVERSATION_ID_MAX_LENGTH,
+        description="Letters, digits and . _ : -",
+        json_schema_extra={"pattern": CONVERSATION_ID_PATTERN},
+    ),
+]
 
 # Seconds; a Redis that does not answer must not hold a request for long.
 REDIS_CONNECT_TIMEOUT = 2.0
@@ -102,11 +117,65 @@ _admin_bearer = HTTPBearer(
     description="EAS_NLP_ADMIN_TOKEN, sent as `Authorization: Bearer <token>`.",
 )
 _BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+RELOADS_DISABLED = "model reloads are disabled: set EAS_NLP_ADMIN_TOKEN on the NLP server to enable them"
 
-_ERRORS = {
-    503: {"model": ErrorResponse, "description": "No model loaded yet, or the context store is unreachable."},
+# Every error the routes can answer, with its body; each route picks its own (see _documented).
+_RESPONSES: dict[int, dict[str, Any]] = {
+    400: {
+        "model": ErrorResponse,
+        "description": "The body could not be decoded (not UTF-8, -16 or -32 JSON).",
+    },
+    401: {
+        "model": ErrorResponse,
+        "description": "No admin token, a malformed one or a wrong one.",
+        "headers": {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}},
+    },
+    403: {
+        "model": ErrorResponse,
+        "description": "A token was sent, but reloads are disabled: EAS_NLP_ADMIN_TOKEN is unset.",
+    },
+    404: {"model": ErrorResponse, "description": "Unknown conversation (never started, expired or reset)."},
+    409: {"model": ErrorResponse, "description": "Other turns kept changing the conversation; retry."},
+    # Starlette's body limit answers in plain text when Content-Length gives the size away, and
+    # FastAPI in JSON when a chunked body outgrows the limit while being read.
+    413: {
+        "model": ErrorResponse,
+        "description": "The body is larger than any valid request can be.",
+        "content": {"text/plain": {"schema": {"type": "string"}}},
+    },
+    422: {
+        "model": ValidationErrorResponse,
+        "description": "Invalid body or parameters (including the server's text length and batch size "
+        "limits); each error names its field.",
+    },
     500: {"model": ErrorResponse, "description": "The model failed on the batch this request was in."},
+    503: {"model": ErrorResponse, "description": "No model loaded yet, or the context store is unreachable."},
 }
+_PARSE_ERRORS = (400, 409, 413, 422, 500, 503)
+
+
+def _documented(*codes: int, **descriptions: str) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route answering ``codes``; ``e409="..."`` rewords one for the route."""
+    chosen: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        chosen[code] = {**_RESPONSES[code]}
+        if f"e{code}" in descriptions:
+            chosen[code]["description"] = descriptions[f"e{code}"]
+    return chosen
+
+
+def _with_settings_limits(schema: dict[str, Any], settings: NLPSettings) -> dict[str, Any]:
+    """The OpenAPI document with the limits that come from the settings written in.
+
+    The request models are static, but the longest text and the largest batch are configured per
+    server; a document without them would promise that longer texts and larger batches are valid.
+    """
+    models = schema.get("components", {}).get("schemas", {})
+    if "ParseRequest" in models:
+        models["ParseRequest"]["properties"]["text"]["maxLength"] = settings.max_text_length
+    if "BatchParseRequest" in models:
+        models["BatchParseRequest"]["properties"]["items"]["maxItems"] = settings.max_batch_size
+    return schema
 
 
 def create_app(
@@ -186,7 +255,19 @@ def create_app(
     app.state.metrics = metrics
     app.state.models = manager
     app.state.batcher = batcher
+    # Added first, so it runs inside the metrics: 405s and OPTIONS answers are counted too.
+    app.add_middleware(AllowedMethodsMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's document (built once, then cached by FastAPI) with the settings' limits in it."""
+        if app.openapi_schema is None:
+            app.openapi_schema = _with_settings_limits(default_openapi(), settings)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     async def require_admin(
         request: Request,
@@ -196,18 +277,22 @@ def create_app(
 
         A dependency, so it runs before the route's body is validated or looked at: a caller
         without the token learns nothing about the server's directories.
+
+        Credentials are asked for first (401 with a Bearer challenge, RFC 9110), whether or not a
+        token is configured; a caller who sends one while none is configured is refused with 403,
+        naming the variable, since no token could be right.
         """
-        if settings.admin_token is None:
-            raise HTTPException(
-                403, "model reloads are disabled: set EAS_NLP_ADMIN_TOKEN on the NLP server to enable them"
-            )
         if credentials is None:
             reason = (
                 "malformed Authorization header: expected 'Bearer <token>'"
                 if request.headers.get("Authorization")
                 else "missing Authorization header: expected 'Bearer <token>'"
             )
+            if settings.admin_token is None:
+                reason += f" ({RELOADS_DISABLED})"
             raise HTTPException(401, reason, headers=_BEARER_CHALLENGE)
+        if settings.admin_token is None:
+            raise HTTPException(403, RELOADS_DISABLED)
         expected = settings.admin_token.get_secret_value().encode()
         if not hmac.compare_digest(credentials.credentials.encode(), expected):
             raise HTTPException(401, "invalid admin token", headers=_BEARER_CHALLENGE)
@@ -291,7 +376,9 @@ def create_app(
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
 
-    @app.post("/v1/parse", response_model=ParseResponse, responses=_ERRORS, tags=["parse"])
+    @app.post(
+        "/v1/parse", response_model=ParseResponse, responses=_documented(*_PARSE_ERRORS), tags=["parse"]
+    )
     async def parse(body: ParseRequest) -> Response:
         """Intent and entities of one text; with ``conversation_id``, resolved against that conversation."""
         started = time.perf_counter()
@@ -300,7 +387,12 @@ def create_app(
         result = await with_context(body, result)
         return JSONBytesResponse(parse_result_to_dict(result, (time.perf_counter() - started) * 1000.0))
 
-    @app.post("/v1/parse/batch", response_model=BatchParseResponse, responses=_ERRORS, tags=["parse"])
+    @app.post(
+        "/v1/parse/batch",
+        response_model=BatchParseResponse,
+        responses=_documented(*_PARSE_ERRORS),
+        tags=["parse"],
+    )
     async def parse_batch(body: BatchParseRequest) -> Response:
         """Several texts in one request, answered in order; conversation turns are recorded in order."""
         started = time.perf_counter()
@@ -330,10 +422,10 @@ def create_app(
     @app.get(
         "/v1/conversations/{conversation_id}",
         response_model=ConversationResponse,
-        responses={404: {"model": ErrorResponse}, 503: _ERRORS[503]},
+        responses=_documented(404, 422, 503, e503="The context store is unreachable."),
         tags=["conversations"],
     )
-    async def get_conversation(conversation_id: str) -> Response:
+    async def get_conversation(conversation_id: ConversationIdParam) -> Response:
         """The conversation's recent turns and the entities in context; 404 if unknown or expired."""
         conversation = await store().get(conversation_id_of(conversation_id))
         return JSONBytesResponse(conversation_to_dict(conversation))
@@ -341,10 +433,10 @@ def create_app(
     @app.delete(
         "/v1/conversations/{conversation_id}",
         response_model=ResetResponse,
-        responses={503: _ERRORS[503]},
+        responses=_documented(422, 503, e503="The context store is unreachable."),
         tags=["conversations"],
     )
-    async def reset_conversation(conversation_id: str) -> Response:
+    async def reset_conversation(conversation_id: ConversationIdParam) -> Response:
         """Forget the conversation; idempotent (``deleted`` says whether there was one)."""
         deleted = await store().reset(conversation_id_of(conversation_id))
         return JSONBytesResponse({"conversation_id": conversation_id, "deleted": deleted})
@@ -353,11 +445,17 @@ def create_app(
         "/v1/models/reload",
         response_model=ReloadResponse,
         status_code=202,
-        responses={
-            401: {"model": ErrorResponse, "description": "No admin token, a malformed one or a wrong one."},
-            403: {"model": ErrorResponse, "description": "Reloads are disabled (EAS_NLP_ADMIN_TOKEN unset)."},
-            409: {"model": ErrorResponse, "description": "A model is being loaded already."},
-        },
+        responses=_documented(
+            400,
+            401,
+            403,
+            404,
+            409,
+            413,
+            422,
+            e404="No model in model_dir (no manifest.json there).",
+            e409="A model is being loaded already.",
+        ),
         dependencies=[Depends(require_admin)],
         tags=["operations"],
     )
@@ -365,10 +463,12 @@ def create_app(
         """Load a model (default: the served directory again) in the background and swap it in when
         ready; the current model keeps serving meanwhile. Follow progress on /readyz.
 
-        Needs ``Authorization: Bearer <EAS_NLP_ADMIN_TOKEN>``; refused (403) while that is unset."""
+        Needs ``Authorization: Bearer <EAS_NLP_ADMIN_TOKEN>`` (401 without it); refused (403) while
+        that is unset."""
         target = Path(body.model_dir) if body and body.model_dir else manager.model_dir
         if not has_model(target):
-            raise _invalid([(("body", "model_dir"), f"no model at {target} (no manifest.json)")])
+            # 404, not 422: model_dir is a well-formed path; there is just no model at it.
+            raise HTTPException(404, f"no model at {target} (no manifest.json)")
         target = manager.reload(target)
         current = manager.parser
         return JSONBytesResponse(

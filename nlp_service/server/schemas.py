@@ -4,16 +4,23 @@ Requests are validated by these models. Responses are *documented* by them but b
 plain dicts by :func:`parse_result_to_dict` and written with orjson, because a pydantic
 round trip per response costs more than the rest of the request handling together.
 The dict builders live here, next to the models they must match.
+
+Every rule the server enforces is in the document too (patterns, lengths, strict types), so that
+values generated from the schema are accepted and values outside it refused. Where a rule is a
+regular expression, the server checks the pattern the document shows. Limits that come from the
+settings (text length, batch size) are written into the document by the app (see ``app.py``).
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictStr, field_validator
 
 from nlp_service.context.conversation import (
+    _CONVERSATION_ID,
     CONVERSATION_ID_MAX_LENGTH,
     Conversation,
     Turn,
@@ -21,6 +28,15 @@ from nlp_service.context.conversation import (
 )
 from nlp_service.inference.result import ParseResult
 from nlp_service.text.entity import Entity
+
+# The alphabet validate_conversation_id enforces, anchored as JSON Schema patterns need to be.
+CONVERSATION_ID_PATTERN = f"^{_CONVERSATION_ID.pattern}$"
+# Whitespace as Python's str.isspace() and ECMAScript's \s see it (their union), written out rather
+# than as \s because regex engines disagree on \s: "blank" must mean the same to the server's check
+# and to a client reading the pattern.
+_WHITESPACE = r"\t\n\v\f\r \x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+NOT_BLANK_PATTERN = rf"^[\s\S]*[^{_WHITESPACE}][\s\S]*$"
+_NOT_BLANK = re.compile(NOT_BLANK_PATTERN)
 
 ConversationId = Annotated[
     StrictStr,
@@ -30,8 +46,27 @@ ConversationId = Annotated[
         description="Conversation to resolve the text against (letters, digits and . _ : -); "
         "the turn is recorded there. Omit for a stand-alone parse.",
         examples=["chat-42"],
+        json_schema_extra={"pattern": CONVERSATION_ID_PATTERN},
     ),
     AfterValidator(validate_conversation_id),
+]
+ISO_DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+_ISO_DATE = re.compile(ISO_DATE_PATTERN)
+
+
+def _iso_date_string(value: object) -> object:
+    """Only an RFC 3339 full-date string (or a date, for Python callers) may become a date.
+
+    Pydantic's lax mode reads 0 and "0" as 1970-01-01 and a datetime string as its date; the
+    contract says ``format: date``, so anything else is a 422, not a silently different date.
+    """
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DATE.fullmatch(value)):
+        return value
+    raise ValueError("reference_date must be an ISO date string, YYYY-MM-DD")
+
+
+IsoDate = Annotated[
+    date, BeforeValidator(_iso_date_string), Field(json_schema_extra={"pattern": ISO_DATE_PATTERN})
 ]
 
 
@@ -45,17 +80,19 @@ class ParseRequest(_Request):
         min_length=1,
         description="The utterance; not blank, at most the server's max_text_length characters.",
         examples=["process invoice INV-2201 from Acme Corp for $12,400"],
+        json_schema_extra={"pattern": NOT_BLANK_PATTERN},
     )
     conversation_id: ConversationId | None = None
-    reference_date: date | None = Field(
+    reference_date: IsoDate | None = Field(
         None,
-        description="Date that relative dates ('next Friday') count from; the server's today if omitted.",
+        description="ISO date (YYYY-MM-DD) that relative dates ('next Friday') count from; the server's "
+        "today if omitted.",
     )
 
     @field_validator("text")
     @classmethod
     def _not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if not _NOT_BLANK.fullmatch(value):
             raise ValueError("text must not be blank (whitespace only)")
         return value
 
@@ -125,6 +162,7 @@ class ReadyResponse(BaseModel):
     status: Literal["ready"]
     model_version: str
     backend: str
+    precision: str = Field(description="Weights served: fp32, or int8 (the quantised ONNX export).")
     device: str
     model_dir: str
     reloading: bool = Field(description="A new model is being loaded; the current one keeps serving.")

@@ -16,13 +16,14 @@ from pydantic import BaseModel
 from eas_pipelines.gateway.auth import require_scope
 from eas_pipelines.gateway.context import GatewayContext
 from eas_pipelines.gateway.presenters import approval_out, request_out
+from eas_pipelines.gateway.responses import AUTHENTICATED, documented
 from eas_pipelines.gateway.schemas import (
     ApprovalList,
     ApprovalOut,
     ApprovalStatusFilter,
     DecisionRequest,
-    ErrorOut,
     RejectRequest,
+    RequestId,
     RequestOut,
 )
 from eas_pipelines.gateway.tokens import SCOPE_APPROVALS_WRITE, SCOPE_REQUESTS_READ, Principal
@@ -41,12 +42,13 @@ class DecisionOut(BaseModel):
     request: RequestOut
 
 
-_DECISION_ERRORS: dict[int | str, dict[str, object]] = {
-    404: {"model": ErrorOut, "description": "No such request."},
-    409: {"model": ErrorOut, "description": "Not awaiting approval, or already decided (says by whom)."},
-    401: {"model": ErrorOut},
-    403: {"model": ErrorOut},
-}
+_DECISION_ERRORS = documented(
+    400,
+    *AUTHENTICATED,
+    404,
+    409,
+    e409="Not awaiting approval, or already decided (says by whom).",
+)
 
 
 def build_router(ctx: GatewayContext) -> APIRouter:
@@ -77,7 +79,7 @@ def build_router(ctx: GatewayContext) -> APIRouter:
 
     @router.post("/{request_id}/approve", response_model=DecisionOut, responses=_DECISION_ERRORS)
     def approve(
-        request_id: str,
+        request_id: RequestId,
         request: Request,
         principal: Annotated[Principal, Depends(can_decide)],
         body: DecisionRequest | None = None,
@@ -87,7 +89,7 @@ def build_router(ctx: GatewayContext) -> APIRouter:
 
     @router.post("/{request_id}/reject", response_model=DecisionOut, responses=_DECISION_ERRORS)
     def reject(
-        request_id: str,
+        request_id: RequestId,
         body: RejectRequest,
         request: Request,
         principal: Annotated[Principal, Depends(can_decide)],
@@ -95,9 +97,7 @@ def build_router(ctx: GatewayContext) -> APIRouter:
         """Reject the request's pending approval; a reason is required. The request ends rejected."""
         return record_decision(request_id, "rejected", principal, body.reason, request)
 
-    @router.get(
-        "", response_model=ApprovalList, responses={401: {"model": ErrorOut}, 403: {"model": ErrorOut}}
-    )
+    @router.get("", response_model=ApprovalList, responses=documented(*AUTHENTICATED))
     def list_approvals(
         _: Annotated[Principal, Depends(can_read)],
         status: Annotated[

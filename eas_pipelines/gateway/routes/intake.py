@@ -10,16 +10,20 @@ which name closures of ``build_router``, at definition time.
 from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from eas_pipelines.gateway.auth import rate_limited, require_scope
 from eas_pipelines.gateway.context import GatewayContext
 from eas_pipelines.gateway.presenters import request_out, review_reason_from
+from eas_pipelines.gateway.responses import AUTHENTICATED, documented
 from eas_pipelines.gateway.schemas import (
+    IDEMPOTENCY_KEY,
+    IDEMPOTENCY_KEY_PATTERN,
     MAX_IDEMPOTENCY_KEY_LENGTH,
-    ErrorOut,
+    REQUEST_ID_PATTERN,
     IncludeFilter,
+    RequestId,
     RequestList,
     RequestOut,
     SubmitRequest,
@@ -31,11 +35,20 @@ from eas_pipelines.store import RequestNotFound, RequestRecord, Status
 
 AgentName = StrEnum("AgentName", {agent: agent for agent in AGENTS})  # type: ignore[misc]
 MAX_LIST_LIMIT = 200
+_INCLUDE_NAMES = "|".join(i.value for i in IncludeFilter)
+# Empty (neither), or a comma-separated list of known parts: the pattern is the whole rule.
+INCLUDE_PATTERN = rf"^(({_INCLUDE_NAMES})(,({_INCLUDE_NAMES}))*)?$"
 
-_AUTH_ERRORS: dict[int | str, dict[str, object]] = {
-    401: {"model": ErrorOut, "description": "Missing, malformed, expired or otherwise invalid bearer token."},
-    403: {"model": ErrorOut, "description": "The token lacks the scope this endpoint needs."},
-}
+Before = Annotated[
+    str | None,
+    Query(
+        pattern=REQUEST_ID_PATTERN,
+        description="Id of the last request of the page before (its next_before); 404 if there is none.",
+    ),
+]
+_LIST_RESPONSES = documented(
+    *AUTHENTICATED, 404, e404="No request with the id given as ``before`` to page from."
+)
 
 
 def invalid(loc: tuple[str, ...], message: str) -> RequestValidationError:
@@ -44,18 +57,19 @@ def invalid(loc: tuple[str, ...], message: str) -> RequestValidationError:
 
 
 def _include(value: str | None) -> set[IncludeFilter]:
+    """The parts asked for; the query's pattern has already refused anything but known names."""
     if value is None:
         return {IncludeFilter.HISTORY, IncludeFilter.AUDIT}
-    chosen: set[IncludeFilter] = set()
-    for part in (p.strip() for p in value.split(",")):
-        if not part:
-            continue
-        try:
-            chosen.add(IncludeFilter(part))
-        except ValueError:
-            allowed = ", ".join(i.value for i in IncludeFilter)
-            raise invalid(("query", "include"), f"unknown include {part!r}; allowed: {allowed}") from None
-    return chosen
+    return {IncludeFilter(part) for part in value.split(",") if part}
+
+
+def _check_idempotency_key(key: str) -> None:
+    """422 unless the key survives HTTP unchanged (the pattern in the document; see schemas)."""
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise invalid(
+            ("header", "Idempotency-Key"),
+            "Idempotency-Key must not be blank, and must be visible ASCII characters (inner spaces allowed)",
+        )
 
 
 def build_router(ctx: GatewayContext) -> APIRouter:
@@ -88,13 +102,14 @@ def build_router(ctx: GatewayContext) -> APIRouter:
                 "model": RequestOut,
                 "description": "Stored, not classified yet (no NLP replica answered); classified later.",
             },
-            422: {"description": "Invalid body or headers, or an Idempotency-Key reused with another text."},
-            429: {"model": ErrorOut, "description": "Rate limit exceeded; see Retry-After."},
-            503: {
-                "model": ErrorOut,
-                "description": "The request store is unreachable: nothing was accepted.",
-            },
-            **_AUTH_ERRORS,
+            **documented(
+                400,
+                *AUTHENTICATED,
+                409,
+                429,
+                e409="The Idempotency-Key was already used for a request with another text.",
+                e503="The request store is unreachable: nothing was accepted; retry later.",
+            ),
         },
     )
     def submit(
@@ -109,7 +124,9 @@ def build_router(ctx: GatewayContext) -> APIRouter:
                 alias="Idempotency-Key",
                 min_length=1,
                 max_length=MAX_IDEMPOTENCY_KEY_LENGTH,
-                description="Client-chosen key; retrying with the same key returns the same request.",
+                description="Client-chosen key (visible ASCII, inner spaces allowed); retrying with the "
+                "same key returns the same request, reusing it with another text is a 409.",
+                json_schema_extra={"pattern": IDEMPOTENCY_KEY_PATTERN},
             ),
         ],
     ) -> RequestOut:
@@ -118,14 +135,15 @@ def build_router(ctx: GatewayContext) -> APIRouter:
         Stored before anything else: a 201, 200 or 202 means the request is in the store and will
         not be lost, whatever happens to the NLP service or the lanes afterwards.
         """
-        if not idempotency_key.strip():
-            raise invalid(("header", "Idempotency-Key"), "Idempotency-Key must not be blank")
+        _check_idempotency_key(idempotency_key)
         record, created = ctx.store.submit(principal.client_id, idempotency_key, body.text)
         request.state.eas_request_id = record.id
         if not created and record.text != body.text:
-            raise invalid(
-                ("header", "Idempotency-Key"),
-                "Idempotency-Key was already used for a request with a different text; use a new key",
+            # 409, not 422: the request is well formed; it conflicts with the one stored under the key.
+            raise HTTPException(
+                409,
+                detail=f"Idempotency-Key was already used for request {record.id} with a different text; "
+                "use a new key",
             )
         outcome = None
         if record.status is Status.RECEIVED:
@@ -141,14 +159,19 @@ def build_router(ctx: GatewayContext) -> APIRouter:
             response.status_code = 202
         return present(record, outcome)
 
-    @router.get("/requests/{request_id}", response_model=RequestOut, responses={404: {"model": ErrorOut}})
+    @router.get(
+        "/requests/{request_id}", response_model=RequestOut, responses=documented(*AUTHENTICATED, 404)
+    )
     def get_request(
-        request_id: str,
+        request_id: RequestId,
         request: Request,
         _: Annotated[Principal, Depends(can_read)],
         include: Annotated[
             str | None,
-            Query(description="Comma-separated: history, audit. Default both; empty for neither."),
+            Query(
+                pattern=INCLUDE_PATTERN,
+                description="Comma-separated, no spaces: history, audit. Default both; empty for neither.",
+            ),
         ] = None,
     ) -> RequestOut:
         """One request, with its status history and audit trail."""
@@ -177,30 +200,28 @@ def build_router(ctx: GatewayContext) -> APIRouter:
                 status=statuses, agent=agent.value if agent else None, limit=limit, before=before
             )
         except RequestNotFound:
-            raise invalid(("query", "before"), f"no request with id {before!r} to page from") from None
+            # The cursor is well formed (the pattern checked it) but names no request: not found.
+            raise HTTPException(404, detail=f"no request with id {before!r} to page from") from None
         items = [present(r) for r in records]
         return RequestList(items=items, next_before=records[-1].id if len(records) == limit else None)
 
-    @router.get("/requests", response_model=RequestList, responses=_AUTH_ERRORS)
+    @router.get("/requests", response_model=RequestList, responses=_LIST_RESPONSES)
     def list_requests(
         _: Annotated[Principal, Depends(can_read)],
         status: Annotated[Status | None, Query(description="Only requests in this status.")] = None,
         agent: Annotated[AgentName | None, Query(description="Only requests routed to this agent.")] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT)] = 50,
-        before: Annotated[
-            str | None,
-            Query(min_length=1, max_length=64, description="Id of the last request of the page before."),
-        ] = None,
+        before: Before = None,
     ) -> RequestList:
         """Requests newest first; page with ``before`` = the previous page's ``next_before``."""
         return _list(status, agent, limit, before)
 
-    @router.get("/review", response_model=RequestList, tags=["review"], responses=_AUTH_ERRORS)
+    @router.get("/review", response_model=RequestList, tags=["review"], responses=_LIST_RESPONSES)
     def review_queue(
         _: Annotated[Principal, Depends(can_read)],
         agent: Annotated[AgentName | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT)] = 50,
-        before: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+        before: Before = None,
     ) -> RequestList:
         """Requests waiting for a person (``needs_review``), newest first, each with the reason."""
         return _list(Status.NEEDS_REVIEW, agent, limit, before)

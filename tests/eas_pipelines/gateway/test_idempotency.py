@@ -36,12 +36,17 @@ def test_same_key_returns_the_same_request_with_200(gateway: TestClient, request
     ]
 
 
-def test_key_reused_with_another_text_is_refused(gateway: TestClient, request_store: RequestStore) -> None:
-    gateway.post("/v1/requests", json={"text": INVOICE}, headers=submit_headers("reused"))
+def test_key_reused_with_another_text_is_a_409_conflict(
+    gateway: TestClient, request_store: RequestStore
+) -> None:
+    """The retry is well formed (not a 422); it conflicts with what the key already stands for."""
+    first = gateway.post("/v1/requests", json={"text": INVOICE}, headers=submit_headers("reused"))
     response = gateway.post("/v1/requests", json={"text": LEAVE}, headers=submit_headers("reused"))
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["header", "Idempotency-Key"]
+    assert response.status_code == 409
+    detail = response.json()["detail"]
+    assert "Idempotency-Key" in detail and first.json()["id"] in detail and "new key" in detail
     assert _rows(request_store, "reused") == 1
+    assert request_store.get(first.json()["id"]).text == INVOICE
 
 
 def test_keys_belong_to_their_client(gateway: TestClient) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 
 from nlp_service.inference.parser import NLUParser
 from nlp_service.server.app import create_app
+from nlp_service.server.schemas import ISO_DATE_PATTERN, NOT_BLANK_PATTERN
 from tests.nlp_service.server.server_helpers import (
     INVOICE,
     LEAVE,
@@ -80,6 +82,13 @@ BAD_PARSE_BODIES = [
     ({"text": "hi", "conversation_id": ""}, ["body", "conversation_id"]),
     ({"text": "hi", "conversation_id": 7}, ["body", "conversation_id"]),
     ({"text": "hi", "reference_date": "next tuesday"}, ["body", "reference_date"]),
+    # format: date means an ISO date string; lax parsing read 0 and "0" as 1970-01-01.
+    ({"text": "hi", "reference_date": 0}, ["body", "reference_date"]),
+    ({"text": "hi", "reference_date": "0"}, ["body", "reference_date"]),
+    ({"text": "hi", "reference_date": "2024-06-03T00:00:00"}, ["body", "reference_date"]),
+    ({"text": "hi", "reference_date": "2024-02-30"}, ["body", "reference_date"]),
+    ({"text": "hi", "conversation_id": "café"}, ["body", "conversation_id"]),
+    ({"text": "\ufeff\u3000\x1c"}, ["body", "text"]),  # blank by any regex engine's reckoning
     ({"text": "hi", "conversationId": "c-1"}, ["body", "conversationId"]),
 ]
 
@@ -261,9 +270,9 @@ async def test_reload_rejects_a_directory_without_a_model(
         response = await client.post("/v1/models/reload", json={"model_dir": str(tmp_path)}, headers=ADMIN)
         wrong_type = await client.post("/v1/models/reload", json={"model_dir": 3}, headers=ADMIN)
 
-    assert response.status_code == 422
-    assert response.json()["detail"][0]["loc"] == ["body", "model_dir"]
-    assert str(tmp_path) in response.json()["detail"][0]["msg"]
+    # A well-formed path with no model at it is not found, not invalid.
+    assert response.status_code == 404
+    assert response.json() == {"detail": f"no model at {tmp_path} (no manifest.json)"}
     assert wrong_type.status_code == 422
     assert wrong_type.json()["detail"][0]["loc"] == ["body", "model_dir"]
 
@@ -320,8 +329,11 @@ async def test_reload_is_refused_while_no_admin_token_is_configured(
         with_a_token = await client.post("/v1/models/reload", json={"model_dir": str(new_dir)}, headers=ADMIN)
         ready = await client.get("/readyz")
 
+    # Without credentials: 401 and a challenge, as for any protected resource; the reason says why
+    # no credentials would help. With a token: 403, since none can be right.
+    assert plain.status_code == 401 and plain.headers["WWW-Authenticate"] == "Bearer"
+    assert with_a_token.status_code == 403 and "WWW-Authenticate" not in with_a_token.headers
     for response in (plain, with_a_token):
-        assert response.status_code == 403
         assert "disabled" in response.json()["detail"]
         assert "EAS_NLP_ADMIN_TOKEN" in response.json()["detail"]
     assert loads == []
@@ -384,9 +396,9 @@ async def test_unauthenticated_reload_learns_nothing_about_the_body(
         empty_dir = await client.post("/v1/models/reload", json={"model_dir": str(tmp_path)}, headers=bad)
         wrong_type = await client.post("/v1/models/reload", json={"model_dir": 3})
 
-    expected = 401 if configured else 403
+    expected = [401, 401, 401] if configured else [401, 403, 401]
+    assert [r.status_code for r in (missing_dir, empty_dir, wrong_type)] == expected
     for response in (missing_dir, empty_dir, wrong_type):
-        assert response.status_code == expected
         assert str(tmp_path) not in response.text and "model_dir" not in response.text
 
 
@@ -413,10 +425,11 @@ async def test_openapi_documents_the_contract(tiny_model_dir: Path, parser: Reco
     assert parse["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/ParseResponse"
     )
-    assert {"422", "503", "500"} <= set(parse["responses"])
+    assert {"400", "409", "413", "422", "503", "500"} <= set(parse["responses"])
     assert "/v1/parse/batch" in schema["paths"] and "/v1/conversations/{conversation_id}" in schema["paths"]
     reload = schema["paths"]["/v1/models/reload"]["post"]
-    assert {"202", "401", "403", "409", "422"} <= set(reload["responses"])
+    assert {"202", "400", "401", "403", "404", "409", "413", "422"} <= set(reload["responses"])
+    assert reload["responses"]["401"]["headers"]["WWW-Authenticate"]["schema"] == {"type": "string"}
     assert reload["security"] == [{"AdminToken": []}]
     assert schema["components"]["securitySchemes"]["AdminToken"] == {
         "type": "http",
@@ -425,9 +438,82 @@ async def test_openapi_documents_the_contract(tiny_model_dir: Path, parser: Reco
     }
 
 
+async def test_openapi_carries_the_limits_the_server_enforces(
+    tiny_model_dir: Path, parser: RecordingParser
+) -> None:
+    settings = make_settings(tiny_model_dir, max_text_length=123, max_batch_size=7)
+    async with running(create_app(settings, parser)) as client:
+        schema = (await client.get("/openapi.json")).json()
+
+    components = schema["components"]["schemas"]
+    request = components["ParseRequest"]["properties"]
+    assert request["text"]["maxLength"] == 123 and request["text"]["minLength"] == 1
+    assert request["text"]["pattern"] == NOT_BLANK_PATTERN
+    assert request["conversation_id"]["anyOf"][0]["pattern"] == "^[A-Za-z0-9._:-]+$"
+    assert request["reference_date"]["anyOf"][0] == {
+        "type": "string",
+        "format": "date",
+        "pattern": ISO_DATE_PATTERN,
+    }
+    assert components["BatchParseRequest"]["properties"]["items"]["maxItems"] == 7
+    conversation = schema["paths"]["/v1/conversations/{conversation_id}"]
+    for method in ("get", "delete"):
+        parameter = conversation[method]["parameters"][0]
+        assert parameter["schema"]["pattern"] == "^[A-Za-z0-9._:-]+$"
+        assert {"422", "503"} <= set(conversation[method]["responses"])
+    assert "precision" in components["ReadyResponse"]["required"]
+
+
+@pytest.mark.parametrize(
+    ("path", "allowed"),
+    [
+        ("/v1/conversations/chat-1", "DELETE, GET, OPTIONS"),
+        ("/v1/parse", "OPTIONS, POST"),
+        ("/readyz", "GET, OPTIONS"),
+    ],
+)
+async def test_options_and_unserved_methods_list_every_method_of_the_path(
+    tiny_model_dir: Path, parser: RecordingParser, path: str, allowed: str
+) -> None:
+    async with running(create_app(make_settings(tiny_model_dir), parser)) as client:
+        options = await client.options(path)
+        put = await client.put(path)
+        unknown = await client.options("/v1/nothing-here")
+
+    assert options.status_code == 204 and options.headers["Allow"] == allowed and options.content == b""
+    assert put.status_code == 405 and put.headers["Allow"] == allowed
+    assert put.json() == {"detail": f"method PUT is not allowed here; allowed: {allowed}"}
+    assert unknown.status_code == 404
+
+
+async def test_undecodable_body_is_a_documented_400(tiny_model_dir: Path, parser: RecordingParser) -> None:
+    async with running(create_app(make_settings(tiny_model_dir), parser)) as client:
+        response = await client.post(
+            "/v1/parse", content=b"\xff\xfe\xfd", headers={"content-type": "application/json"}
+        )
+    assert response.status_code == 400
+    assert response.json() == {"detail": "There was an error parsing the body"}
+    assert parser.batch_sizes == []
+
+
 async def test_oversized_body_is_413_before_parsing(tiny_model_dir: Path, parser: RecordingParser) -> None:
     settings = make_settings(tiny_model_dir, max_text_length=10, max_batch_size=1)
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for _ in range(20):
+            yield b"x" * 10_000
+
     async with running(create_app(settings, parser)) as client:
         response = await client.post("/v1/parse", json={"text": "x" * 200_000})
+        chunked = await client.post(
+            "/v1/parse", content=chunks(), headers={"content-type": "application/json"}
+        )
+        documented = (await client.get("/openapi.json")).json()["paths"]["/v1/parse"]["post"]["responses"][
+            "413"
+        ]
     assert response.status_code == 413
     assert parser.batch_sizes == []
+    # Both shapes the two layers answer with are in the document.
+    assert response.headers["content-type"].startswith("text/plain")
+    assert chunked.status_code == 413 and chunked.json() == {"detail": "Content Too Large"}
+    assert set(documented["content"]) == {"text/plain", "application/json"}

@@ -93,6 +93,7 @@ async def test_unknown_conversation_is_404_and_bad_ids_are_422(
         unknown = await client.get("/v1/conversations/never-seen")
         bad = await client.get("/v1/conversations/a%20b")
         bad_delete = await client.delete("/v1/conversations/" + "x" * 200)
+        non_ascii = await client.get("/v1/conversations/caf%C3%A9")
 
     assert unknown.status_code == 404
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["path", "conversation_id"]
@@ -100,6 +101,9 @@ async def test_unknown_conversation_is_404_and_bad_ids_are_422(
         "path",
         "conversation_id",
     ]
+    # The documented pattern says ASCII letters and digits: "café" is refused, as the schema says.
+    assert non_ascii.status_code == 422
+    assert non_ascii.json()["detail"][0]["loc"] == ["path", "conversation_id"]
 
 
 async def test_unreachable_redis_is_503_for_conversations_only(
