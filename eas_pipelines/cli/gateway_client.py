@@ -54,7 +54,7 @@ class GatewayClient:
                 detail = response.json().get("detail", response.text)
             except ValueError:
                 detail = response.text
-            raise GatewayError(f"{response.status_code}: {detail}")
+            raise GatewayError(f"{response.status_code}: {readable_detail(detail)}")
         return response.json()
 
     def submit(self, text: str, priority: str | None = None, idempotency_key: str | None = None) -> dict:
@@ -71,3 +71,21 @@ class GatewayClient:
     def decide(self, request_id: str, decision: str, reason: str | None) -> dict:
         body = {"reason": reason} if reason else {}
         return self._call("POST", f"/v1/approvals/{request_id}/{decision}", json=body)
+
+
+def readable_detail(detail: Any) -> str:
+    """A gateway error's ``detail`` as one line: validation errors as ``field: message`` pairs.
+
+    FastAPI answers 422 with a list of errors (``loc``, ``msg``); printed raw, that list buries the
+    one thing a CLI user needs, which field was wrong and why.
+    """
+    if isinstance(detail, list):
+        parts = []
+        for error in detail:
+            if isinstance(error, dict):
+                where = ".".join(str(part) for part in error.get("loc", ())[1:]) or "request"
+                parts.append(f"{where}: {error.get('msg', error)}")
+            else:
+                parts.append(str(error))
+        return "; ".join(parts)
+    return str(detail)
