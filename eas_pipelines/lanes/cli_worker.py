@@ -66,6 +66,9 @@ def run_worker(
     thread and stop it with ``stop_event``).
     """
     settings = settings or load_settings(generate_secrets=False)
+    # Timestamped lines in the worker's log, however it was started (``eas worker`` under ``eas up``,
+    # or this module); a no-op where the caller (a test, an embedding process) configured logging.
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = stop_event or threading.Event()
     with resolve_services(settings) as services:
         # Resources of the jobs read these through dg.EnvVar: make embedded URLs visible to them.
@@ -105,7 +108,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--prefix", default=DEFAULT_PREFIX, help="Redis key prefix of the fast lane")
     args = parser.parse_args(argv)
     settings = load_settings(generate_secrets=False)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return run_worker(settings, definitions=args.definitions, worker_id=args.worker_id, prefix=args.prefix)
 
 

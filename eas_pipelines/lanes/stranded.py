@@ -264,7 +264,7 @@ class StrandedReport:
     deferred: list[str] = field(default_factory=list)  # worker absent, Redis too young to tell
     busy: list[str] = field(default_factory=list)  # another pass held the request's lock
     reenqueued: list[str] = field(default_factory=list)  # queued retries whose lost entry was put back
-    retry_in_s: float | None = None  # run again this soon: deferred requests can be judged then
+    retry_in_s: float | None = None  # run again this soon: deferred or young requests can be judged then
 
     @property
     def recovered(self) -> list[str]:
@@ -371,6 +371,11 @@ def recover_stranded(
     _reenqueue_lost_retries(store, queue, report, grace, backoff_base_s, backoff_cap_s, max_requests)
     if report.deferred:
         report.retry_in_s = too_young_for
+    due = store.seconds_until_stale(timedelta(seconds=grace))
+    if due is not None:
+        # Come back when the youngest running request can be judged, but no more often than a
+        # heartbeat TTL: under steady load some request always is about to cross the grace.
+        report.retry_in_s = min(report.retry_in_s if report.retry_in_s is not None else due, max(due, ttl))
     if report.recovered or report.reenqueued or report.deferred:
         log.info("%s: %s", actor, report.summary())
     return report

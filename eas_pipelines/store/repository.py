@@ -310,6 +310,22 @@ class RequestStore:
         with self._tx() as session:
             return [RequestRecord.from_row(row) for row in session.scalars(query)]
 
+    def seconds_until_stale(self, older_than: timedelta) -> float | None:
+        """Seconds until the next ``running`` request not yet stale becomes :meth:`stale_running`.
+
+        None when no running request is younger than ``older_than``. Lets a recovery pass that
+        found nothing to judge yet come back exactly when there will be (a request left running
+        by a worker killed moments before a restart), instead of a whole period later.
+        """
+        age = func.extract("epoch", func.clock_timestamp() - Request.updated_at)
+        query = select(func.min(older_than.total_seconds() - age)).where(
+            Request.status == Status.RUNNING.value,
+            Request.updated_at >= func.clock_timestamp() - older_than,
+        )
+        with self._tx() as session:
+            due = session.scalar(query)
+        return max(0.0, float(due)) if due is not None else None
+
     def count_by_status(self) -> dict[Status, int]:
         """How many requests are in each status; every status is present (0 included), for gauges."""
         counts = dict.fromkeys(Status, 0)

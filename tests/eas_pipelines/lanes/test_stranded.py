@@ -202,6 +202,8 @@ def test_a_request_claimed_a_moment_ago_is_not_judged(
     assert report.recovered == [] and report.owned == []
     assert request_store.get(record.id).status is Status.RUNNING
     assert dagster_instance.get_run_by_id(run_id).status is dg.DagsterRunStatus.STARTED
+    # The next pass is due when this request can be judged, not a whole period later.
+    assert report.retry_in_s is not None and 20.0 < report.retry_in_s <= 30.0
 
 
 def test_a_grace_shorter_than_two_heartbeat_ttls_is_refused(

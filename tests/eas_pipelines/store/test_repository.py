@@ -412,6 +412,9 @@ def test_pending_classification_stale_running_and_counts(request_store: RequestS
     assert request_store.pending_classification(older_than=timedelta(hours=1)) == []
     assert [r.id for r in request_store.stale_running(timedelta(0))] == [running.id]
     assert request_store.stale_running(timedelta(hours=1)) == []
+    due = request_store.seconds_until_stale(timedelta(hours=1))  # stale in an hour, less its age
+    assert due is not None and 3500 < due <= 3600
+    assert request_store.seconds_until_stale(timedelta(0)) is None  # no running request is younger
 
     counts = request_store.count_by_status()
     assert set(counts) == set(Status)
