@@ -61,7 +61,9 @@ class WorkflowPolicyResource(dg.ConfigurableResource):
         default_factory=lambda: ["12-24:01-01"], description="windows vacation may not overlap"
     )
     max_attempts: int = Field(3, description="failed runs of a request before it fails for good")
-    retry_backoff_seconds: float = Field(10.0, description="first retry's delay; doubles per attempt")
+    retry_backoff_seconds: float = Field(
+        10.0, description="base of the retry backoff (recovery.backoff_delay: doubles, capped, jittered)"
+    )
     fast_lane_fallback_seconds: float = Field(30.0, description="fast-lane work older than this, no worker")
 
     @classmethod
@@ -91,7 +93,3 @@ class WorkflowPolicyResource(dg.ConfigurableResource):
 
     def blackouts(self) -> list[Blackout]:
         return [Blackout(spec) for spec in self.leave_blackouts]
-
-    def retry_delay_s(self, attempts: int) -> float:
-        """Backoff before retry number ``attempts`` (1, 2, ...): base, 2 x base, 4 x base..."""
-        return self.retry_backoff_seconds * 2 ** max(0, attempts - 1)

@@ -138,7 +138,7 @@ def test_policy_from_env_and_blackouts():
     )
     assert (policy.approval_amount_threshold, policy.max_attempts, policy.leave_blackouts) == (500.0, 5, [])
     assert WorkflowPolicyResource.from_env({}).leave_blackouts == ["12-24:01-01"]
-    assert policy.retry_delay_s(1) == 10 and policy.retry_delay_s(3) == 40
+    assert policy.retry_backoff_seconds == 10.0
     close = Blackout("12-24:01-01")
     assert close.overlaps(date(2030, 12, 31), date(2031, 1, 3))
     assert close.overlaps(date(2031, 1, 1), date(2031, 1, 1))
