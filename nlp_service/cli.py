@@ -69,6 +69,10 @@ def train_command(
     distill_temperature: Annotated[
         float, typer.Option(min=0.01, help="softening of the teachers' and the student's intent scores")
     ] = 2.0,
+    distill_slot_weight: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="share of the slot loss that follows the teachers' word tags"),
+    ] = 0.5,
     max_steps: Annotated[
         int | None, typer.Option(min=1, help="stop after this many steps (smoke runs)")
     ] = None,
@@ -104,6 +108,7 @@ def train_command(
         distill_teachers=tuple(str(path) for path in teacher or ()),
         distill_weight=distill_weight,
         distill_temperature=distill_temperature,
+        distill_slot_weight=distill_slot_weight,
         slot_crf=crf,
         max_steps=max_steps,
         seed=seed,

@@ -41,6 +41,8 @@ class TrainConfig:
     distill_teachers: tuple[str, ...] = ()
     distill_weight: float = 0.5  # share of the intent loss that follows the teachers rather than the labels
     distill_temperature: float = 2.0
+    # share of the slot loss that follows the teachers' per-word tag distributions (0: intents only)
+    distill_slot_weight: float = 0.5
     patience: int = 3
     seed: int = 13
     max_steps: int | None = None

@@ -1,4 +1,4 @@
-"""Intent targets from trained teacher models (``TrainConfig.distill_teachers``).
+"""Intent and slot targets from trained teacher models (``TrainConfig.distill_teachers``).
 
 Why: one fine-tuned encoder of this size stops short of the accuracy an ensemble of
 several reaches, and serving an ensemble would multiply the cost of every parse. Training
@@ -6,7 +6,13 @@ a new model towards the averaged, softened intent distributions of already-train
 (knowledge distillation, Hinton et al. 2015) passes on what the ensemble knows about which
 intents resemble which, at the cost of one model per parse. A teacher may use another
 encoder (a larger one trained on a GPU): each reads the training sentences with its own
-tokenizer, and only its intent names have to match the student's.
+tokenizer, and only its intent and tag names have to match the student's.
+
+Slots are distilled per *word*: each teacher's tag distribution is read on the first sub-word of
+every word (its own tokenizer's), so teachers and student with different vocabularies still agree
+on which word a distribution belongs to. A word nobody annotated (``UNLABELLED_TAG``, a borrowed
+human-written sentence) still gets the teachers' view of its tag, which is how such sentences
+teach the slot head at all.
 """
 
 from __future__ import annotations
@@ -21,8 +27,9 @@ from torch.nn import functional
 from nlp_service.data.schema import Utterance
 from nlp_service.inference.backends import TorchBackend
 from nlp_service.model.bundle import Manifest, load_tokenizer
+from nlp_service.model.features import encode_words
 from nlp_service.model.labels import LabelMaps
-from nlp_service.training.evaluate import predict_logits
+from nlp_service.training.evaluate import EVAL_BATCH, predict_logits
 
 
 def teacher_intent_probs(
@@ -77,3 +84,81 @@ def distillation_loss(
     the size of the hard-label loss's whatever the temperature (Hinton et al.)."""
     log_student = functional.log_softmax(student_logits / temperature, dim=-1)
     return functional.kl_div(log_student, teacher_probs, reduction="batchmean") * temperature**2
+
+
+def teacher_word_tag_probs(
+    teacher_dirs: Sequence[str | Path],
+    examples: Sequence[Utterance],
+    tags: Sequence[str],
+    temperature: float,
+) -> list[np.ndarray]:
+    """The teachers' mean tag distribution of every word at ``temperature``: one float32
+    [words, tags] array per example, columns in the order of ``tags``. A word cut off by a
+    teacher's maximum length gets a uniform row from that teacher (it has no view of it)."""
+    if temperature <= 0:
+        raise ValueError(f"distill_temperature must be above 0, not {temperature}")
+    total = [np.zeros((len(u.words), len(tags)), dtype=np.float32) for u in examples]
+    for teacher_dir in teacher_dirs:
+        for row, probs in zip(
+            total, _one_teacher_tags(Path(teacher_dir), examples, tags, temperature), strict=True
+        ):
+            row += probs
+    return [row / len(teacher_dirs) for row in total]
+
+
+def _one_teacher_tags(
+    teacher_dir: Path, examples: Sequence[Utterance], tags: Sequence[str], temperature: float
+) -> list[np.ndarray]:
+    check_teachers([teacher_dir])
+    labels = LabelMaps.load(teacher_dir / "labels.json")
+    missing = sorted(set(tags) - set(labels.tags))
+    if missing:
+        raise ValueError(f"distillation teacher {teacher_dir} lacks the training data's tags {missing[:5]}")
+    run = TorchBackend.from_dir(teacher_dir)
+    tokenizer, max_length = load_tokenizer(teacher_dir), Manifest.load(teacher_dir).max_length
+    columns = [labels.tags.index(name) for name in tags]
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i].words))
+    out: list[np.ndarray] = [np.empty(0, dtype=np.float32)] * len(examples)
+    for start in range(0, len(order), EVAL_BATCH):
+        batch = order[start : start + EVAL_BATCH]
+        encoded = encode_words(tokenizer, [examples[i].words for i in batch], max_length)
+        _, slot_logits = run(encoded.input_ids, encoded.attention_mask)
+        scaled = torch.from_numpy(slot_logits[:, :, columns]) / temperature
+        probs = torch.softmax(scaled, dim=-1).numpy()
+        for row, index in enumerate(batch):
+            starts = np.array(encoded.word_starts[row])
+            word_probs = np.full((len(starts), len(tags)), 1.0 / len(tags), dtype=np.float32)
+            seen = starts >= 0
+            word_probs[seen] = probs[row, starts[seen]]
+            out[index] = word_probs
+    return out
+
+
+def slot_targets_from_words(
+    word_probs: Sequence[np.ndarray], word_starts: Sequence[Sequence[int]], width: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-sub-word soft targets for a batch: each word's distribution on its first sub-word.
+
+    Returns ``(targets [rows, width, tags], mask [rows, width])``; positions that are not a
+    word's first sub-word (or lie past ``width``) are masked out.
+    """
+    tags = word_probs[0].shape[1] if len(word_probs) else 0
+    targets = torch.zeros((len(word_probs), width, tags))
+    mask = torch.zeros((len(word_probs), width), dtype=torch.bool)
+    for row, (probs, starts) in enumerate(zip(word_probs, word_starts, strict=True)):
+        for word, position in enumerate(starts):
+            if 0 <= position < width:
+                targets[row, position] = torch.from_numpy(probs[word])
+                mask[row, position] = True
+    return targets, mask
+
+
+def slot_distillation_loss(
+    slot_logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, temperature: float
+) -> torch.Tensor:
+    """KL(teacher ‖ student) over the masked positions' tag distributions, times temperature²
+    (the per-word counterpart of :func:`distillation_loss`); zero when no position is masked in."""
+    if not bool(mask.any()):
+        return slot_logits.sum() * 0.0
+    log_student = functional.log_softmax(slot_logits[mask] / temperature, dim=-1)
+    return functional.kl_div(log_student, targets[mask], reduction="batchmean") * temperature**2

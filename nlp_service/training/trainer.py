@@ -36,7 +36,14 @@ from nlp_service.model.onnx_int8 import quantize_onnx
 from nlp_service.training.augment import substitute_entities
 from nlp_service.training.calibration import calibrate_labels
 from nlp_service.training.config import TrainConfig
-from nlp_service.training.distillation import check_teachers, distillation_loss, teacher_intent_probs
+from nlp_service.training.distillation import (
+    check_teachers,
+    distillation_loss,
+    slot_distillation_loss,
+    slot_targets_from_words,
+    teacher_intent_probs,
+    teacher_word_tag_probs,
+)
 from nlp_service.training.evaluate import evaluate_predictor
 from nlp_service.training.rdrop import rdrop_loss
 
@@ -92,6 +99,8 @@ def train(
         raise ValueError(f"rdrop_weight must be 0 or more, not {config.rdrop_weight}")
     if not 0.0 <= config.distill_weight <= 1.0:
         raise ValueError(f"distill_weight must be in [0, 1], not {config.distill_weight}")
+    if not 0.0 <= config.distill_slot_weight <= 1.0:
+        raise ValueError(f"distill_slot_weight must be in [0, 1], not {config.distill_slot_weight}")
     check_teachers(config.distill_teachers)
     seed_everything(config.seed)
     if config.threads:
@@ -125,6 +134,11 @@ def train(
         console.print(f"scoring the training set with {len(config.distill_teachers)} distillation teacher(s)")
         teacher_probs = teacher_intent_probs(
             config.distill_teachers, train_set, labels.intents, config.distill_temperature
+        )
+    teacher_tags = None
+    if config.distill_teachers and config.distill_slot_weight > 0 and dataset.has_slots:
+        teacher_tags = teacher_word_tag_probs(
+            config.distill_teachers, train_set, labels.tags, config.distill_temperature
         )
 
     rng = random.Random(config.seed)
@@ -190,6 +204,7 @@ def train(
                 slot_target = torch.from_numpy(targets[rows, :width])
                 if config.rdrop_weight:
                     loss = loss + config.rdrop_weight * rdrop_loss(intent_logits, slot_logits, slot_target)
+                slot_loss = None
                 if (slot_target != IGNORE_INDEX).any():
                     if model.crf is not None:
                         emissions, tags, word_mask, _ = word_scores(slot_logits, slot_target)
@@ -198,6 +213,16 @@ def train(
                         slot_loss = slot_loss_fn(
                             slot_logits.reshape(-1, slot_logits.shape[-1]), slot_target.reshape(-1)
                         )
+                if teacher_tags is not None:
+                    soft_targets, soft_mask = slot_targets_from_words(
+                        [teacher_tags[i] for i in rows], [encoded.word_starts[i] for i in rows], width
+                    )
+                    soft_slots = slot_distillation_loss(
+                        slot_logits, soft_targets, soft_mask, config.distill_temperature
+                    )
+                    weight = config.distill_slot_weight
+                    slot_loss = weight * soft_slots + (0.0 if slot_loss is None else (1 - weight) * slot_loss)
+                if slot_loss is not None:
                     loss = loss + config.slot_loss_weight * slot_loss
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
