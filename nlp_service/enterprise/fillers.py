@@ -195,6 +195,35 @@ FILLERS: dict[str, tuple[str, ...]] = {
         "delta", "united", "southwest", "lufthansa", "ryanair", "emirates", "american airlines",
         "jetblue", "air france", "easyjet", "british airways", "qantas",
     ),
+    # personal bookings, cards and gadgets: the everyday side of the near misses in ``oos``
+    "restaurant": (
+        "olive garden", "the steakhouse on fifth", "nobu", "that new thai place", "the cheesecake factory",
+        "the italian place downtown", "the sushi bar", "the french bistro", "the pizza place on main",
+        "the ramen shop", "the tapas bar", "the seafood place by the pier", "the diner", "the rooftop bar",
+    ),
+    "hotel": (
+        "the hilton", "the marriott", "a holiday inn", "the hyatt", "a best western", "the ritz",
+        "a hostel", "a bed and breakfast", "the sheraton", "a beach resort", "the four seasons", "a motel",
+    ),
+    "appointment": (
+        "haircut", "doctor's appointment", "dentist appointment", "hair appointment", "eye exam",
+        "massage", "manicure", "checkup", "physical", "physio session", "teeth cleaning",
+        "barber appointment", "dermatologist appointment", "therapy session", "flu shot",
+    ),
+    "event": (
+        "the concert", "the opera", "hamilton", "the movies", "the new marvel movie", "the museum",
+        "the football game", "the zoo", "the comedy show", "the ballet", "the basketball game",
+        "the theme park", "the play", "the aquarium", "the music festival",
+    ),
+    "card": (
+        "my visa", "my mastercard", "my amex", "my discover card", "my chase card", "my credit card",
+        "my capital one card", "my debit card", "my store card", "my card", "my sapphire card",
+        "my citi card",
+    ),
+    "gadget": (
+        "my phone", "my iphone", "my android", "my tablet", "my ipad", "my smartwatch",
+        "my kindle", "my smart tv", "my echo", "my pixel", "my samsung", "my apple watch", "my airpods",
+    ),
 }  # fmt: skip
 
 _CONSONANTS = "bcdfghjklmnprstvwxz"

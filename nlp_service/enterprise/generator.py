@@ -34,8 +34,8 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 PER_INTENT: dict[str, int] = {"train": 135, "dev": 30, "test": 30}
 """Examples per in-scope intent and split (39 intents: 5,265 / 1,170 / 1,170)."""
-PER_OOS: dict[str, int] = {"train": 1150, "dev": 255, "test": 255}
-"""Out-of-scope examples per split, about 18% of each split."""
+PER_OOS: dict[str, int] = {"train": 1400, "dev": 310, "test": 310}
+"""Out-of-scope examples per split, about 21% of each split (about two per template)."""
 _TRIES_PER_EXAMPLE = 40
 
 

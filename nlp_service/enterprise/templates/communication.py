@@ -56,6 +56,12 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(hey|) can you tell {recipient} in {department} <msg>",
         "message the (on-call|support) channel {channel}: <msg>",
         "(reply|answer) (to|) {recipient} (on|in) (slack|teams|chat): <msg>",
+        # a colleague or a channel; texting family or sharing a location is out of scope
+        "(share|post) (an update|this) with {recipient} (in|on) {channel}: <msg>",
+        "(text|message) {recipient} from {department} (that|saying) <msg>",
+        "(send|share) the (status update|link to the doc|notes) with {recipient} on (slack|teams)",
+        "let {recipient} in {department} know (that|) <msg>",
+        "(shoot|send) {recipient} a slack (about|on) <topic>",
     ),
     "communication.announcement": (
         "announce (to|in) {channel} that <news>",

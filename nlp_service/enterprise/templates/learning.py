@@ -1,7 +1,9 @@
 """Templates for the learning agent: feedback on how a request was classified.
 
 Feedback on EAS's own routing; rating a song or a movie, or grading homework, is out of
-scope (see ``oos``).
+scope (see ``oos``), and so is a bare reply ("no", "yes", "maybe", "correct", "wrong",
+"never mind"): feedback says that a request was misrouted or misclassified, or what it
+should have been.
 """
 
 from __future__ import annotations
@@ -16,22 +18,22 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "the classification for {request_id} was (wrong|incorrect)",
         "mark that as <intent_phrase> (instead|)",
         "that should have been routed to {department}",
-        "good (answer|job), that was (correct|right)",
+        "good (answer|job), (routing|classifying) that as <intent_phrase> was (correct|right)",
         "incorrect classification, it should be <intent_phrase>",
         "feedback: the answer was (right|correct|spot on)",
-        "you got it wrong again",
+        "you got the (routing|category|intent) wrong again",
         "that's the wrong category",
         "(thumbs up|thumbs down) on the last (answer|classification)",
         "label this as <intent_phrase>",
         "request {request_id} went to the wrong agent, it was <intent_phrase>",
         "(wrong|that's wrong|not right), try to understand (me|it) better",
-        "(no|nope|nah), (that's not it|not that)",
+        "(no|nope|nah), (that's not it|not that), (it should be|I wanted) <intent_phrase>",
         "(that's|this is) not what I (meant|wanted|said)",
         "(you|the bot|the system) (sent|routed) (this|that|my request) to the wrong (team|agent|place)",
         "I (asked|meant) (for|about) <intent_phrase>, not <intent_phrase>",
         "(this|that) should have gone to {department}, not {department}",
-        "(correct|right|yes), (that's|that was) (exactly|) what I (wanted|meant)",
-        "(perfect|great|nice), you got it right",
+        "(correct|right|yes), (routing|classifying) it as <intent_phrase> (is|was) what I (wanted|meant)",
+        "(perfect|great|nice), you got the (routing|classification|category) right",
         "(good|bad) (bot|classification|routing)",
         "(wrong|incorrect) (category|intent|label) (for|on) {request_id}",
         "(reclassify|relabel|reroute|re-route) {request_id} (as|to) <intent_phrase>",
@@ -48,7 +50,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(your|the) (guess|prediction) was (right|spot on|correct), (thanks|nice)",
         "(that|this) wasn't a (leave|payroll|access|invoice) (request|question), it's <intent_phrase>",
         "(wrong|bad) (agent|team), I (wanted|meant) {department}",
-        "(you|the model) (got|understood) (that|it) (right|wrong)",
+        "(you|the model) (got|understood) (that|the) (request|intent) (right|wrong)",
         "(huh|what), that's not <intent_phrase> at all",
         "(the|your) routing was (spot on|perfect|way off) (this time|)",
         "(I said|I asked for) <intent_phrase>, why did it go to {department}",
@@ -57,5 +59,20 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(you|it) classified my request wrong",
         "(correct|wrong) classification, (thanks|fyi)",
         "(this|it) got routed to {department} by mistake",
+        # a bare "no", "wrong" or "correct" is out of scope (see ``oos``); feedback names
+        # the misrouting and what the request should have been
+        "(no|nope|wrong), (that|this) should have been <intent_phrase>",
+        "(no|nope), (that's|this is) not <intent_phrase>, (it's|it was) <intent_phrase>",
+        "(that's|this is) (wrong|incorrect|not right), my request was <intent_phrase> (not <intent_phrase>|)",
+        "(wrong|incorrect) (agent|routing), send it to {department} instead",
+        "you (classified|routed|tagged) (that|my request|it) as <intent_phrase> but it was <intent_phrase>",
+        "(not correct|incorrect), {request_id} should have been <intent_phrase>",
+        "(yes|correct|right), <intent_phrase> was the right (category|intent|classification)",
+        "(misclassification|misroute): (I asked for|it was) <intent_phrase>",
+        "(this|that) (got|was) (labelled|classified|tagged) wrong, (it's|it is) <intent_phrase>",
+        "(the|your) (intent|classification) for my last request was wrong, (I wanted|it was) <intent_phrase>",
+        "(wrong|bad) (guess|call), (it was|I meant) <intent_phrase>",
+        "(nope|no), (route|send) (that|this|it) to {department}, it's <intent_phrase>",
+        "(that's|that is) not (right|correct), (my last|the last) (request|message) was <intent_phrase>",
     ),
 }

@@ -101,5 +101,14 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "go back to the old version of {system}",
         "(un-delete|restore) the (records|rows|users) {employee} (removed|deleted) (in|from) {system}",
         "(back out|pull back) the release of {system} (from {date:past}|)",
+        # "reset" of a company system's settings; a phone or its settings is out of scope
+        "reset {system} (to|back to) the (previous|last known good|last working) (config|configuration)",
+        "(reset|restore) the (settings|config) (on|of) {system} to how it was (on {date:on}|{date:past})",
+        "(reset|revert) the (settings|config) of {system} back to the (last|previous) (release|version)",
+        "the new settings broke {system}, reset (them|it) to the (old|previous) (ones|version)",
+        "(reset|restore) the (workflow|pipeline|job) (config|settings) in {system} to the previous version",
+        "(please|) reset {system} to the (backup|snapshot) from {date:past}",
+        "undo the settings change (I|{employee}) made (in|on|to) {system} (this morning|{date:past})",
+        "(reset|revert) the (permission|pricing|routing) (settings|rules) in {system} to before the change",
     ),
 }

@@ -147,6 +147,15 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(report|flag) a suspicious (email|attachment|link) from {email}",
         "there's a (stranger|strange device) in the server room at {location}",
         "(is|was) this a phishing email? it's from {email}",
+        # fraud against the company; fraud on a personal card or bank account is out of scope
+        "(report|reporting) (fraud|a fraud attempt) (on|in|involving) {system}",
+        "someone (pretending|claiming) to be {vendor} (asked|emailed) us to change their bank details",
+        "(fake|fraudulent) (payment|wire) request (impersonating|posing as) {vendor} sent to {department}",
+        "(fraudulent|suspicious) (logins|transactions|activity) in {system} (from {location}|{date:past})",
+        "(someone|an attacker) used (stolen|leaked) (credentials|passwords) to (log into|access) {system}",
+        "(CEO fraud|wire fraud) (email|attempt): {email} asked {department} to wire {amount}",
+        "(got|received) a fake (wire transfer|gift card) request (from {email}|pretending to be our CEO)",
+        "(I think|we think) someone (is|was) committing fraud in {system} (using a colleague's account|)",
     ),
     "security.compliance_check": (
         "run a compliance check on {system}",
