@@ -14,7 +14,7 @@ they run (``--phases`` selects, ``--skip-phases`` leaves some out):
     ``queue_tasks_per_min`` (acks) and ``queue_schedule_p95_ms`` (one ``dequeue`` call that returned
     a task: the scheduling decision, one script round trip).
 ``fast``
-    ``--workers`` warm workers (``python -m eas_pipelines.lanes.cli_worker``, what ``eas worker``
+    ``--workers`` warm workers (``python -m eas_pipelines.workers.process``, what ``eas worker``
     runs, started with a :class:`ProcessGroup`), warmed up first. Latency: requests accepted one at
     a time (the next one after the previous run ended, plus a random pause), keys
     ``fast_start_p50_ms`` / ``fast_start_p95_ms``. Throughput: ``--fast-requests`` accepted in a
@@ -531,7 +531,7 @@ class Bench:
                 command = [
                     sys.executable,
                     "-m",
-                    "eas_pipelines.lanes.cli_worker",
+                    "eas_pipelines.workers.process",
                     "--prefix",
                     self.prefix,
                     "--worker-id",

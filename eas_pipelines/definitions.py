@@ -5,8 +5,9 @@ workers (``defs.get_job_def(name)``) and by the tests.
 
 Configuration comes from the environment: ``EAS_DATABASE_URL`` and ``EAS_REDIS_URL`` through
 ``dg.EnvVar`` (read when a run or tick builds its resources, so loading the definitions needs
-neither), the policy numbers (``EAS_APPROVAL_AMOUNT_THRESHOLD``, ``EAS_MAX_ATTEMPTS``...) when this
-module is imported.
+neither), the policy numbers (``EAS_APPROVAL_AMOUNT_THRESHOLD``, ``EAS_MAX_ATTEMPTS``...) from the
+validated settings (:func:`~eas_pipelines.settings.load_settings`) when this module is imported: a
+bad value stops the code location from loading, naming the variable.
 
 Jobs run with the in-process executor: a workflow is a short chain of I/O-bound ops, and starting
 one process per op (the multiprocess default) would cost more than the work on a 2-core machine;
@@ -61,7 +62,7 @@ def build_resources(
     resources: dict[str, dg.ConfigurableResource] = {
         "store": RequestStoreResource(database_url=database_url),
         "fast_lane": FastLaneResource(redis_url=redis_url),
-        "policy": policy or WorkflowPolicyResource.from_env(),
+        "policy": policy or WorkflowPolicyResource.from_settings(),
     }
     for key, connector in CONNECTORS.items():
         resources[key] = connector(database_url=database_url, redis_url=redis_url)

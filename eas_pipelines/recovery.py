@@ -33,19 +33,28 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import dagster as dg
 
+from eas_pipelines.settings import EASSettings
 from eas_pipelines.store import Lane, Priority, RequestRecord, RequestStore, StaleTransition, Status
-
-if TYPE_CHECKING:
-    from eas_pipelines.lanes.fast_queue import FastQueue
 
 RECOVERY_ACTOR = "eas/recovery"
 """The actor of every re-queue the rule makes; the retry count is read back from it."""
-BACKOFF_BASE_S = 10.0  # EAS_RETRY_BACKOFF_SECONDS' default (WorkflowPolicyResource)
+BACKOFF_BASE_S: float = EASSettings.model_fields["retry_backoff_seconds"].default
+"""``EAS_RETRY_BACKOFF_SECONDS``' default: callers pass the configured value."""
 BACKOFF_CAP_S = 300.0
+
+
+class RetryQueue(Protocol):
+    """What :func:`enqueue_retry` needs of the fast lane's queue (:class:`~eas_pipelines.lanes.FastQueue`).
+
+    A protocol rather than an import: the queue library sits above this rule (its stranded-request
+    pass applies it), and layers only point down.
+    """
+
+    def enqueue(self, request_id: str, priority: int, attempt: int, *, delay_s: float = 0.0) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -258,7 +267,7 @@ def retry_delay(outcome: Recovery, *, base_s: float = BACKOFF_BASE_S, cap_s: flo
     return backoff_delay(outcome.retries, base_s=base_s, cap_s=cap_s, key=outcome.record.id)
 
 
-def enqueue_retry(queue: FastQueue | None, outcome: Recovery, delay_s: float) -> str | None:
+def enqueue_retry(queue: RetryQueue | None, outcome: Recovery, delay_s: float) -> str | None:
     """Put a fast-lane retry back on the Redis queue, ``delay_s`` from now; returns the entry id.
 
     Keyed by ``(request_id, attempts)``: every caller that saw the same retry enqueues it (whether or

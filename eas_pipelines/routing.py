@@ -8,10 +8,15 @@ it to find the job to run. Intents whose agent has no workflow yet route to a pe
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from eas_pipelines.store.states import Lane, Priority
+
+if TYPE_CHECKING:
+    from eas_pipelines.store.records import RequestRecord
 
 
 class ApprovalPolicy(StrEnum):
@@ -113,6 +118,21 @@ def route_for(intent: str) -> Route:
         return ROUTES[intent]
     except KeyError:
         raise UnroutableIntent(f"intent {intent!r} is not in the routing table") from None
+
+
+def job_for(record: RequestRecord, jobs: Collection[str]) -> str | None:
+    """The job that runs ``record``, among the loaded ``jobs``; None when none of them can.
+
+    The workflow the gateway routed it to, else its intent's route's job (a request stored before a
+    workflow was renamed, or routed by hand): the standard-lane sensor and the fast-lane workers
+    ask this, each with the jobs it can launch, so that both lanes run a request the same way.
+    """
+    if record.workflow and record.workflow in jobs:
+        return record.workflow
+    route = ROUTES.get(record.intent or "")
+    if route is not None and route.job in jobs:
+        return route.job
+    return None
 
 
 def raise_priority(route: Route, requested: Priority | None) -> Priority:

@@ -21,7 +21,15 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from eas_pipelines.blackouts import parse_blackouts
 
 ENV_PREFIX = "EAS_"
 JWT_SECRET_FILE = "jwt_secret"
@@ -71,6 +79,26 @@ def mask_url(url: str | None) -> str | None:
     netloc = parts.netloc.rsplit("@", 1)
     userinfo = netloc[0].split(":", 1)[0]
     return urlunsplit(parts._replace(netloc=f"{userinfo}:***@{netloc[1]}"))
+
+
+class _SetButEmpty(PydanticBaseSettingsSource):
+    """The variables for which "set but empty" is a value of its own, not "unset".
+
+    ``EAS_LEAVE_BLACKOUT=`` means "no blackout at all"; ``env_ignore_empty`` (right for every other
+    variable) would read it as unset and apply the default window instead.
+    """
+
+    FIELDS = ("leave_blackout",)
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return {
+            name: ""
+            for name in self.FIELDS
+            if env_name(name) in os.environ and not os.environ[env_name(name)].strip()
+        }
 
 
 class EASSettings(BaseSettings):
@@ -123,8 +151,37 @@ class EASSettings(BaseSettings):
     fast_lane_fallback_seconds: float = Field(
         30.0, gt=0.0, description="no live worker for this long: requests go to the standard lane"
     )
-    max_attempts: int = Field(3, ge=1, description="tries of a failing step before the request fails")
+    max_attempts: int = Field(3, ge=1, description="failed runs of a request before it fails for good")
+    retry_backoff_seconds: float = Field(
+        10.0,
+        ge=0.0,
+        description="base of the retry backoff (recovery.backoff_delay: doubles, capped, jittered)",
+    )
+    po_match_tolerance: float = Field(
+        0.05, ge=0.0, description="an invoice may exceed its purchase order's open amount by this fraction"
+    )
+    default_currency: str = Field("USD", min_length=1, description="currency of an amount typed without one")
+    leave_notice_days: int = Field(
+        3, ge=0, description="days of notice before leave starts (sick leave exempt)"
+    )
+    leave_blackout: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["12-24:01-01"],
+        description="windows vacation may not overlap: MM-DD:MM-DD (yearly) or YYYY-MM-DD:YYYY-MM-DD, "
+        "comma-separated; set but empty: none",
+    )
     log_level: str = Field("INFO", description="one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Earlier sources win: a non-empty variable (env_settings) before a set-but-empty one.
+        return init_settings, env_settings, _SetButEmpty(settings_cls), dotenv_settings, file_secret_settings
 
     @field_validator("data_dir")
     @classmethod
@@ -176,6 +233,24 @@ class EASSettings(BaseSettings):
             except ValueError as exc:  # name the bad entry: the input shown is the whole list
                 raise ValueError(f"{url!r}: {exc}") from None
         return checked
+
+    @field_validator("leave_blackout", mode="before")
+    @classmethod
+    def _parse_leave_blackout(cls, value: Any) -> Any:
+        """A comma list (what people type in a shell) or a list; every window checked."""
+        if isinstance(value, str):
+            return parse_blackouts(value)
+        if isinstance(value, list | tuple):
+            return parse_blackouts(",".join(str(spec) for spec in value))
+        return value
+
+    @field_validator("default_currency")
+    @classmethod
+    def _strip_currency(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must not be blank")
+        return value
 
     @field_validator("jwt_secret")
     @classmethod

@@ -1,10 +1,10 @@
 """The agents' workflows: one Dagster job per workflow, named as in :mod:`eas_pipelines.routing`.
 
-``common`` holds what every workflow shares (claiming and completing the request, the approval
-gate, run config and tags); each agent's folder holds its rules (plain functions) and its job.
+``common`` holds what every workflow shares (claiming and completing the request, refusals, the
+approval gate, the job decorator with its retry policy); each agent's folder holds its rules (plain
+functions) and its job. How a run of these jobs is configured and tagged is :mod:`eas_pipelines.runs`.
 """
 
-from eas_pipelines.agents.common import run_config_for, run_key_for, run_tags_for
 from eas_pipelines.agents.customer_service import customer_service_ticket_routing
 from eas_pipelines.agents.finance import finance_invoice_processing
 from eas_pipelines.agents.hr import hr_leave_request
@@ -16,7 +16,4 @@ __all__ = [
     "customer_service_ticket_routing",
     "finance_invoice_processing",
     "hr_leave_request",
-    "run_config_for",
-    "run_key_for",
-    "run_tags_for",
 ]

@@ -1,4 +1,4 @@
-"""What every agent workflow shares: how a run is addressed, started, audited, paused and finished.
+"""What every agent workflow shares: how its run claims, audits, pauses and finishes the request.
 
 A workflow is a Dagster job whose first op is :func:`start_request` and whose last op is
 :func:`complete_request`. Between them each agent's ops do the work, one audit entry per step
@@ -19,9 +19,9 @@ A workflow is a Dagster job whose first op is :func:`start_request` and whose la
   request id, so re-running the earlier steps repeats nothing.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 from typing import Any
 
 import dagster as dg
@@ -29,10 +29,10 @@ import dagster as dg
 from eas_pipelines.resources.connectors.notifications import NotificationResource
 from eas_pipelines.resources.store import RequestStoreResource
 from eas_pipelines.routing import ROUTES, Priority
+from eas_pipelines.runs import START_OP, TAG_AGENT, TAG_DUPLICATE, now_utc
 from eas_pipelines.store import (
     IllegalTransition,
     RequestNotFound,
-    RequestRecord,
     RequestStore,
     StaleTransition,
     Status,
@@ -41,55 +41,25 @@ from eas_pipelines.store import (
 RETRY_POLICY = dg.RetryPolicy(
     max_retries=3, delay=0.2, backoff=dg.Backoff.EXPONENTIAL, jitter=dg.Jitter.PLUS_MINUS
 )
-"""Per-op retries for transient errors (a dropped connection, a connector blip)."""
-
-START_OP = "start_request"
-
-TAG_REQUEST_ID = "eas/request_id"
-TAG_AGENT = "eas/agent"
-TAG_PRIORITY = "eas/priority"
-TAG_LANE = "eas/lane"
-TAG_ATTEMPT = "eas/attempt"
-TAG_DUPLICATE = "eas/duplicate_delivery"
-DAGSTER_PRIORITY_TAG = "dagster/priority"
-
-# QueuedRunCoordinator launches higher dagster/priority first: P0 must get the largest number.
-DAGSTER_PRIORITY: dict[Priority, int] = {Priority.P0: 10, Priority.P1: 5, Priority.P2: 0}
+"""Op retries for transient errors (a dropped connection, a connector blip): every op of a workflow
+gets it from its job (:func:`workflow_job`), so that an op added later cannot forget it."""
 
 AGENT_BY_JOB: dict[str, str] = {route.job: route.agent for route in ROUTES.values() if route.job}
 
 
+def workflow_job(*, name: str, agent: str, description: str) -> Callable[..., dg.JobDefinition]:
+    """The decorator of an agent's workflow job: :data:`RETRY_POLICY` for every op, the agent's tag.
+
+    ``name`` is the job of the intents it serves in :mod:`eas_pipelines.routing`; the graph must
+    start with :func:`start_request` and end with :func:`complete_request`.
+    """
+    return dg.job(name=name, description=description, tags={TAG_AGENT: agent}, op_retry_policy=RETRY_POLICY)
+
+
 class RequestConfig(dg.Config):
-    """The only run config a workflow takes: which request to work on."""
+    """The only run config a workflow takes: which request to work on (see ``runs.run_config_for``)."""
 
     request_id: str
-
-
-def run_config_for(request_id: str) -> dict[str, Any]:
-    """The run config of any agent workflow for ``request_id``.
-
-    Shape: ``{"ops": {"start_request": {"config": {"request_id": "<id>"}}}}``; the lanes (sensor
-    and fast-lane worker) call this so that the shape is defined in one place.
-    """
-    return {"ops": {START_OP: {"config": {"request_id": request_id}}}}
-
-
-def run_tags_for(record: RequestRecord, *, lane: str | None = None) -> dict[str, str]:
-    """Tags every run of a request carries: find it in the UI, order it in Dagster's queue."""
-    priority = Priority(int(record.priority if record.priority is not None else Priority.P1))
-    return {
-        TAG_REQUEST_ID: record.id,
-        TAG_AGENT: record.agent or "unknown",
-        TAG_PRIORITY: priority.name,
-        TAG_LANE: lane or (record.lane.value if record.lane is not None else "standard"),
-        TAG_ATTEMPT: str(record.attempts + 1),
-        DAGSTER_PRIORITY_TAG: str(DAGSTER_PRIORITY[priority]),
-    }
-
-
-def run_key_for(record: RequestRecord) -> str:
-    """One run key per (request, attempt): a retry is a new run, a repeated tick is not."""
-    return f"{record.id}:{record.attempts}"
 
 
 @dataclass(frozen=True)
@@ -139,10 +109,6 @@ class WorkResult:
     item: WorkItem
     summary: str
     detail: dict[str, Any] = field(default_factory=dict)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def _entities(raw: Any) -> tuple[dict[str, Any], ...]:
@@ -211,7 +177,7 @@ def _mark_duplicate(context: dg.OpExecutionContext, detail: str) -> None:
         context.log.warning(f"could not tag run {context.run_id} as a duplicate delivery: {detail}")
 
 
-@dg.op(retry_policy=RETRY_POLICY, out=dg.Out(WorkItem))
+@dg.op(name=START_OP, out=dg.Out(WorkItem))
 def start_request(
     context: dg.OpExecutionContext, config: RequestConfig, store: RequestStoreResource
 ) -> WorkItem:
@@ -270,7 +236,7 @@ def start_request(
     return item
 
 
-@dg.op(retry_policy=RETRY_POLICY)
+@dg.op
 def complete_request(context: dg.OpExecutionContext, result: WorkResult, store: RequestStoreResource) -> None:
     """Mark the request ``succeeded`` (compare-and-set from running, so it completes once)."""
     requests = store.get_store()

@@ -187,7 +187,7 @@ def worker(
     worker_id: Annotated[str | None, typer.Option(help="default: host-pid-random")] = None,
 ) -> None:
     """Run one warm fast-lane worker (executes agents' jobs in-process against the Dagster instance)."""
-    from eas_pipelines.lanes.cli_worker import WorkerConfigError, run_worker
+    from eas_pipelines.workers.process import WorkerConfigError, run_worker
 
     try:
         raise typer.Exit(code=run_worker(_settings(), worker_id=worker_id))

@@ -2,10 +2,11 @@
 
 A fast-lane worker runs its job in-process: no launcher or run monitor watches that run. If the
 worker dies (SIGKILL, OOM, a vanished node) its queue entry is reclaimed by another worker, which
-then finishes the request (:mod:`.worker`) — but only while the entry exists. With a memory-only
-Redis (the embedded default) restarted under ``eas up``, or an entry lost any other way, the
-request stays ``running`` and its Dagster run ``STARTED`` forever. This module finds such requests
-from the store instead of the queue, and it is the one place that says who owns a running request:
+then finishes the request (:mod:`eas_pipelines.workers.worker`) — but only while the entry
+exists. With a memory-only Redis (the embedded default) restarted under ``eas up``, or an entry
+lost any other way, the request stays ``running`` and its Dagster run ``STARTED`` forever. This
+module finds such requests from the store instead of the queue, and it is the one place that says
+who owns a running request:
 
 - :func:`find_owner`: Dagster (an unfinished run of the standard lane or its fallback: Dagster's
   launcher and run monitoring own it), a live worker (an unfinished fast-lane run whose worker's
@@ -46,7 +47,6 @@ from typing import Any
 import dagster as dg
 import redis
 
-from eas_pipelines.agents.common import TAG_LANE, TAG_REQUEST_ID
 from eas_pipelines.lanes.fast_queue import FastQueue
 from eas_pipelines.lanes.heartbeat import TTL_BEATS, is_live, worker_info
 from eas_pipelines.recovery import (
@@ -59,13 +59,11 @@ from eas_pipelines.recovery import (
     retry_delay,
     retry_due_at,
 )
+from eas_pipelines.runs import FAST_LANE, TAG_LANE, TAG_REQUEST_ID, TAG_WORKER
 from eas_pipelines.store import Lane, Priority, RequestRecord, RequestStore, Status
 
 log = logging.getLogger(__name__)
 
-TAG_WORKER = "eas/worker"
-"""The tag naming the fast-lane worker that runs a run in-process."""
-FAST_LANE = "fast"
 GRACE_TTLS = 2
 """The default grace period, in heartbeat TTLs: a request unchanged for less is never judged."""
 PAGE = 200

@@ -19,7 +19,6 @@ schedule does not re-escalate it every 5 minutes.
 import dagster as dg
 import redis
 
-from eas_pipelines.agents.common import now_utc
 from eas_pipelines.resources import (
     FastLaneResource,
     LeaveLedgerResource,
@@ -27,6 +26,7 @@ from eas_pipelines.resources import (
     RequestStoreResource,
     WorkflowPolicyResource,
 )
+from eas_pipelines.runs import now_utc
 from eas_pipelines.store import ApprovalError, Lane, Priority, StaleTransition, Status
 
 RESUME_ACTOR = "eas/approvals"

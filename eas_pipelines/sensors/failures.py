@@ -17,7 +17,6 @@ import dagster as dg
 import redis
 
 from eas_pipelines.agents import AGENT_JOBS
-from eas_pipelines.agents.common import TAG_DUPLICATE, TAG_LANE, TAG_REQUEST_ID
 from eas_pipelines.lanes.fast_queue import FastQueue
 from eas_pipelines.recovery import (
     RECOVERY_ACTOR,
@@ -28,6 +27,7 @@ from eas_pipelines.recovery import (
     retry_delay,
 )
 from eas_pipelines.resources import FastLaneResource, RequestStoreResource, WorkflowPolicyResource
+from eas_pipelines.runs import TAG_DUPLICATE, TAG_LANE, TAG_REQUEST_ID
 from eas_pipelines.store import Lane, RequestNotFound, RequestStore, StaleTransition, Status
 
 AGENT_JOB_NAMES = frozenset(job.name for job in AGENT_JOBS)

@@ -14,7 +14,6 @@ behind a cursor that already moved on; ``emitted`` keeps that overlap from yield
 twice. A retry that is not yet due (see :mod:`.retry`) holds ``after`` in place until it is.
 """
 
-import contextlib
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,11 +23,11 @@ import dagster as dg
 import redis
 
 from eas_pipelines.agents import AGENT_JOBS
-from eas_pipelines.agents.common import run_config_for, run_key_for, run_tags_for
 from eas_pipelines.resources import FastLaneResource, RequestStoreResource, WorkflowPolicyResource
-from eas_pipelines.routing import UnroutableIntent, route_for
+from eas_pipelines.routing import job_for
+from eas_pipelines.runs import FALLBACK_LANE, fail_unroutable, run_config_for, run_key_for, run_tags_for
 from eas_pipelines.sensors.retry import retry_not_before
-from eas_pipelines.store import Lane, RequestRecord, RequestStore, StaleTransition, Status
+from eas_pipelines.store import Lane, RequestStore
 
 LOOKBACK = timedelta(seconds=5)
 PAGE = 200
@@ -67,17 +66,6 @@ def dump_cursor(cursors: dict[str, LaneCursor]) -> str:
     return json.dumps({lane: cursor.dump() for lane, cursor in cursors.items()}, sort_keys=True)
 
 
-def job_for(record: RequestRecord) -> str | None:
-    """The job to run: the workflow the gateway routed to, else the routing table's."""
-    if record.workflow in JOB_NAMES:
-        return record.workflow
-    try:
-        job = route_for(record.intent or "").job
-    except UnroutableIntent:
-        return None
-    return job if job in JOB_NAMES else None
-
-
 def scan_lane(
     context: dg.SensorEvaluationContext,
     store: RequestStore,
@@ -95,7 +83,7 @@ def scan_lane(
     after = cursor.after
     held = False
     run_requests: list[dg.RunRequest] = []
-    tag_lane = lane.value if min_age is None else "fast-fallback"
+    tag_lane = lane.value if min_age is None else FALLBACK_LANE
     for record in records:
         key = run_key_for(record)
         if key not in emitted:
@@ -105,9 +93,10 @@ def scan_lane(
             if not_before is not None and not_before > now:
                 held = True
                 continue
-            job = job_for(record)
+            job = job_for(record, JOB_NAMES)
             if job is None:
-                _fail_unroutable(context, store, record)
+                _, reason = fail_unroutable(store, record, actor=SENSOR_ACTOR)
+                context.log.warning(f"request {record.id}: {reason}")
                 continue
             run_requests.append(
                 dg.RunRequest(
@@ -124,20 +113,6 @@ def scan_lane(
         horizon = after[0] - LOOKBACK
         emitted = {k: v for k, v in emitted.items() if datetime.fromisoformat(v) >= horizon}
     return run_requests, LaneCursor(after=after, emitted=emitted)
-
-
-def _fail_unroutable(context: dg.SensorEvaluationContext, store: RequestStore, record: RequestRecord) -> None:
-    reason = f"no workflow for intent {record.intent!r} (workflow {record.workflow!r})"
-    context.log.warning(f"request {record.id}: {reason}")
-    with contextlib.suppress(StaleTransition):  # picked up or cancelled meanwhile
-        store.transition(
-            record.id,
-            Status.FAILED,
-            actor=SENSOR_ACTOR,
-            reason=reason,
-            expected=Status.QUEUED,
-            last_error=reason,
-        )
 
 
 def workers_alive(context: dg.SensorEvaluationContext, fast_lane: FastLaneResource) -> bool:

@@ -17,7 +17,6 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
-from eas_pipelines.agents.common import run_config_for, run_tags_for
 from eas_pipelines.definitions import CONNECTORS
 from eas_pipelines.resources import FastLaneResource, RequestStoreResource, WorkflowPolicyResource
 from eas_pipelines.resources.connectors.tables import (
@@ -28,13 +27,12 @@ from eas_pipelines.resources.connectors.tables import (
 )
 from eas_pipelines.resources.engines import engine_for
 from eas_pipelines.routing import route_for
+from eas_pipelines.runs import now_utc, run_config_for, run_tags_for
 from eas_pipelines.store import RequestRecord, RequestStore, Status
 from nlp_service.text.normalize import normalize
 
 
 def today() -> date:
-    from eas_pipelines.agents.common import now_utc
-
     return now_utc().date()
 
 

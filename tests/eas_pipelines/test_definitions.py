@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 import yaml
 
+from eas_pipelines.agents.common import RETRY_POLICY
 from eas_pipelines.definitions import defs
 from eas_pipelines.routing import JOBS
 
@@ -21,6 +22,9 @@ def test_definitions_load_and_validate():
         job = defs.get_job_def(name)
         assert job.executor_def.name == "in_process"
         assert job.graph.node_defs[0].name == "start_request"
+        # One retry policy per workflow, set on the job: no op carries (or forgets) its own.
+        assert job.op_retry_policy == RETRY_POLICY
+        assert [node.name for node in job.graph.nodes if node.definition.retry_policy is not None] == []
     assert {s.name for s in defs.sensors} == {
         "standard_lane_sensor",
         "approval_resume_sensor",

@@ -46,6 +46,9 @@ def test_defaults() -> None:
     assert settings.fast_lane_fallback_seconds == 30.0
     assert settings.max_attempts == 3
     assert settings.log_level == "INFO"
+    assert (settings.retry_backoff_seconds, settings.po_match_tolerance) == (10.0, 0.05)
+    assert (settings.default_currency, settings.leave_notice_days) == ("USD", 3)
+    assert settings.leave_blackout == ["12-24:01-01"]
 
 
 def test_default_data_dir_is_dot_eas_made_absolute(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -217,3 +220,14 @@ def test_urls_hidden_from_repr_and_masked() -> None:
     assert mask_url(settings.database_url) == "postgresql+psycopg2://u:***@db/eas"
     assert mask_url("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
     assert mask_url(None) is None
+
+
+def test_leave_blackout_is_a_checked_comma_list_and_set_but_empty_means_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("EAS_LEAVE_BLACKOUT", " 12-24:01-01, 2026-07-01:2026-07-03 ")
+    assert EASSettings().leave_blackout == ["12-24:01-01", "2026-07-01:2026-07-03"]
+    monkeypatch.setenv("EAS_LEAVE_BLACKOUT", "")
+    assert EASSettings().leave_blackout == []
+    assert "EAS_LEAVE_BLACKOUT: blackout '12-24': expected START:END" in error_of(EAS_LEAVE_BLACKOUT="12-24")
+    assert "EAS_LEAVE_BLACKOUT: month must be in 1..12" in error_of(EAS_LEAVE_BLACKOUT="13-01:13-02")

@@ -8,13 +8,12 @@ is ``never``. Serves both ``ticket_create`` and ``ticket_escalate`` (the latter 
 import dagster as dg
 
 from eas_pipelines.agents.common import (
-    RETRY_POLICY,
     WorkItem,
     WorkResult,
     audit,
     complete_request,
-    now_utc,
     start_request,
+    workflow_job,
 )
 from eas_pipelines.agents.customer_service.tickets import (
     SLA,
@@ -28,9 +27,10 @@ from eas_pipelines.agents.customer_service.tickets import (
 from eas_pipelines.resources import NotificationResource, RequestStoreResource, TicketingResource
 from eas_pipelines.resources.connectors.ticketing import NewTicket
 from eas_pipelines.routing import TICKET_JOB
+from eas_pipelines.runs import now_utc
 
 
-@dg.op(retry_policy=RETRY_POLICY)
+@dg.op
 def classify_ticket(item: WorkItem, store: RequestStoreResource) -> TicketCase:
     """Queue, priority and whether to escalate at once."""
     queue = classify_queue(item)
@@ -59,7 +59,7 @@ def classify_ticket(item: WorkItem, store: RequestStoreResource) -> TicketCase:
     return case
 
 
-@dg.op(retry_policy=RETRY_POLICY)
+@dg.op
 def open_ticket(case: TicketCase, store: RequestStoreResource, ticketing: TicketingResource) -> TicketCase:
     """Create the ticket, once per request; an escalation of a known ticket reuses that ticket."""
     item = case.item
@@ -96,7 +96,7 @@ def open_ticket(case: TicketCase, store: RequestStoreResource, ticketing: Ticket
     return case.with_(ticket_number=ticket.ticket_number)
 
 
-@dg.op(retry_policy=RETRY_POLICY)
+@dg.op
 def draft_first_response(
     case: TicketCase, store: RequestStoreResource, ticketing: TicketingResource
 ) -> TicketCase:
@@ -114,7 +114,7 @@ def draft_first_response(
     return case.with_(first_response=body)
 
 
-@dg.op(retry_policy=RETRY_POLICY)
+@dg.op
 def apply_sla(
     case: TicketCase,
     store: RequestStoreResource,
@@ -148,7 +148,7 @@ def apply_sla(
     return case.with_(escalated_to=target)
 
 
-@dg.op(retry_policy=RETRY_POLICY)
+@dg.op
 def notify_ticket(
     case: TicketCase, store: RequestStoreResource, notifications: NotificationResource
 ) -> WorkResult:
@@ -178,10 +178,10 @@ def notify_ticket(
     return WorkResult(item, summary, {"ticket_number": case.ticket_number, "queue": case.queue})
 
 
-@dg.job(
+@workflow_job(
     name=TICKET_JOB,
+    agent="customer_service",
     description="Route a support request: queue, priority, ticket, first response, SLA escalation, notify.",
-    tags={"eas/agent": "customer_service"},
 )
 def customer_service_ticket_routing() -> None:
     case = draft_first_response(open_ticket(classify_ticket(start_request())))

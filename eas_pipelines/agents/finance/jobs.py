@@ -13,7 +13,6 @@ from collections.abc import Iterator
 import dagster as dg
 
 from eas_pipelines.agents.common import (
-    RETRY_POLICY,
     WorkItem,
     WorkResult,
     approval_gate,
@@ -21,6 +20,7 @@ from eas_pipelines.agents.common import (
     complete_request,
     refuse,
     start_request,
+    workflow_job,
 )
 from eas_pipelines.agents.finance.invoice import Invoice, extract_invoice, match_purchase_order, money
 from eas_pipelines.resources import (
@@ -37,7 +37,7 @@ APPROVER_ROLE = ROUTES["finance.invoice_process"].approver_role or "finance_mana
 FINANCE_CHANNEL = "#finance"
 
 
-@dg.op(out=dg.Out(Invoice, is_required=False), retry_policy=RETRY_POLICY)
+@dg.op(out=dg.Out(Invoice, is_required=False))
 def extract_invoice_fields(
     context: dg.OpExecutionContext,
     item: WorkItem,
@@ -76,7 +76,7 @@ def extract_invoice_fields(
     yield dg.Output(invoice)
 
 
-@dg.op(out=dg.Out(Invoice, is_required=False), retry_policy=RETRY_POLICY)
+@dg.op(out=dg.Out(Invoice, is_required=False))
 def check_duplicate_invoice(
     context: dg.OpExecutionContext,
     invoice: Invoice,
@@ -98,7 +98,7 @@ def check_duplicate_invoice(
     yield dg.Output(invoice)
 
 
-@dg.op(out=dg.Out(Invoice, is_required=False), retry_policy=RETRY_POLICY)
+@dg.op(out=dg.Out(Invoice, is_required=False))
 def match_invoice_to_po(
     context: dg.OpExecutionContext,
     invoice: Invoice,
@@ -128,7 +128,7 @@ def match_invoice_to_po(
     yield dg.Output(invoice.with_(matched_po=po.po_number))
 
 
-@dg.op(out=dg.Out(Invoice, is_required=False), retry_policy=RETRY_POLICY)
+@dg.op(out=dg.Out(Invoice, is_required=False))
 def approve_invoice(
     context: dg.OpExecutionContext,
     invoice: Invoice,
@@ -165,7 +165,7 @@ def approve_invoice(
         yield dg.Output(invoice)
 
 
-@dg.op(out=dg.Out(Invoice, is_required=False), retry_policy=RETRY_POLICY)
+@dg.op(out=dg.Out(Invoice, is_required=False))
 def post_invoice(
     context: dg.OpExecutionContext,
     invoice: Invoice,
@@ -208,7 +208,7 @@ def post_invoice(
     yield dg.Output(invoice.with_(posting_id=posting.id))
 
 
-@dg.op(retry_policy=RETRY_POLICY)
+@dg.op
 def notify_invoice_posted(
     invoice: Invoice, store: RequestStoreResource, notifications: NotificationResource
 ) -> WorkResult:
@@ -228,10 +228,10 @@ def notify_invoice_posted(
     return WorkResult(item, summary, {"posting_id": invoice.posting_id, "po_number": invoice.matched_po})
 
 
-@dg.job(
+@workflow_job(
     name=INVOICE_JOB,
+    agent="finance",
     description="Process a vendor invoice: validate, de-duplicate, match a PO, approve, post, notify.",
-    tags={"eas/agent": "finance"},
 )
 def finance_invoice_processing() -> None:
     invoice = extract_invoice_fields(start_request())

@@ -11,15 +11,14 @@ from collections.abc import Iterator
 import dagster as dg
 
 from eas_pipelines.agents.common import (
-    RETRY_POLICY,
     WorkItem,
     WorkResult,
     approval_gate,
     audit,
     complete_request,
-    now_utc,
     refuse,
     start_request,
+    workflow_job,
 )
 from eas_pipelines.agents.hr.leave import (
     DEFAULT_LEAVE_TYPE,
@@ -38,9 +37,10 @@ from eas_pipelines.resources import (
 )
 from eas_pipelines.resources.connectors.leave import InsufficientBalance, employee_key
 from eas_pipelines.routing import LEAVE_JOB
+from eas_pipelines.runs import now_utc
 
 
-@dg.op(out=dg.Out(LeaveRequest, is_required=False), retry_policy=RETRY_POLICY)
+@dg.op(out=dg.Out(LeaveRequest, is_required=False))
 def read_leave_request(
     context: dg.OpExecutionContext,
     item: WorkItem,
@@ -92,7 +92,7 @@ def read_leave_request(
     yield dg.Output(leave)
 
 
-@dg.op(out=dg.Out(LeaveRequest, is_required=False), retry_policy=RETRY_POLICY)
+@dg.op(out=dg.Out(LeaveRequest, is_required=False))
 def check_leave_balance(
     context: dg.OpExecutionContext,
     leave: LeaveRequest,
@@ -120,7 +120,7 @@ def check_leave_balance(
     yield dg.Output(leave)
 
 
-@dg.op(out=dg.Out(LeaveRequest, is_required=False), retry_policy=RETRY_POLICY)
+@dg.op(out=dg.Out(LeaveRequest, is_required=False))
 def check_leave_policy(
     context: dg.OpExecutionContext,
     leave: LeaveRequest,
@@ -147,7 +147,7 @@ def check_leave_policy(
     yield dg.Output(leave)
 
 
-@dg.op(out=dg.Out(LeaveRequest, is_required=False), retry_policy=RETRY_POLICY)
+@dg.op(out=dg.Out(LeaveRequest, is_required=False))
 def manager_approval(
     context: dg.OpExecutionContext,
     leave: LeaveRequest,
@@ -169,7 +169,7 @@ def manager_approval(
         yield dg.Output(leave)
 
 
-@dg.op(out=dg.Out(LeaveRequest, is_required=False), retry_policy=RETRY_POLICY)
+@dg.op(out=dg.Out(LeaveRequest, is_required=False))
 def debit_leave_balance(
     context: dg.OpExecutionContext,
     leave: LeaveRequest,
@@ -202,7 +202,7 @@ def debit_leave_balance(
     yield dg.Output(leave.with_(balance_after=balance.balance_days))
 
 
-@dg.op(retry_policy=RETRY_POLICY)
+@dg.op
 def add_leave_to_calendar(
     leave: LeaveRequest, store: RequestStoreResource, calendar: CalendarResource
 ) -> LeaveRequest:
@@ -220,7 +220,7 @@ def add_leave_to_calendar(
     return leave
 
 
-@dg.op(retry_policy=RETRY_POLICY)
+@dg.op
 def notify_leave_booked(
     leave: LeaveRequest, store: RequestStoreResource, notifications: NotificationResource
 ) -> WorkResult:
@@ -241,10 +241,10 @@ def notify_leave_booked(
     return WorkResult(item, summary, {"employee_id": leave.employee_id, "days": leave.working_days})
 
 
-@dg.job(
+@workflow_job(
     name=LEAVE_JOB,
+    agent="hr",
     description="Book leave: balance, notice and blackout checks, manager approval, debit, calendar, notify.",
-    tags={"eas/agent": "hr"},
 )
 def hr_leave_request() -> None:
     leave = check_leave_policy(check_leave_balance(read_leave_request(start_request())))

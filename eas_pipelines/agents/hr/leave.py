@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from eas_pipelines.agents.common import WorkItem
+from eas_pipelines.blackouts import Blackout
 from eas_pipelines.resources.connectors.leave import pool_of
-from eas_pipelines.resources.policy import Blackout
 
 DEFAULT_LEAVE_TYPE = "vacation"
 NOTICE_EXEMPT = frozenset({"sick", "bereavement"})

@@ -8,10 +8,10 @@ import dagster as dg
 import pytest
 
 from eas_pipelines.agents import finance_invoice_processing
-from eas_pipelines.agents.common import TAG_DUPLICATE
 from eas_pipelines.resources.connectors.ledger import SandboxLedger
 from eas_pipelines.resources.connectors.notifications import SandboxNotifier
 from eas_pipelines.resources.connectors.purchase_orders import SandboxPurchaseOrders
+from eas_pipelines.runs import TAG_DUPLICATE
 from eas_pipelines.sensors import approval_resume_sensor
 from eas_pipelines.store import RequestStore, Status
 from tests.eas_pipelines.dagster_support import Sandbox, entity, queued_request, run_workflow

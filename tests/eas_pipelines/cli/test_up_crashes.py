@@ -46,15 +46,14 @@ import psutil
 import pytest
 import sqlalchemy as sa
 
-from eas_pipelines.agents.common import TAG_LANE, TAG_REQUEST_ID
 from eas_pipelines.cli.gateway_client import GatewayClient
 from eas_pipelines.embedded._common import pid_alive
 from eas_pipelines.gateway.tokens import ALL_SCOPES, issue_token
 from eas_pipelines.lanes.heartbeat import live_workers, worker_info
 from eas_pipelines.lanes.stranded import default_grace_s
-from eas_pipelines.lanes.worker import TAG_WORKER
 from eas_pipelines.recovery import RECOVERY_ACTOR
 from eas_pipelines.routing import INVOICE_JOB
+from eas_pipelines.runs import TAG_LANE, TAG_REQUEST_ID, TAG_WORKER
 from eas_pipelines.settings import EASSettings
 from eas_pipelines.store import RequestStore, Status, make_engine
 from tests.eas_pipelines.cli.up_support import (

@@ -18,9 +18,9 @@ import redis
 
 from eas_pipelines.lanes.fast_queue import FastQueue
 from eas_pipelines.lanes.heartbeat import is_live
-from eas_pipelines.lanes.worker import Worker
 from eas_pipelines.routing import INVOICE_JOB
 from eas_pipelines.store import RequestStore
+from eas_pipelines.workers.worker import Worker
 from tests.eas_pipelines.dagster_support import NO_COMPUTE_LOGS
 from tests.eas_pipelines.gateway.conftest import bearer, submit_headers
 

@@ -17,18 +17,18 @@ import dagster as dg
 import pytest
 import redis
 
-from eas_pipelines.agents.common import run_tags_for
 from eas_pipelines.lanes import stranded
 from eas_pipelines.lanes.fast_queue import FastQueue
 from eas_pipelines.lanes.heartbeat import Heartbeat
-from eas_pipelines.lanes.stranded import TAG_WORKER, recover_stranded
-from eas_pipelines.lanes.worker import Action, Worker
+from eas_pipelines.lanes.stranded import recover_stranded
 from eas_pipelines.recovery import RECOVERY_ACTOR, backoff_delay
 from eas_pipelines.routing import Priority
+from eas_pipelines.runs import TAG_WORKER, run_tags_for
 from eas_pipelines.store import RequestRecord, RequestStore, Status
-from tests.eas_pipelines.lanes import lane_jobs
+from eas_pipelines.workers.worker import Action, Worker
+from tests.eas_pipelines import lane_jobs
 
-DEFS = "tests.eas_pipelines.lanes.lane_jobs:defs"
+DEFS = "tests.eas_pipelines.lane_jobs:defs"
 HEARTBEAT_S = 0.1
 GRACE_S = stranded.default_grace_s(HEARTBEAT_S)  # 0.6 s
 LIVE_HEARTBEAT_S = 5.0  # live workers' own beats: a busy test machine must not make them look dead

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import uuid
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from eas_pipelines.blackouts import Blackout, parse_blackouts
 from eas_pipelines.resources import (
     CalendarResource,
     LeaveLedgerResource,
@@ -22,7 +24,7 @@ from eas_pipelines.resources.connectors.leave import InsufficientBalance
 from eas_pipelines.resources.connectors.ledger import DuplicatePosting, JournalEntry
 from eas_pipelines.resources.connectors.tables import vendor_key
 from eas_pipelines.resources.connectors.ticketing import NewTicket
-from eas_pipelines.resources.policy import Blackout, parse_blackouts
+from eas_pipelines.settings import EASSettings
 
 MIGRATION = Path(__file__).parents[3] / "eas_pipelines/store/migrations/versions/0002_sandbox_connectors.py"
 
@@ -132,13 +134,19 @@ def test_calendar_ticketing_and_notifications_record_once(connect):
     assert [(n.recipient, n.channel) for n in notifications.sent(request_id=key)] == [("#ops", "chat")]
 
 
-def test_policy_from_env_and_blackouts():
-    policy = WorkflowPolicyResource.from_env(
-        {"EAS_APPROVAL_AMOUNT_THRESHOLD": "500", "EAS_MAX_ATTEMPTS": "5", "EAS_LEAVE_BLACKOUT": ""}
-    )
+def test_policy_from_settings_and_blackouts(monkeypatch: pytest.MonkeyPatch):
+    for name in [name for name in os.environ if name.startswith("EAS_")]:
+        monkeypatch.delenv(name)  # only this test's settings
+    monkeypatch.setenv("EAS_APPROVAL_AMOUNT_THRESHOLD", "500")
+    monkeypatch.setenv("EAS_MAX_ATTEMPTS", "5")
+    monkeypatch.setenv("EAS_LEAVE_BLACKOUT", "")  # set but empty: no blackout at all
+    policy = WorkflowPolicyResource.from_settings()
     assert (policy.approval_amount_threshold, policy.max_attempts, policy.leave_blackouts) == (500.0, 5, [])
-    assert WorkflowPolicyResource.from_env({}).leave_blackouts == ["12-24:01-01"]
     assert policy.retry_backoff_seconds == 10.0
+    monkeypatch.delenv("EAS_LEAVE_BLACKOUT")
+    assert WorkflowPolicyResource.from_settings().leave_blackouts == ["12-24:01-01"]
+    defaults = WorkflowPolicyResource.from_settings(EASSettings.model_construct())  # the settings' defaults
+    assert WorkflowPolicyResource().model_dump() == defaults.model_dump()  # ... are the policy's
     close = Blackout("12-24:01-01")
     assert close.overlaps(date(2030, 12, 31), date(2031, 1, 3))
     assert close.overlaps(date(2031, 1, 1), date(2031, 1, 1))

@@ -6,10 +6,10 @@ import json
 
 import dagster as dg
 
-from eas_pipelines.agents.common import run_config_for
 from eas_pipelines.lanes.heartbeat import worker_key
 from eas_pipelines.resources import WorkflowPolicyResource
 from eas_pipelines.routing import Priority
+from eas_pipelines.runs import run_config_for
 from eas_pipelines.sensors import standard_lane_sensor
 from eas_pipelines.store import Status
 from tests.eas_pipelines.dagster_support import entity, make_resources, queued_request

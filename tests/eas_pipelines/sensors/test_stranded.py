@@ -9,11 +9,10 @@ import dagster as dg
 import pytest
 
 from eas_pipelines.agents import customer_service_ticket_routing
-from eas_pipelines.agents.common import run_tags_for
 from eas_pipelines.lanes.fast_queue import FastQueue
-from eas_pipelines.lanes.stranded import TAG_WORKER
 from eas_pipelines.recovery import RECOVERY_ACTOR
 from eas_pipelines.resources import WorkflowPolicyResource
+from eas_pipelines.runs import TAG_WORKER, run_tags_for
 from eas_pipelines.sensors import stranded_request_sensor
 from eas_pipelines.sensors.stranded import STRANDED_ACTOR
 from eas_pipelines.store import RequestRecord, RequestStore, Status

@@ -19,9 +19,9 @@ Guarantees, and who gives them:
   is gone gets that run marked FAILED in Dagster (the UI shows the truth) and goes back through the
   recovery rule (:mod:`eas_pipelines.recovery`), then runs again here at once;
 - and finished even when its queue entry is gone (a memory-only Redis restarted, no worker left to
-  reclaim it): every worker runs the stranded-request pass (:mod:`.stranded`) once at start-up,
-  before taking work, and every ~30 s (jittered) between tasks, so this holds without the Dagster
-  daemon too;
+  reclaim it): every worker runs the stranded-request pass (:mod:`eas_pipelines.lanes.stranded`)
+  once at start-up, before taking work, and every ~30 s (jittered) between tasks, so this holds
+  without the Dagster daemon too;
 - poison: an entry delivered more than ``max_deliveries`` times (it kills or hangs every worker that
   takes it) is dead-lettered and its request failed, instead of circulating forever.
 """
@@ -32,32 +32,22 @@ import importlib
 import logging
 import os
 import random
-import signal
 import socket
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 import dagster as dg
-import redis
 
-from eas_pipelines.agents.common import run_config_for, run_tags_for
 from eas_pipelines.lanes import stranded
 from eas_pipelines.lanes.fast_queue import FastQueue, Task
 from eas_pipelines.lanes.heartbeat import Heartbeat
-from eas_pipelines.lanes.stranded import (
-    FAST_LANE,
-    TAG_WORKER,
-    Owner,
-    fail_dead_runs,
-    find_owner,
-    recover_request,
-)
+from eas_pipelines.lanes.stranded import Owner, fail_dead_runs, find_owner, recover_request
 from eas_pipelines.recovery import (
     BACKOFF_BASE_S,
     BACKOFF_CAP_S,
@@ -67,7 +57,8 @@ from eas_pipelines.recovery import (
     failure_reason,
     retry_delay,
 )
-from eas_pipelines.routing import ROUTES
+from eas_pipelines.routing import job_for
+from eas_pipelines.runs import FAST_LANE, TAG_WORKER, fail_unroutable, run_config_for, run_tags_for
 from eas_pipelines.store import (
     IllegalTransition,
     RequestNotFound,
@@ -249,7 +240,7 @@ class Worker:
         self.heartbeat.stop()
 
     def recover_stranded(self) -> stranded.StrandedReport | None:
-        """Run the stranded-request pass (:func:`.stranded.recover_stranded`) once, now.
+        """Run the stranded-request pass (:func:`eas_pipelines.lanes.stranded.recover_stranded`) once, now.
 
         Called between tasks (a worker is then running no job of its own, so a run tagged with this
         worker's id is as stranded as a dead worker's). Errors are logged, not raised: a worker must
@@ -415,7 +406,7 @@ class Worker:
         return TaskOutcome(task, action, status=rescue.outcome.status, detail=rescue.reason)
 
     def _fail_dead_runs(self, record: RequestRecord) -> list[str]:
-        """Mark FAILED the request's unfinished fast-lane runs whose worker is gone (see :mod:`.stranded`)."""
+        """Mark FAILED the request's unfinished fast-lane runs whose worker is gone (``lanes.stranded``)."""
         return fail_dead_runs(
             self.instance,
             self.queue.client,
@@ -448,29 +439,13 @@ class Worker:
     # ------------------------------------------------------------------ running a job
 
     def job_name_for(self, record: RequestRecord) -> str | None:
-        """The Dagster job of ``record``: its ``workflow`` if that is a loaded job, else its route's job."""
-        if record.workflow and record.workflow in self.jobs:
-            return record.workflow
-        route = ROUTES.get(record.intent or "")
-        if route is not None and route.job in self.jobs:
-            return route.job
-        return None
+        """The loaded Dagster job that runs ``record`` (:func:`eas_pipelines.routing.job_for`)."""
+        return job_for(record, self.jobs)
 
     def _execute(self, task: Task, record: RequestRecord) -> TaskOutcome:
         job_name = self.job_name_for(record)
         if job_name is None:
-            reason = f"no workflow job for intent {record.intent!r} (workflow {record.workflow!r})"
-            try:
-                record = self.store.transition(
-                    record.id,
-                    Status.FAILED,
-                    actor=self.actor,
-                    reason=reason,
-                    expected=Status.QUEUED,
-                    last_error=reason,
-                )
-            except IllegalTransition:
-                record = self.store.get(record.id)
+            record, reason = fail_unroutable(self.store, record, actor=self.actor)
             self.queue.ack(task)
             return TaskOutcome(task, Action.FAILED, status=record.status, detail=reason)
 
@@ -519,62 +494,3 @@ class Worker:
         self.queue.ack(task)
         action = Action.FAILED if recovery.status is Status.FAILED else Action.SKIPPED
         return TaskOutcome(task, action, run_id, recovery.status, reason)
-
-
-def install_stop_signals(
-    stop_event: threading.Event, signals: Iterable[int] = (signal.SIGTERM, signal.SIGINT)
-) -> None:
-    """SIGTERM/SIGINT set ``stop_event``: the worker finishes the task in progress, then exits.
-
-    Call from the main thread, and run the work loop in another thread (see :func:`serve`): during
-    each run ``execute_in_process`` replaces the SIGINT/SIGTERM handlers with Dagster's own (which
-    swallow the signal or interrupt the op), but only when it runs on the main thread. Blocking the
-    signals instead is no option: the blocked mask is inherited by the child processes Dagster
-    starts (its compute-log ``tail``), which then ignore the SIGTERM meant to end them. A second
-    signal exits at once (an operator's second Ctrl-C); the unacknowledged task is reclaimed.
-    """
-
-    def handler(signum: int, _frame: Any) -> None:
-        if stop_event.is_set():
-            log.warning("signal %d again: exiting now; the task in progress will be reclaimed", signum)
-            os._exit(128 + signum)
-        log.info("signal %d: stopping after the current task (send it again to exit now)", signum)
-        stop_event.set()
-
-    for sig in signals:
-        signal.signal(sig, handler)
-
-
-def serve(worker: Worker, stop_event: threading.Event, *, handle_signals: bool = True) -> None:
-    """Run ``worker`` until ``stop_event`` is set (or a stop signal arrives, from the main thread).
-
-    The loop runs in a thread of its own so that the main thread keeps the signal handlers (see
-    :func:`install_stop_signals`). An error that escapes the loop is re-raised here.
-    """
-    if handle_signals and threading.current_thread() is threading.main_thread():
-        install_stop_signals(stop_event)
-    errors: list[BaseException] = []
-
-    def loop() -> None:
-        try:
-            worker.run_forever(stop_event)
-        except BaseException as exc:  # noqa: BLE001 - handed to the main thread below
-            errors.append(exc)
-            stop_event.set()
-
-    thread = threading.Thread(target=loop, name=f"eas-worker-{worker.worker_id}")
-    thread.start()
-    while thread.is_alive():
-        thread.join(0.5)
-    if errors:
-        raise errors[0]
-
-
-def redis_client_for_worker(redis_url: str, block_ms: int) -> redis.Redis:
-    """A client whose socket timeout outlasts the blocking dequeue (else the block reads as a timeout)."""
-    return redis.Redis.from_url(
-        redis_url,
-        socket_connect_timeout=5,
-        socket_timeout=block_ms / 1000 + 10,
-        health_check_interval=30,
-    )

@@ -12,12 +12,13 @@ import redis
 
 from eas_pipelines.lanes.fast_queue import FastQueue
 from eas_pipelines.lanes.heartbeat import live_workers
-from eas_pipelines.lanes.worker import TAG_WORKER, Action, Worker
 from eas_pipelines.routing import Priority
+from eas_pipelines.runs import TAG_WORKER
 from eas_pipelines.store import RequestRecord, RequestStore, Status
-from tests.eas_pipelines.lanes import lane_jobs
+from eas_pipelines.workers.worker import Action, Worker
+from tests.eas_pipelines import lane_jobs
 
-DEFS = "tests.eas_pipelines.lanes.lane_jobs:defs"
+DEFS = "tests.eas_pipelines.lane_jobs:defs"
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """Real worker processes: one killed with SIGKILL mid-run, one stopped with SIGTERM mid-run.
 
-Each worker is ``python -m eas_pipelines.lanes.cli_worker`` (what ``eas worker`` runs) on the test-only
-Definitions of :mod:`.lane_jobs`, sharing this test's Redis prefix, PostgreSQL database and Dagster
-home (SQLite storage) with the test.
+Each worker is ``python -m eas_pipelines.workers.process`` (what ``eas worker`` runs) on the test-only
+Definitions of :mod:`tests.eas_pipelines.lane_jobs`, sharing this test's Redis prefix, PostgreSQL
+database and Dagster home (SQLite storage) with the test.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ import redis
 
 from eas_pipelines.lanes.fast_queue import FastQueue
 from eas_pipelines.lanes.heartbeat import live_workers
-from eas_pipelines.lanes.worker import TAG_WORKER
 from eas_pipelines.recovery import RECOVERY_ACTOR
 from eas_pipelines.routing import Priority
+from eas_pipelines.runs import TAG_WORKER
 from eas_pipelines.store import RequestRecord, RequestStore, Status
-from tests.eas_pipelines.lanes import lane_jobs
+from tests.eas_pipelines import lane_jobs
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
-DEFS = "tests.eas_pipelines.lanes.lane_jobs:defs"
+DEFS = "tests.eas_pipelines.lane_jobs:defs"
 HEARTBEAT_S = 0.5  # lease and heartbeat TTL: 1.5 s
 START_TIMEOUT_S = 120.0  # importing dagster on a busy 2-core machine is slow
 
@@ -71,7 +71,7 @@ def start_worker(
         command = [
             sys.executable,
             "-m",
-            "eas_pipelines.lanes.cli_worker",
+            "eas_pipelines.workers.process",
             "--definitions",
             DEFS,
             "--worker-id",

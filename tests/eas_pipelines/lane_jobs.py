@@ -8,7 +8,7 @@ work), whose middle op is steered from the test through Redis keys under ``EAS_T
   the test sets ``<prefix>release:<request id>``: a run long enough to kill its worker mid-way;
 - ``lanes_flaky``: fails while ``<prefix>fail:<request id>`` is above zero (decrementing it).
 
-Workers load this module with ``--definitions tests.eas_pipelines.lanes.lane_jobs:defs``; nothing in
+Workers load this module with ``--definitions tests.eas_pipelines.lane_jobs:defs``; nothing in
 product code knows about it.
 """
 

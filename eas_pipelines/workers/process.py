@@ -1,12 +1,12 @@
-"""Entry point of a warm fast-lane worker process (what ``eas worker`` runs).
+"""A warm fast-lane worker process (what ``eas worker`` runs): wiring, signals, the loop's thread.
 
-:func:`run_worker` wires a :class:`~eas_pipelines.lanes.worker.Worker` from the settings: the request
+:func:`run_worker` wires a :class:`~eas_pipelines.workers.worker.Worker` from the settings: the request
 store on ``EAS_DATABASE_URL``, the queue on ``EAS_REDIS_URL`` (embedded servers when unset, as for
 every EAS process), the Dagster instance of ``DAGSTER_HOME`` (the one the UI shows, so the worker's
 runs appear there) and the Definitions loaded once. It returns when SIGTERM or SIGINT asks it to,
 after the task in progress.
 
-``python -m eas_pipelines.lanes.cli_worker [--definitions module:attr] [--worker-id ID]`` runs one
+``python -m eas_pipelines.workers.process [--definitions module:attr] [--worker-id ID]`` runs one
 too, for deployments and tests that start workers without the ``eas`` CLI.
 """
 
@@ -15,17 +15,19 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import dagster as dg
+import redis
 
 from eas_pipelines.embedded import resolve_services
 from eas_pipelines.lanes.fast_queue import DEFAULT_PREFIX, FastQueue
-from eas_pipelines.lanes.worker import DEFAULT_DEFINITIONS, Worker, redis_client_for_worker, serve
-from eas_pipelines.resources.policy import WorkflowPolicyResource
 from eas_pipelines.settings import EASSettings, load_settings
 from eas_pipelines.store import RequestStore, make_engine
+from eas_pipelines.workers.worker import DEFAULT_DEFINITIONS, Worker
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,65 @@ def dagster_instance() -> dg.DagsterInstance:
     # run. A warm worker keeps a pool instead, which measured 2.5x faster per run on 2 cores.
     instance.optimize_for_webserver(statement_timeout=15000, pool_recycle=3600, max_overflow=20)
     return instance
+
+
+def install_stop_signals(
+    stop_event: threading.Event, signals: Iterable[int] = (signal.SIGTERM, signal.SIGINT)
+) -> None:
+    """SIGTERM/SIGINT set ``stop_event``: the worker finishes the task in progress, then exits.
+
+    Call from the main thread, and run the work loop in another thread (see :func:`serve`): during
+    each run ``execute_in_process`` replaces the SIGINT/SIGTERM handlers with Dagster's own (which
+    swallow the signal or interrupt the op), but only when it runs on the main thread. Blocking the
+    signals instead is no option: the blocked mask is inherited by the child processes Dagster
+    starts (its compute-log ``tail``), which then ignore the SIGTERM meant to end them. A second
+    signal exits at once (an operator's second Ctrl-C); the unacknowledged task is reclaimed.
+    """
+
+    def handler(signum: int, _frame: Any) -> None:
+        if stop_event.is_set():
+            log.warning("signal %d again: exiting now; the task in progress will be reclaimed", signum)
+            os._exit(128 + signum)
+        log.info("signal %d: stopping after the current task (send it again to exit now)", signum)
+        stop_event.set()
+
+    for sig in signals:
+        signal.signal(sig, handler)
+
+
+def serve(worker: Worker, stop_event: threading.Event, *, handle_signals: bool = True) -> None:
+    """Run ``worker`` until ``stop_event`` is set (or a stop signal arrives, from the main thread).
+
+    The loop runs in a thread of its own so that the main thread keeps the signal handlers (see
+    :func:`install_stop_signals`). An error that escapes the loop is re-raised here.
+    """
+    if handle_signals and threading.current_thread() is threading.main_thread():
+        install_stop_signals(stop_event)
+    errors: list[BaseException] = []
+
+    def loop() -> None:
+        try:
+            worker.run_forever(stop_event)
+        except BaseException as exc:  # noqa: BLE001 - handed to the main thread below
+            errors.append(exc)
+            stop_event.set()
+
+    thread = threading.Thread(target=loop, name=f"eas-worker-{worker.worker_id}")
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.5)
+    if errors:
+        raise errors[0]
+
+
+def redis_client_for_worker(redis_url: str, block_ms: int) -> redis.Redis:
+    """A client whose socket timeout outlasts the blocking dequeue (else the block reads as a timeout)."""
+    return redis.Redis.from_url(
+        redis_url,
+        socket_connect_timeout=5,
+        socket_timeout=block_ms / 1000 + 10,
+        health_check_interval=30,
+    )
 
 
 def run_worker(
@@ -87,7 +148,7 @@ def run_worker(
                 worker_id,
                 heartbeat_s=settings.worker_heartbeat_seconds,
                 max_attempts=settings.max_attempts,
-                backoff_base_s=WorkflowPolicyResource.from_env().retry_backoff_seconds,
+                backoff_base_s=settings.retry_backoff_seconds,
                 block_ms=BLOCK_MS,
             )
             serve(worker, stop)
