@@ -25,6 +25,22 @@ from tests.support.tiny_model import tiny_dataset
 INTENTS = ["finance.invoice_process", "hr.leave_request", "oos"]
 
 
+def train_student(dataset, tmp_path, encoder_dir, teacher_dir, **distillation):
+    """A tiny student trained for a few seconds with ``teacher_dir`` as its only teacher."""
+    config = TrainConfig(
+        encoder=str(encoder_dir),
+        epochs=8,
+        head_lr=5e-3,
+        encoder_lr=5e-3,
+        patience=8,
+        distill_teachers=(str(teacher_dir),),
+        distill_temperature=1.0,
+        export_onnx=False,
+        **distillation,
+    )
+    return train(dataset, tmp_path / "student", config)
+
+
 def test_teacher_targets_are_distributions_in_the_students_intent_order(tiny_model_dir):
     examples = tiny_dataset().split("test")
     probs = teacher_intent_probs([tiny_model_dir], examples, INTENTS, temperature=1.0)
@@ -71,18 +87,7 @@ def test_a_student_learns_the_teachers_intents_not_its_own_wrong_labels(
     rotate = dict(zip(INTENTS, INTENTS[1:] + INTENTS[:1], strict=True))
     wrong = [dataclasses.replace(u, intent=rotate[u.intent]) for u in data.split("train")]
     mislabelled = Dataset("tiny", {**data.splits, "train": wrong}, has_slots=True, oos_label="oos")
-    config = TrainConfig(
-        encoder=str(tiny_encoder_dir),
-        epochs=8,
-        head_lr=5e-3,
-        encoder_lr=5e-3,
-        patience=8,
-        distill_teachers=(str(tiny_model_dir),),
-        distill_weight=1.0,
-        distill_temperature=1.0,
-        export_onnx=False,
-    )
-    student_dir = train(mislabelled, tmp_path / "student", config)
+    student_dir = train_student(mislabelled, tmp_path, tiny_encoder_dir, tiny_model_dir, distill_weight=1.0)
 
     scores = evaluate_predictor(WordPredictor.load(student_dir, "torch"), data.split("test"), "oos", True)
     assert scores["intent_accuracy"] >= 90.0
@@ -140,19 +145,9 @@ def test_a_student_learns_entities_from_the_teacher_on_sentences_nobody_annotate
     teacher_tags = set(LabelMaps.load(tiny_model_dir / "labels.json").tags)
     dataset_tags = {t for u in train_split for t in u.tags} - {UNLABELLED_TAG}
     assert dataset_tags <= teacher_tags
-    config = TrainConfig(
-        encoder=str(tiny_encoder_dir),
-        epochs=8,
-        head_lr=5e-3,
-        encoder_lr=5e-3,
-        patience=8,
-        distill_teachers=(str(tiny_model_dir),),
-        distill_weight=0.5,
-        distill_slot_weight=1.0,
-        distill_temperature=1.0,
-        export_onnx=False,
+    student_dir = train_student(
+        dataset, tmp_path, tiny_encoder_dir, tiny_model_dir, distill_weight=0.5, distill_slot_weight=1.0
     )
-    student_dir = train(dataset, tmp_path / "student", config)
     scores = evaluate_predictor(WordPredictor.load(student_dir, "torch"), data.split("test"), "oos", True)
     assert scores["slot_f1"] >= 60.0
 
