@@ -1,5 +1,9 @@
 """The EAS Dagster code location: every job, sensor, schedule and resource in one ``Definitions``.
 
+Each agent brings its own ``Definitions`` (``eas_pipelines/agents/<agent>/definitions.py``, listed
+in :data:`eas_pipelines.agents.AGENTS`); they are merged here with what drives them: the shared
+resources (configured once, for every connector key an agent names) and the sensors.
+
 Loaded by ``workspace.yaml`` (``python_module: eas_pipelines.definitions``), by the fast-lane
 workers (``defs.get_job_def(name)``) and by the tests.
 
@@ -16,21 +20,9 @@ it is also how the fast-lane workers run them.
 
 import dagster as dg
 
-from eas_pipelines.agents import AGENT_JOBS
-from eas_pipelines.resources import (
-    CalendarResource,
-    FastLaneResource,
-    LeaveLedgerResource,
-    LedgerResource,
-    NotificationResource,
-    PurchaseOrderResource,
-    RequestStoreResource,
-    TicketingResource,
-    WorkflowPolicyResource,
-)
+from eas_pipelines.agents import AGENT_DEFS, AGENTS, SHARED
+from eas_pipelines.resources import FastLaneResource, RequestStoreResource, WorkflowPolicyResource
 from eas_pipelines.sensors import (
-    approval_escalation_job,
-    approval_escalation_schedule,
     approval_resume_sensor,
     request_failure_sensor,
     standard_lane_sensor,
@@ -40,14 +32,10 @@ from eas_pipelines.sensors import (
 DATABASE_URL = dg.EnvVar("EAS_DATABASE_URL")
 REDIS_URL = dg.EnvVar("EAS_REDIS_URL")
 
-CONNECTORS = {
-    "ledger": LedgerResource,
-    "purchase_orders": PurchaseOrderResource,
-    "leave_ledger": LeaveLedgerResource,
-    "calendar": CalendarResource,
-    "ticketing": TicketingResource,
-    "notifications": NotificationResource,
+CONNECTORS: dict[str, type[dg.ConfigurableResource]] = {
+    key: connector for part in (*AGENTS, *SHARED) for key, connector in part.CONNECTORS.items()
 }
+"""Every connector an agent names (resource key -> class), each configured once."""
 
 
 def build_resources(
@@ -69,10 +57,16 @@ def build_resources(
     return resources
 
 
-defs = dg.Definitions(
-    jobs=[*AGENT_JOBS, approval_escalation_job],
-    sensors=[standard_lane_sensor, approval_resume_sensor, request_failure_sensor, stranded_request_sensor],
-    schedules=[approval_escalation_schedule],
-    resources=build_resources(),
-    executor=dg.in_process_executor,
+defs = dg.Definitions.merge(
+    *AGENT_DEFS,
+    dg.Definitions(
+        sensors=[
+            standard_lane_sensor,
+            approval_resume_sensor,
+            request_failure_sensor,
+            stranded_request_sensor,
+        ],
+        resources=build_resources(),
+        executor=dg.in_process_executor,
+    ),
 )

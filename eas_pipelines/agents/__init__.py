@@ -1,18 +1,44 @@
-"""The agents' workflows: one Dagster job per workflow, named as in :mod:`eas_pipelines.routing`.
+"""The agents: one folder each, exposed as its own ``dg.Definitions``.
 
-``common`` holds what every workflow shares (claiming and completing the request, refusals, the
-approval gate, the job decorator with its retry policy); each agent's folder holds its rules (plain
-functions) and its job. How a run of these jobs is configured and tagged is :mod:`eas_pipelines.runs`.
+An agent's folder holds its rules (plain functions), its workflow steps and jobs (``jobs.py``,
+built with :func:`~eas_pipelines.agents.common.workflow_job`) and ``definitions.py``: ``defs``
+(its jobs, schedules, sensors) and ``CONNECTORS`` (the resource keys it needs). ``common`` holds
+what every workflow shares (claiming and completing the request, the step and job factories,
+refusals, the approval gate); ``approvals`` the escalation of overdue approvals. Which intents a job
+serves is :mod:`eas_pipelines.routing`; how a run is configured and tagged, :mod:`eas_pipelines.runs`.
+
+Adding an agent: its folder, its routes' ``job`` in the routing table, and one line in
+:data:`AGENTS`. :mod:`eas_pipelines.definitions` merges them all.
 """
 
+from types import ModuleType
+
+import dagster as dg
+
+from eas_pipelines.agents.approvals import definitions as approvals
 from eas_pipelines.agents.customer_service import customer_service_ticket_routing
+from eas_pipelines.agents.customer_service import definitions as customer_service
+from eas_pipelines.agents.finance import definitions as finance
 from eas_pipelines.agents.finance import finance_invoice_processing
+from eas_pipelines.agents.hr import definitions as hr
 from eas_pipelines.agents.hr import hr_leave_request
 
-AGENT_JOBS = (finance_invoice_processing, hr_leave_request, customer_service_ticket_routing)
+AGENTS: tuple[ModuleType, ...] = (finance, hr, customer_service)
+"""Each agent's ``definitions`` module (``defs``, ``CONNECTORS``): the one list of agents."""
+
+SHARED: tuple[ModuleType, ...] = (approvals,)
+"""Parts every agent shares that are not a workflow (the approval escalation)."""
+
+AGENT_DEFS: tuple[dg.Definitions, ...] = tuple(part.defs for part in (*AGENTS, *SHARED))
+
+AGENT_JOBS: tuple[dg.JobDefinition, ...] = tuple(job for agent in AGENTS for job in agent.defs.jobs or ())
+"""The workflow jobs (what the lanes launch and the failure sensor recovers)."""
 
 __all__ = [
+    "AGENTS",
+    "AGENT_DEFS",
     "AGENT_JOBS",
+    "SHARED",
     "customer_service_ticket_routing",
     "finance_invoice_processing",
     "hr_leave_request",

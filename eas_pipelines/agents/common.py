@@ -1,8 +1,11 @@
 """What every agent workflow shares: how its run claims, audits, pauses and finishes the request.
 
-A workflow is a Dagster job whose first op is :func:`start_request` and whose last op is
-:func:`complete_request`. Between them each agent's ops do the work, one audit entry per step
-(actor = the agent's name). The request's life inside a run:
+A workflow is a Dagster job built by :func:`workflow_job`: :func:`start_request`, the agent's steps
+in order, :func:`complete_request`. Each step is a plain function made an op by
+:func:`workflow_step`: it gets what the step before it handed on and the resources it names, and
+returns what happened (a :class:`Step`: passed, refused, needs approval); the op does the rest (the
+audit entry, the refusal, the approval gate), so that an agent writes only its rules. One audit
+entry per step (actor = the agent's name). The request's life inside a run:
 
 - ``start_request`` moves it ``queued -> running`` as a compare-and-set (``expected=queued``) and
   records the run id. A second delivery of the same request (at-least-once fast lane, a standard
@@ -19,10 +22,11 @@ A workflow is a Dagster job whose first op is :func:`start_request` and whose la
   request id, so re-running the earlier steps repeats nothing.
 """
 
-from collections.abc import Callable, Iterable
+import inspect
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
-from typing import Any
+from typing import Any, get_type_hints
 
 import dagster as dg
 
@@ -45,15 +49,6 @@ RETRY_POLICY = dg.RetryPolicy(
 gets it from its job (:func:`workflow_job`), so that an op added later cannot forget it."""
 
 AGENT_BY_JOB: dict[str, str] = {route.job: route.agent for route in ROUTES.values() if route.job}
-
-
-def workflow_job(*, name: str, agent: str, description: str) -> Callable[..., dg.JobDefinition]:
-    """The decorator of an agent's workflow job: :data:`RETRY_POLICY` for every op, the agent's tag.
-
-    ``name`` is the job of the intents it serves in :mod:`eas_pipelines.routing`; the graph must
-    start with :func:`start_request` and end with :func:`complete_request`.
-    """
-    return dg.job(name=name, description=description, tags={TAG_AGENT: agent}, op_retry_policy=RETRY_POLICY)
 
 
 class RequestConfig(dg.Config):
@@ -306,3 +301,147 @@ def approval_gate(
     )
     context.log.info(f"request {item.request_id} awaits approval {approval.id} by {approver}")
     return False
+
+
+class Step:
+    """What a workflow step did: its function returns ``Step.passed(...)``, ``Step.refused(...)`` or
+    ``Step.needs_approval(...)``, and its op (:func:`workflow_step`) acts on it."""
+
+    @staticmethod
+    def passed(value: Any, action: str | None = None, **detail: Any) -> "Passed":
+        """Go on with ``value``, after an audit entry ``action`` with ``detail`` (None: no entry)."""
+        return Passed(value, action, detail)
+
+    @staticmethod
+    def refused(reason: str, **detail: Any) -> "Refused":
+        """A business refusal: the request ends ``failed`` with ``reason``; the requester is told."""
+        return Refused(reason, detail)
+
+    @staticmethod
+    def needs_approval(
+        *, approver: str, reason: str, deadline_hours: float, recipient: str | None = None
+    ) -> "NeedsApproval":
+        """Go on with the step's input only once ``approver`` has approved (:func:`approval_gate`)."""
+        return NeedsApproval(approver, reason, deadline_hours, recipient)
+
+
+@dataclass(frozen=True)
+class Passed(Step):
+    value: Any
+    action: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Refused(Step):
+    reason: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NeedsApproval(Step):
+    approver: str
+    reason: str
+    deadline_hours: float
+    recipient: str | None = None
+
+
+def item_of(subject: Any) -> WorkItem:
+    """The request a step's input is about: the :class:`WorkItem` itself or the ``item`` it carries."""
+    return subject if isinstance(subject, WorkItem) else subject.item
+
+
+def notify_all(
+    notifications: NotificationResource,
+    item: WorkItem,
+    recipients: Sequence[str],
+    title: str,
+    body: str,
+    *,
+    key: str,
+    detail: dict[str, Any] | None = None,
+) -> list[str]:
+    """Send one message to each recipient, once each (keyed ``notify:<key>:<recipient>``)."""
+    for recipient in recipients:
+        notifications.send(
+            recipient,
+            title,
+            body,
+            request_id=item.request_id,
+            idempotency_key=item.key(f"notify:{key}:{recipient}"),
+            detail=detail,
+        )
+    return list(recipients)
+
+
+def _step_outputs(context: dg.OpExecutionContext, subject: Any, outcome: Step) -> Iterator[dg.Output]:
+    """What a step's op does with its outcome: audit and hand on, refuse, or pass the approval gate."""
+    store: RequestStoreResource = context.resources.store
+    notifications: NotificationResource = context.resources.notifications
+    item = item_of(subject)
+    if isinstance(outcome, Refused):
+        refuse(context, store, notifications, item, outcome.reason, **outcome.detail)
+    elif isinstance(outcome, NeedsApproval):
+        gate = {"approver": outcome.approver, "reason": outcome.reason, "recipient": outcome.recipient}
+        if approval_gate(
+            context, store.get_store(), notifications, item, deadline_hours=outcome.deadline_hours, **gate
+        ):
+            yield dg.Output(subject)
+    elif isinstance(outcome, Passed):
+        if outcome.action is not None:
+            audit(store.get_store(), item, outcome.action, **outcome.detail)
+        yield dg.Output(outcome.value)
+    else:
+        raise TypeError(f"a workflow step returned {outcome!r}, not a Step")
+
+
+def workflow_step(out: type, *, optional: bool = True) -> Callable[[Callable[..., Step]], dg.OpDefinition]:
+    """Make a workflow step's op from a plain function ``fn(subject, *, <resource>: ...) -> Step``.
+
+    The op (named as the function, described by its docstring) takes the previous step's output
+    (typed as ``fn``'s first parameter), gives ``fn`` the resources its keyword-only parameters
+    name, and outputs ``out``: the passed value, or nothing after a refusal or while an approval is
+    pending (``optional``; a step that always goes on, the last one, says ``optional=False``).
+    ``store`` and ``notifications`` are always required: refusals and approvals use them.
+    """
+
+    def build(fn: Callable[..., Step]) -> dg.OpDefinition:
+        params = list(inspect.signature(fn).parameters.values())
+        keys = [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        in_type = get_type_hints(fn).get(params[0].name, Any)
+
+        @dg.op(
+            name=fn.__name__,
+            description=inspect.getdoc(fn),
+            ins={"subject": dg.In(in_type)},
+            out=dg.Out(out, is_required=not optional),
+            required_resource_keys={"store", "notifications", *keys},
+        )
+        def step(context: dg.OpExecutionContext, subject: Any) -> Iterator[dg.Output]:
+            outcome = fn(subject, **{key: getattr(context.resources, key) for key in keys})
+            yield from _step_outputs(context, subject, outcome)
+
+        return step
+
+    return build
+
+
+def workflow_job(
+    *, name: str, agent: str, description: str, steps: Sequence[dg.OpDefinition]
+) -> dg.JobDefinition:
+    """An agent's workflow job: :func:`start_request`, ``steps`` in order, :func:`complete_request`.
+
+    Each step gets the output of the one before it (the first one the :class:`WorkItem`); the last
+    one outputs the :class:`WorkResult` that completes the request. ``name`` is the job of the
+    intents it serves in :mod:`eas_pipelines.routing`; every op gets :data:`RETRY_POLICY` from the
+    job and the run is tagged with the agent.
+    """
+
+    @dg.job(name=name, description=description, tags={TAG_AGENT: agent}, op_retry_policy=RETRY_POLICY)
+    def workflow() -> None:
+        subject = start_request()
+        for step in steps:
+            subject = step(subject)
+        complete_request(subject)
+
+    return workflow

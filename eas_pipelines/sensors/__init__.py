@@ -1,17 +1,11 @@
-"""Sensors and schedules: how queued work becomes runs and how stuck work moves on."""
+"""Sensors: how queued work becomes runs and how stuck work moves on."""
 
-from eas_pipelines.sensors.approvals import (
-    approval_escalation_job,
-    approval_escalation_schedule,
-    approval_resume_sensor,
-)
+from eas_pipelines.sensors.approvals import approval_resume_sensor
 from eas_pipelines.sensors.failures import request_failure_sensor
 from eas_pipelines.sensors.standard_lane import standard_lane_sensor
 from eas_pipelines.sensors.stranded import stranded_request_sensor
 
 __all__ = [
-    "approval_escalation_job",
-    "approval_escalation_schedule",
     "approval_resume_sensor",
     "request_failure_sensor",
     "standard_lane_sensor",

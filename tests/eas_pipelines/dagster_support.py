@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import dagster as dg
@@ -76,6 +76,18 @@ def queued_request(
         needs_review=False,
     )
     return store.transition(record.id, Status.QUEUED, actor="gateway", expected=Status.CLASSIFIED)
+
+
+def awaiting(store: RequestStore, approver: str, deadline: datetime, *, lane: str | None = None):
+    """A ticket request that ran and now awaits ``approver`` until ``deadline``."""
+    record = queued_request(
+        store, "open a ticket: billing portal down", "customer_service.ticket_create", [], lane=lane
+    )
+    store.transition(
+        record.id, Status.RUNNING, actor="test", expected=Status.QUEUED, run_id="r1", attempt=True
+    )
+    approval = store.request_approval(record.id, approver, deadline, "test")
+    return record, approval
 
 
 def make_resources(

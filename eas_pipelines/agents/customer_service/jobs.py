@@ -5,16 +5,7 @@ response -> SLA deadlines and escalation -> notify -> succeeded. No approval: th
 is ``never``. Serves both ``ticket_create`` and ``ticket_escalate`` (the latter always P0).
 """
 
-import dagster as dg
-
-from eas_pipelines.agents.common import (
-    WorkItem,
-    WorkResult,
-    audit,
-    complete_request,
-    start_request,
-    workflow_job,
-)
+from eas_pipelines.agents.common import Step, WorkItem, WorkResult, workflow_job, workflow_step
 from eas_pipelines.agents.customer_service.tickets import (
     SLA,
     TicketCase,
@@ -24,14 +15,14 @@ from eas_pipelines.agents.customer_service.tickets import (
     subject_of,
     ticket_priority,
 )
-from eas_pipelines.resources import NotificationResource, RequestStoreResource, TicketingResource
+from eas_pipelines.resources import NotificationResource, TicketingResource
 from eas_pipelines.resources.connectors.ticketing import NewTicket
 from eas_pipelines.routing import TICKET_JOB
 from eas_pipelines.runs import now_utc
 
 
-@dg.op
-def classify_ticket(item: WorkItem, store: RequestStoreResource) -> TicketCase:
+@workflow_step(TicketCase, optional=False)
+def classify_ticket(item: WorkItem) -> Step:
     """Queue, priority and whether to escalate at once."""
     queue = classify_queue(item)
     priority = ticket_priority(item)
@@ -47,27 +38,22 @@ def classify_ticket(item: WorkItem, store: RequestStoreResource) -> TicketCase:
         escalate=reason is not None,
         escalation_reason=reason,
     )
-    audit(
-        store.get_store(),
-        item,
-        "ticket.classified",
-        queue=queue,
-        priority=priority,
-        escalate=case.escalate,
-        reason=reason,
+    return Step.passed(
+        case, "ticket.classified", queue=queue, priority=priority, escalate=case.escalate, reason=reason
     )
-    return case
 
 
-@dg.op
-def open_ticket(case: TicketCase, store: RequestStoreResource, ticketing: TicketingResource) -> TicketCase:
+@workflow_step(TicketCase, optional=False)
+def open_ticket(case: TicketCase, *, ticketing: TicketingResource) -> Step:
     """Create the ticket, once per request; an escalation of a known ticket reuses that ticket."""
     item = case.item
     if case.external_ref:
         known = ticketing.get(case.external_ref)
         if known is not None:
-            audit(store.get_store(), item, "ticket.found", ticket_number=known.ticket_number)
-            return case.with_(ticket_number=known.ticket_number, existing=True)
+            number = known.ticket_number
+            return Step.passed(
+                case.with_(ticket_number=number, existing=True), "ticket.found", ticket_number=number
+            )
     now = now_utc()
     sla = SLA[case.priority]
     ticket = ticketing.create_ticket(
@@ -84,47 +70,35 @@ def open_ticket(case: TicketCase, store: RequestStoreResource, ticketing: Ticket
         request_id=item.request_id,
         idempotency_key=item.key("ticket"),
     )
-    audit(
-        store.get_store(),
-        item,
+    return Step.passed(
+        case.with_(ticket_number=ticket.ticket_number),
         "ticket.created",
         ticket_number=ticket.ticket_number,
         queue=ticket.queue,
         priority=ticket.priority,
         response_due=ticket.response_due.isoformat() if ticket.response_due else None,
     )
-    return case.with_(ticket_number=ticket.ticket_number)
 
 
-@dg.op
-def draft_first_response(
-    case: TicketCase, store: RequestStoreResource, ticketing: TicketingResource
-) -> TicketCase:
+@workflow_step(TicketCase, optional=False)
+def draft_first_response(case: TicketCase, *, ticketing: TicketingResource) -> Step:
     """The queue's template, filled in and stored on the ticket as its first public reply."""
     body = first_response(case)
     assert case.ticket_number is not None  # set by open_ticket
     ticketing.set_first_response(case.ticket_number, body)
-    audit(
-        store.get_store(),
-        case.item,
+    return Step.passed(
+        case.with_(first_response=body),
         "ticket.first_response_drafted",
         ticket_number=case.ticket_number,
         template=case.queue,
     )
-    return case.with_(first_response=body)
 
 
-@dg.op
-def apply_sla(
-    case: TicketCase,
-    store: RequestStoreResource,
-    ticketing: TicketingResource,
-    notifications: NotificationResource,
-) -> TicketCase:
+@workflow_step(TicketCase, optional=False)
+def apply_sla(case: TicketCase, *, ticketing: TicketingResource, notifications: NotificationResource) -> Step:
     """Escalate per the SLA table when asked to, on a reported breach, or for P0 (page on-call)."""
     if not case.escalate or case.ticket_number is None:
-        audit(store.get_store(), case.item, "ticket.sla_set", priority=case.priority, escalated=False)
-        return case
+        return Step.passed(case, "ticket.sla_set", priority=case.priority, escalated=False)
     target = SLA[case.priority].escalate_to
     reason = case.escalation_reason or "escalated"
     ticket = ticketing.escalate(case.ticket_number, target, reason, idempotency_key=case.item.key("escalate"))
@@ -136,25 +110,22 @@ def apply_sla(
         idempotency_key=case.item.key("notify:escalation"),
         detail={"ticket_number": case.ticket_number, "level": ticket.escalation_level},
     )
-    audit(
-        store.get_store(),
-        case.item,
+    return Step.passed(
+        case.with_(escalated_to=target),
         "ticket.escalated",
         ticket_number=case.ticket_number,
         escalated_to=target,
         level=ticket.escalation_level,
         reason=reason,
     )
-    return case.with_(escalated_to=target)
 
 
-@dg.op
-def notify_ticket(
-    case: TicketCase, store: RequestStoreResource, notifications: NotificationResource
-) -> WorkResult:
+@workflow_step(WorkResult, optional=False)
+def notify_ticket(case: TicketCase, *, notifications: NotificationResource) -> Step:
     """Send the requester the first response and tell the queue's channel."""
     item = case.item
     channel = f"#support-{case.queue}"
+    detail = {"ticket_number": case.ticket_number}
     if case.first_response:
         notifications.send(
             case.requester,
@@ -162,27 +133,27 @@ def notify_ticket(
             case.first_response,
             request_id=item.request_id,
             idempotency_key=item.key("notify:first_response"),
-            detail={"ticket_number": case.ticket_number},
+            detail=detail,
         )
+    title = f"New {case.priority} ticket {case.ticket_number}"
+    body = f"{case.subject} (requester {case.requester})."
     notifications.send(
         channel,
-        f"New {case.priority} ticket {case.ticket_number}",
-        f"{case.subject} (requester {case.requester}).",
+        title,
+        body,
         request_id=item.request_id,
         idempotency_key=item.key("notify:queue"),
-        detail={"ticket_number": case.ticket_number},
+        detail=detail,
     )
-    audit(store.get_store(), item, "notifications.sent", recipients=[case.requester, channel])
     verb = "escalated" if case.escalated_to else ("updated" if case.existing else "opened")
     summary = f"{verb} {case.priority} {case.queue} ticket {case.ticket_number}"
-    return WorkResult(item, summary, {"ticket_number": case.ticket_number, "queue": case.queue})
+    result = WorkResult(item, summary, {"ticket_number": case.ticket_number, "queue": case.queue})
+    return Step.passed(result, "notifications.sent", recipients=[case.requester, channel])
 
 
-@workflow_job(
+customer_service_ticket_routing = workflow_job(
     name=TICKET_JOB,
     agent="customer_service",
     description="Route a support request: queue, priority, ticket, first response, SLA escalation, notify.",
+    steps=(classify_ticket, open_ticket, draft_first_response, apply_sla, notify_ticket),
 )
-def customer_service_ticket_routing() -> None:
-    case = draft_first_response(open_ticket(classify_ticket(start_request())))
-    complete_request(notify_ticket(apply_sla(case)))

@@ -6,20 +6,7 @@ blackout windows) -> manager approval (always) -> debit the balance -> calendar 
 leave that cannot be granted) and again on the run after the approval, since time has passed.
 """
 
-from collections.abc import Iterator
-
-import dagster as dg
-
-from eas_pipelines.agents.common import (
-    WorkItem,
-    WorkResult,
-    approval_gate,
-    audit,
-    complete_request,
-    refuse,
-    start_request,
-    workflow_job,
-)
+from eas_pipelines.agents.common import Step, WorkItem, WorkResult, notify_all, workflow_job, workflow_step
 from eas_pipelines.agents.hr.leave import (
     DEFAULT_LEAVE_TYPE,
     LeaveRequest,
@@ -32,7 +19,6 @@ from eas_pipelines.resources import (
     CalendarResource,
     LeaveLedgerResource,
     NotificationResource,
-    RequestStoreResource,
     WorkflowPolicyResource,
 )
 from eas_pipelines.resources.connectors.leave import InsufficientBalance, employee_key
@@ -40,24 +26,16 @@ from eas_pipelines.routing import LEAVE_JOB
 from eas_pipelines.runs import now_utc
 
 
-@dg.op(out=dg.Out(LeaveRequest, is_required=False))
-def read_leave_request(
-    context: dg.OpExecutionContext,
-    item: WorkItem,
-    store: RequestStoreResource,
-    leave_ledger: LeaveLedgerResource,
-    notifications: NotificationResource,
-) -> Iterator[dg.Output]:
+@workflow_step(LeaveRequest)
+def read_leave_request(item: WorkItem, *, leave_ledger: LeaveLedgerResource) -> Step:
     """Who (the named employee, else the requester), when, what kind, and who approves."""
     dates = leave_dates(item)
     if isinstance(dates, str):
-        refuse(context, store, notifications, item, dates)
-        return
+        return Step.refused(dates)
     start, end = dates
     days = working_days(start, end)
     if days == 0:
-        refuse(context, store, notifications, item, f"{start} to {end} has no working days")
-        return
+        return Step.refused(f"{start} to {end} has no working days")
     name = item.value("employee") or item.requester
     employee = leave_ledger.find_employee(str(name))
     if employee is not None:
@@ -78,9 +56,8 @@ def read_leave_request(
         end=end,
         working_days=days,
     )
-    audit(
-        store.get_store(),
-        item,
+    return Step.passed(
+        leave,
         "leave.read",
         employee_id=employee_id,
         leave_type=leave.leave_type,
@@ -89,17 +66,10 @@ def read_leave_request(
         working_days=days,
         approver=approver,
     )
-    yield dg.Output(leave)
 
 
-@dg.op(out=dg.Out(LeaveRequest, is_required=False))
-def check_leave_balance(
-    context: dg.OpExecutionContext,
-    leave: LeaveRequest,
-    store: RequestStoreResource,
-    leave_ledger: LeaveLedgerResource,
-    notifications: NotificationResource,
-) -> Iterator[dg.Output]:
+@workflow_step(LeaveRequest)
+def check_leave_balance(leave: LeaveRequest, *, leave_ledger: LeaveLedgerResource) -> Step:
     """Enough days left in the pool the leave type draws on (untracked types always pass)."""
     balance = leave_ledger.balance(leave.employee_id, leave.leave_type)
     if balance is not None and balance.balance_days < leave.working_days:
@@ -107,27 +77,16 @@ def check_leave_balance(
             f"insufficient {balance.leave_type} balance: {leave.employee_name} has "
             f"{balance.balance_days:g} day(s) left, {leave.working_days} requested"
         )
-        refuse(context, store, notifications, leave.item, reason, balance=balance.balance_days)
-        return
-    audit(
-        store.get_store(),
-        leave.item,
-        "leave.balance_checked",
-        pool=balance.leave_type if balance else None,
-        balance=balance.balance_days if balance else None,
-        requested=leave.working_days,
+        return Step.refused(reason, balance=balance.balance_days)
+    pool = balance.leave_type if balance else None
+    days_left = balance.balance_days if balance else None
+    return Step.passed(
+        leave, "leave.balance_checked", pool=pool, balance=days_left, requested=leave.working_days
     )
-    yield dg.Output(leave)
 
 
-@dg.op(out=dg.Out(LeaveRequest, is_required=False))
-def check_leave_policy(
-    context: dg.OpExecutionContext,
-    leave: LeaveRequest,
-    store: RequestStoreResource,
-    notifications: NotificationResource,
-    policy: WorkflowPolicyResource,
-) -> Iterator[dg.Output]:
+@workflow_step(LeaveRequest)
+def check_leave_policy(leave: LeaveRequest, *, policy: WorkflowPolicyResource) -> Step:
     """Notice period and blackout windows."""
     # Notice counts from the day the request was made: a run resumed after a slow approval must not
     # refuse leave that was asked for in good time.
@@ -135,48 +94,25 @@ def check_leave_policy(
     problem = notice_problem(leave.leave_type, leave.start, asked_on, policy.leave_notice_days)
     problem = problem or blackout_problem(leave.leave_type, leave.start, leave.end, policy.blackouts())
     if problem:
-        refuse(context, store, notifications, leave.item, problem)
-        return
-    audit(
-        store.get_store(),
-        leave.item,
-        "leave.policy_checked",
-        notice_days=policy.leave_notice_days,
-        blackouts=policy.leave_blackouts,
+        return Step.refused(problem)
+    return Step.passed(
+        leave, "leave.policy_checked", notice_days=policy.leave_notice_days, blackouts=policy.leave_blackouts
     )
-    yield dg.Output(leave)
 
 
-@dg.op(out=dg.Out(LeaveRequest, is_required=False))
-def manager_approval(
-    context: dg.OpExecutionContext,
-    leave: LeaveRequest,
-    store: RequestStoreResource,
-    notifications: NotificationResource,
-    policy: WorkflowPolicyResource,
-) -> Iterator[dg.Output]:
+@workflow_step(LeaveRequest)
+def manager_approval(leave: LeaveRequest, *, policy: WorkflowPolicyResource) -> Step:
     """Every leave request waits for the employee's manager."""
-    if approval_gate(
-        context,
-        store.get_store(),
-        notifications,
-        leave.item,
+    return Step.needs_approval(
         approver=leave.approver,
         recipient=leave.approver_contact,
         reason=f"{leave.label} needs your approval",
         deadline_hours=policy.approval_deadline_hours,
-    ):
-        yield dg.Output(leave)
+    )
 
 
-@dg.op(out=dg.Out(LeaveRequest, is_required=False))
-def debit_leave_balance(
-    context: dg.OpExecutionContext,
-    leave: LeaveRequest,
-    store: RequestStoreResource,
-    leave_ledger: LeaveLedgerResource,
-    notifications: NotificationResource,
-) -> Iterator[dg.Output]:
+@workflow_step(LeaveRequest)
+def debit_leave_balance(leave: LeaveRequest, *, leave_ledger: LeaveLedgerResource) -> Step:
     """Take the days off the balance, once (keyed by request id)."""
     try:
         balance = leave_ledger.debit(
@@ -189,23 +125,19 @@ def debit_leave_balance(
             idempotency_key=leave.item.key("leave-debit"),
         )
     except InsufficientBalance as exc:
-        refuse(context, store, notifications, leave.item, f"insufficient balance at booking time: {exc}")
-        return
-    audit(
-        store.get_store(),
-        leave.item,
+        return Step.refused(f"insufficient balance at booking time: {exc}")
+    days, after = leave.working_days, balance.balance_days
+    return Step.passed(
+        leave.with_(balance_after=after),
         "leave.debited",
-        days=leave.working_days,
+        days=days,
         pool=balance.leave_type,
-        balance_after=balance.balance_days,
+        balance_after=after,
     )
-    yield dg.Output(leave.with_(balance_after=balance.balance_days))
 
 
-@dg.op
-def add_leave_to_calendar(
-    leave: LeaveRequest, store: RequestStoreResource, calendar: CalendarResource
-) -> LeaveRequest:
+@workflow_step(LeaveRequest, optional=False)
+def add_leave_to_calendar(leave: LeaveRequest, *, calendar: CalendarResource) -> Step:
     """An out-of-office entry in the employee's calendar."""
     entry = calendar.create_entry(
         leave.employee_id,
@@ -216,37 +148,34 @@ def add_leave_to_calendar(
         request_id=leave.item.request_id,
         idempotency_key=leave.item.key("calendar"),
     )
-    audit(store.get_store(), leave.item, "calendar.entry_created", entry_id=entry.id, calendar=entry.calendar)
-    return leave
+    return Step.passed(leave, "calendar.entry_created", entry_id=entry.id, calendar=entry.calendar)
 
 
-@dg.op
-def notify_leave_booked(
-    leave: LeaveRequest, store: RequestStoreResource, notifications: NotificationResource
-) -> WorkResult:
+@workflow_step(WorkResult, optional=False)
+def notify_leave_booked(leave: LeaveRequest, *, notifications: NotificationResource) -> Step:
     """Tell the employee and the manager that the leave is booked."""
     item = leave.item
     summary = f"booked {leave.label}"
     remaining = f" {leave.balance_after:g} day(s) left." if leave.balance_after is not None else ""
-    recipients = list(dict.fromkeys([leave.employee_contact, leave.approver_contact]))
-    for recipient in recipients:
-        notifications.send(
-            recipient,
-            f"Leave booked: {leave.employee_name}, {leave.start} to {leave.end}",
-            f"{summary[0].upper()}{summary[1:]}.{remaining} Request {item.request_id}.",
-            request_id=item.request_id,
-            idempotency_key=item.key(f"notify:booked:{recipient}"),
-        )
-    audit(store.get_store(), item, "notifications.sent", recipients=recipients)
-    return WorkResult(item, summary, {"employee_id": leave.employee_id, "days": leave.working_days})
+    title = f"Leave booked: {leave.employee_name}, {leave.start} to {leave.end}"
+    body = f"{summary[0].upper()}{summary[1:]}.{remaining} Request {item.request_id}."
+    contacts = list(dict.fromkeys([leave.employee_contact, leave.approver_contact]))
+    recipients = notify_all(notifications, item, contacts, title, body, key="booked")
+    result = WorkResult(item, summary, {"employee_id": leave.employee_id, "days": leave.working_days})
+    return Step.passed(result, "notifications.sent", recipients=recipients)
 
 
-@workflow_job(
+hr_leave_request = workflow_job(
     name=LEAVE_JOB,
     agent="hr",
     description="Book leave: balance, notice and blackout checks, manager approval, debit, calendar, notify.",
+    steps=(
+        read_leave_request,
+        check_leave_balance,
+        check_leave_policy,
+        manager_approval,
+        debit_leave_balance,
+        add_leave_to_calendar,
+        notify_leave_booked,
+    ),
 )
-def hr_leave_request() -> None:
-    leave = check_leave_policy(check_leave_balance(read_leave_request(start_request())))
-    booked = add_leave_to_calendar(debit_leave_balance(manager_approval(leave)))
-    complete_request(notify_leave_booked(booked))

@@ -1,0 +1,22 @@
+"""Approvals every agent shares: asking is :func:`~eas_pipelines.agents.common.approval_gate` (a
+workflow step returns :class:`~eas_pipelines.agents.common.NeedsApproval`); escalating what nobody
+decided in time is :mod:`.escalation`. Resuming approved work is a sensor
+(:mod:`eas_pipelines.sensors.approvals`)."""
+
+from eas_pipelines.agents.approvals.escalation import (
+    ESCALATION_ACTOR,
+    ROLE_CHAIN,
+    approval_escalation_job,
+    approval_escalation_schedule,
+    escalate_overdue_approvals,
+    next_approver,
+)
+
+__all__ = [
+    "ESCALATION_ACTOR",
+    "ROLE_CHAIN",
+    "approval_escalation_job",
+    "approval_escalation_schedule",
+    "escalate_overdue_approvals",
+    "next_approver",
+]

@@ -1,0 +1,11 @@
+"""What every agent's approvals share in the code location: the escalation job and its schedule."""
+
+import dagster as dg
+
+from eas_pipelines.agents.approvals.escalation import approval_escalation_job, approval_escalation_schedule
+from eas_pipelines.resources import LeaveLedgerResource, NotificationResource
+
+CONNECTORS = {"leave_ledger": LeaveLedgerResource, "notifications": NotificationResource}
+"""Resource key -> connector class (the org chart finds a person's manager)."""
+
+defs = dg.Definitions(jobs=[approval_escalation_job], schedules=[approval_escalation_schedule])

@@ -1,0 +1,15 @@
+"""The finance agent's part of the code location: its jobs and the connectors they need."""
+
+import dagster as dg
+
+from eas_pipelines.agents.finance.jobs import finance_invoice_processing
+from eas_pipelines.resources import LedgerResource, NotificationResource, PurchaseOrderResource
+
+CONNECTORS = {
+    "ledger": LedgerResource,
+    "purchase_orders": PurchaseOrderResource,
+    "notifications": NotificationResource,
+}
+"""Resource key -> connector class; ``eas_pipelines.definitions`` configures each one once."""
+
+defs = dg.Definitions(jobs=[finance_invoice_processing])

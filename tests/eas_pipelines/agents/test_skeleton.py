@@ -1,0 +1,44 @@
+"""The shape every agent shares: one folder exposing its ``Definitions``, jobs built from one skeleton."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from eas_pipelines.agents import AGENT_JOBS, AGENTS, SHARED
+from eas_pipelines.agents.common import RETRY_POLICY, Step, WorkItem, workflow_job, workflow_step
+from eas_pipelines.definitions import defs
+from eas_pipelines.routing import JOBS
+from eas_pipelines.runs import TAG_AGENT
+
+SHARED_KEYS = {"store", "fast_lane", "policy", "io_manager"}  # configured by eas_pipelines.definitions
+
+
+def test_every_routed_job_is_an_agents_job():
+    assert sorted(job.name for job in AGENT_JOBS) == sorted(JOBS)
+
+
+@pytest.mark.parametrize("part", [*AGENTS, *SHARED], ids=lambda part: part.__name__)
+def test_an_agent_names_the_connectors_its_jobs_need(part):
+    for job in part.defs.jobs:
+        assert job.required_resource_keys <= SHARED_KEYS | set(part.CONNECTORS), job.name
+        assert defs.get_job_def(job.name) is not None
+
+
+def test_a_workflow_is_start_steps_complete_with_the_agents_tag_and_retry_policy():
+    @workflow_step(WorkItem, optional=False)
+    def look(item: WorkItem) -> Step:
+        """Look."""
+        return Step.passed(item, "looked")
+
+    job = workflow_job(name="example_job", agent="example", description="An example.", steps=(look,))
+    assert [node.name for node in job.graph.nodes_in_topological_order] == [
+        "start_request",
+        "look",
+        "complete_request",
+    ]
+    assert job.tags[TAG_AGENT] == "example"
+    assert job.op_retry_policy == RETRY_POLICY
+    assert job.graph.node_named("look").definition.description == "Look."
+    assert job.graph.node_named("look").definition.required_resource_keys == {"store", "notifications"}
+    assert isinstance(job, dg.JobDefinition)
