@@ -38,7 +38,7 @@ from typing import Protocol
 import dagster as dg
 
 from eas_pipelines.settings import EASSettings
-from eas_pipelines.store import Lane, Priority, RequestRecord, RequestStore, StaleTransition, Status
+from eas_pipelines.store import Lane, RequestRecord, RequestStore, StaleTransition, Status
 
 RECOVERY_ACTOR = "eas/recovery"
 """The actor of every re-queue the rule makes; the retry count is read back from it."""
@@ -279,5 +279,5 @@ def enqueue_retry(queue: RetryQueue | None, outcome: Recovery, delay_s: float) -
     record = outcome.record
     if queue is None or not outcome.retry or record.lane is not Lane.FAST:
         return None
-    priority = int(record.priority if record.priority is not None else Priority.P1)
+    priority = int(record.effective_priority)
     return queue.enqueue(record.id, priority, record.attempts, delay_s=delay_s)

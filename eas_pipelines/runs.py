@@ -54,7 +54,7 @@ def run_config_for(request_id: str) -> dict[str, Any]:
 
 def run_tags_for(record: RequestRecord, *, lane: str | None = None) -> dict[str, str]:
     """Tags every run of a request carries: find it in the UI, order it in Dagster's queue."""
-    priority = Priority(int(record.priority if record.priority is not None else Priority.P1))
+    priority = record.effective_priority
     return {
         TAG_REQUEST_ID: record.id,
         TAG_AGENT: record.agent or "unknown",

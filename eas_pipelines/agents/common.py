@@ -32,7 +32,7 @@ import dagster as dg
 
 from eas_pipelines.resources.connectors.notifications import NotificationResource
 from eas_pipelines.resources.store import RequestStoreResource
-from eas_pipelines.routing import ROUTES, Priority
+from eas_pipelines.routing import ROUTES
 from eas_pipelines.runs import START_OP, TAG_AGENT, TAG_DUPLICATE, now_utc
 from eas_pipelines.store import (
     IllegalTransition,
@@ -219,7 +219,7 @@ def start_request(
         intent=record.intent or "",
         text=record.text,
         client_id=record.client_id,
-        priority=int(record.priority if record.priority is not None else Priority.P1),
+        priority=int(record.effective_priority),
         entities=_entities(record.entities),
         attempts=record.attempts,
         run_id=context.run_id,

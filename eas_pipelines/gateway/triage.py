@@ -273,7 +273,7 @@ class Triage:
         """Put a queued fast-lane request on its Redis stream; False (logged) when Redis refused."""
         try:
             self.queue.get().enqueue(
-                record.id, int(record.priority if record.priority is not None else Priority.P1), attempt=0
+                record.id, int(record.effective_priority), attempt=0
             )
         except redis.RedisError as exc:
             self.metrics.enqueue_failures.inc()

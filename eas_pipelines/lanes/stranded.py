@@ -60,7 +60,7 @@ from eas_pipelines.recovery import (
     retry_due_at,
 )
 from eas_pipelines.runs import FAST_LANE, TAG_LANE, TAG_REQUEST_ID, TAG_WORKER
-from eas_pipelines.store import Lane, Priority, RequestRecord, RequestStore, Status
+from eas_pipelines.store import Lane, RequestRecord, RequestStore, Status
 
 log = logging.getLogger(__name__)
 
@@ -472,7 +472,7 @@ def _reenqueue_lost_retries(
                 continue
             due = retry_due_at(store, record, base_s=backoff_base_s, cap_s=backoff_cap_s)
             delay = max(0.0, (due - now).total_seconds()) if due is not None else 0.0
-            priority = int(record.priority if record.priority is not None else Priority.P1)
+            priority = int(record.effective_priority)
             queue.enqueue(record.id, priority, record.attempts, delay_s=delay)
             report.reenqueued.append(record.id)
         if len(page) < PAGE or page[-1].queued_at is None or page[-1].queued_at > settled:

@@ -18,7 +18,7 @@ import dagster as dg
 import redis
 
 from eas_pipelines.resources import FastLaneResource, RequestStoreResource
-from eas_pipelines.store import Lane, Priority, StaleTransition, Status
+from eas_pipelines.store import Lane, StaleTransition, Status
 
 RESUME_ACTOR = "eas/approvals"
 
@@ -61,7 +61,7 @@ def approval_resume_sensor(
             continue  # another tick (or an operator) got there first
         if queued.lane is Lane.FAST:
             try:
-                fast_lane.enqueue(queued.id, int(queued.priority or Priority.P1), queued.attempts)
+                fast_lane.enqueue(queued.id, int(queued.effective_priority), queued.attempts)
             except redis.RedisError as exc:  # the standard lane's fallback picks it up
                 context.log.warning(f"request {queued.id}: fast-lane enqueue failed ({exc})")
         resumed.append(f"{queued.id} ({queued.lane})")

@@ -49,6 +49,15 @@ class RequestRecord:
         return self.status in TERMINAL
 
     @property
+    def effective_priority(self) -> Priority:
+        """The priority to queue and run it at: its own, or P1 while it has none (not yet routed).
+
+        One place for that default: written inline as ``record.priority or P1`` it once turned P0,
+        which is 0, into P1.
+        """
+        return Priority(self.priority) if self.priority is not None else Priority.P1
+
+    @property
     def cursor(self) -> tuple[datetime, str] | None:
         """``(queued_at, id)``: the key :meth:`RequestStore.queued_for_lane` pages by."""
         return (self.queued_at, self.id) if self.queued_at is not None else None

@@ -78,10 +78,22 @@ def queued_request(
     return store.transition(record.id, Status.QUEUED, actor="gateway", expected=Status.CLASSIFIED)
 
 
-def awaiting(store: RequestStore, approver: str, deadline: datetime, *, lane: str | None = None):
+def awaiting(
+    store: RequestStore,
+    approver: str,
+    deadline: datetime,
+    *,
+    lane: str | None = None,
+    priority: int | None = None,
+):
     """A ticket request that ran and now awaits ``approver`` until ``deadline``."""
     record = queued_request(
-        store, "open a ticket: billing portal down", "customer_service.ticket_create", [], lane=lane
+        store,
+        "open a ticket: billing portal down",
+        "customer_service.ticket_create",
+        [],
+        lane=lane,
+        priority=priority,
     )
     store.transition(
         record.id, Status.RUNNING, actor="test", expected=Status.QUEUED, run_id="r1", attempt=True

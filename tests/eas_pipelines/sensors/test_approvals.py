@@ -37,3 +37,19 @@ def test_resume_sensor_requeues_approved_requests_on_the_fast_lane_when_a_worker
         dg.build_sensor_context(instance=dagster_instance, resources=eas_resources)
     )
     assert queue.depth()[Priority.P1] == 1
+
+
+def test_an_approved_p0_request_resumes_at_p0(
+    store, eas_resources, dagster_instance, redis_client, redis_key_prefix
+):
+    """P0 is 0: a ``priority or P1`` default once queued approved P0 requests behind P1 work."""
+    urgent, _ = awaiting(store, "manager:a", datetime.now(UTC) + timedelta(hours=1), priority=Priority.P0)
+    store.decide(urgent.id, "approved", "boss")
+    redis_client.set(worker_key("w1", redis_key_prefix), "{}", px=10_000)
+
+    approval_resume_sensor.evaluate_tick(
+        dg.build_sensor_context(instance=dagster_instance, resources=eas_resources)
+    )
+
+    queue = FastQueue(eas_resources["fast_lane"].client, prefix=redis_key_prefix)
+    assert (queue.depth()[Priority.P0], queue.depth()[Priority.P1]) == (1, 0)
