@@ -272,9 +272,7 @@ class Triage:
     def enqueue_fast(self, record: RequestRecord) -> bool:
         """Put a queued fast-lane request on its Redis stream; False (logged) when Redis refused."""
         try:
-            self.queue.get().enqueue(
-                record.id, int(record.effective_priority), attempt=0
-            )
+            self.queue.get().enqueue(record.id, int(record.effective_priority), attempt=0)
         except redis.RedisError as exc:
             self.metrics.enqueue_failures.inc()
             logger.error(
