@@ -185,7 +185,7 @@ def stop_leftovers(record: UpRecord, data_dir: Path, *, grace: float = 5.0) -> l
     for server in (EmbeddedPostgres(data_dir, 0), EmbeddedRedis(data_dir, 0)):
         try:
             pid = server.stop_if_owned_by(record.pid, record.create_time)
-        except EmbeddedServiceError as exc:  # say so, and still try the other one
+        except (EmbeddedServiceError, OSError) as exc:  # say so, and still try the other one
             described.append(f"{server.name} (not stopped: {exc})")
             continue
         if pid is not None:

@@ -257,8 +257,12 @@ class ProcessGroup:
         self._changed()
 
     def _changed(self) -> None:
+        """Tell ``on_change`` (eas up's record); a failure there must not stop the stopping."""
         if self._on_change is not None:
-            self._on_change(list(self.children))
+            try:
+                self._on_change(list(self.children))
+            except Exception as exc:  # a full disk must not leave children running
+                self._echo(f"could not record the children: {exc}")
 
     # -- supervising -------------------------------------------------------------------------------
 

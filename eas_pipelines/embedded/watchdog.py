@@ -2,14 +2,15 @@
 
 ``python -m eas_pipelines.embedded.watchdog DATA_DIR PID CREATE_TIME`` polls process ``PID`` (the
 one that started at ``CREATE_TIME``, so a reused PID does not fool it) every half second. Once it
-is gone, if ``data_dir/run/eas-up.json`` still names it (an ``eas up`` that stopped cleanly removes
-its record first), the watchdog stops its leftovers (:func:`~eas_pipelines.embedded.leftovers.
+is gone, if ``data_dir/run/eas-up.json`` still names it (an ``eas up`` that stopped cleanly has
+removed it), the watchdog stops its leftovers (:func:`~eas_pipelines.embedded.leftovers.
 stop_leftovers`): the children's whole process groups, which the kernel's parent-death signal
 does not reach (``dagster dev``'s webserver and daemon), and the embedded PostgreSQL and Redis.
 
 The watchdog runs in a session of its own, so that neither the terminal's Ctrl-C nor a signal to
 ``eas up``'s process group reaches it, and without a parent-death signal: it must outlive its
-parent. ``eas up`` dismisses it (SIGTERM) as the very last step of a clean stop.
+parent. On a clean stop ``eas up`` dismisses it (SIGTERM) once every child and server is stopped,
+then removes its record.
 """
 
 from __future__ import annotations

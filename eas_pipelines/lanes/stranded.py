@@ -373,7 +373,8 @@ def recover_stranded(
     if due is not None:
         # Come back when the youngest running request can be judged, but no more often than a
         # heartbeat TTL: under steady load some request always is about to cross the grace.
-        report.retry_in_s = min(report.retry_in_s if report.retry_in_s is not None else due, max(due, ttl))
+        due = max(due, ttl)
+        report.retry_in_s = due if report.retry_in_s is None else min(report.retry_in_s, due)
     if report.recovered or report.reenqueued or report.deferred:
         log.info("%s: %s", actor, report.summary())
     return report

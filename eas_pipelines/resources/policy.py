@@ -28,6 +28,7 @@ SETTING_OF: dict[str, str] = {
     "max_attempts": "max_attempts",
     "retry_backoff_seconds": "retry_backoff_seconds",
     "fast_lane_fallback_seconds": "fast_lane_fallback_seconds",
+    "worker_heartbeat_seconds": "worker_heartbeat_seconds",
 }
 """Policy field -> the :class:`EASSettings` field it comes from."""
 
@@ -57,6 +58,7 @@ class WorkflowPolicyResource(dg.ConfigurableResource):
     max_attempts: int = _described("max_attempts")
     retry_backoff_seconds: float = _described("retry_backoff_seconds")
     fast_lane_fallback_seconds: float = _described("fast_lane_fallback_seconds")
+    worker_heartbeat_seconds: float = _described("worker_heartbeat_seconds")
 
     @classmethod
     def from_settings(cls, settings: EASSettings | None = None) -> WorkflowPolicyResource:

@@ -16,15 +16,9 @@ import dagster as dg
 from eas_pipelines.lanes.fast_queue import FastQueue
 from eas_pipelines.lanes.stranded import recover_stranded
 from eas_pipelines.resources import FastLaneResource, RequestStoreResource, WorkflowPolicyResource
-from eas_pipelines.settings import load_settings
 
 STRANDED_ACTOR = "eas/stranded-sensor"
 """Who recovered a request, in its history, audit log and its dead run's failure message."""
-
-
-def worker_heartbeat_seconds() -> float:
-    """``EAS_WORKER_HEARTBEAT_SECONDS`` as the workers read it (the grace period derives from it)."""
-    return load_settings(generate_secrets=False).worker_heartbeat_seconds
 
 
 @dg.sensor(
@@ -46,7 +40,7 @@ def stranded_request_sensor(
         store.get_store(),
         context.instance,
         FastQueue(fast_lane.client, prefix=fast_lane.prefix),
-        heartbeat_s=worker_heartbeat_seconds(),
+        heartbeat_s=policy.worker_heartbeat_seconds,  # the grace period derives from it
         max_attempts=policy.max_attempts,
         actor=STRANDED_ACTOR,
         backoff_base_s=policy.retry_backoff_seconds,

@@ -29,7 +29,7 @@ from nlp_service.inference.backends import TorchBackend
 from nlp_service.model.bundle import Manifest, load_tokenizer
 from nlp_service.model.features import encode_words
 from nlp_service.model.labels import LabelMaps
-from nlp_service.training.evaluate import EVAL_BATCH, predict_logits
+from nlp_service.training.evaluate import EVAL_BATCH
 
 
 def teacher_intent_probs(
@@ -40,50 +40,7 @@ def teacher_intent_probs(
 ) -> np.ndarray:
     """The teachers' mean intent distribution at ``temperature``, one row per example, with
     columns in the order of ``intents`` (float32 [examples, intents])."""
-    if temperature <= 0:
-        raise ValueError(f"distill_temperature must be above 0, not {temperature}")
-    total = np.zeros((len(examples), len(intents)), dtype=np.float32)
-    for teacher_dir in teacher_dirs:
-        total += _one_teacher(Path(teacher_dir), examples, intents, temperature)
-    return total / len(teacher_dirs)
-
-
-def check_teachers(teacher_dirs: Sequence[str | Path]) -> None:
-    """Fail before any training if a teacher is not a model directory."""
-    for teacher_dir in teacher_dirs:
-        if not (Path(teacher_dir) / "labels.json").is_file():
-            raise ValueError(f"distillation teacher {teacher_dir} is not a trained model directory")
-
-
-def _one_teacher(
-    teacher_dir: Path, examples: Sequence[Utterance], intents: Sequence[str], temperature: float
-) -> np.ndarray:
-    check_teachers([teacher_dir])
-    labels = LabelMaps.load(teacher_dir / "labels.json")
-    if sorted(labels.intents) != sorted(intents):
-        missing = sorted(set(intents) - set(labels.intents))
-        extra = sorted(set(labels.intents) - set(intents))
-        raise ValueError(
-            f"distillation teacher {teacher_dir} has other intents than the training data "
-            f"(missing {missing[:5]}, extra {extra[:5]})"
-        )
-    run = TorchBackend.from_dir(teacher_dir)
-    columns = [labels.intents.index(name) for name in intents]
-    order = sorted(range(len(examples)), key=lambda i: len(examples[i].words))  # less padding
-    words = [examples[i].words for i in order]
-    logits = predict_logits(run, load_tokenizer(teacher_dir), words, Manifest.load(teacher_dir).max_length)
-    probs = np.empty((len(examples), len(intents)), dtype=np.float32)
-    probs[order] = torch.softmax(torch.from_numpy(logits[:, columns]) / temperature, dim=-1).numpy()
-    return probs
-
-
-def distillation_loss(
-    student_logits: torch.Tensor, teacher_probs: torch.Tensor, temperature: float
-) -> torch.Tensor:
-    """KL(teacher ‖ student) at ``temperature``, times its square so that the gradient keeps
-    the size of the hard-label loss's whatever the temperature (Hinton et al.)."""
-    log_student = functional.log_softmax(student_logits / temperature, dim=-1)
-    return functional.kl_div(log_student, teacher_probs, reduction="batchmean") * temperature**2
+    return teacher_targets(teacher_dirs, examples, intents, None, temperature)[0]
 
 
 def teacher_word_tag_probs(
@@ -93,45 +50,114 @@ def teacher_word_tag_probs(
     temperature: float,
 ) -> list[np.ndarray]:
     """The teachers' mean tag distribution of every word at ``temperature``: one float32
-    [words, tags] array per example, columns in the order of ``tags``. A word cut off by a
-    teacher's maximum length gets a uniform row from that teacher (it has no view of it)."""
+    [words, tags] array per example, columns in the order of ``tags``."""
+    word_probs = teacher_targets(teacher_dirs, examples, None, tags, temperature)[1]
+    assert word_probs is not None
+    return word_probs
+
+
+def teacher_targets(
+    teacher_dirs: Sequence[str | Path],
+    examples: Sequence[Utterance],
+    intents: Sequence[str] | None,
+    tags: Sequence[str] | None,
+    temperature: float,
+) -> tuple[np.ndarray | None, list[np.ndarray] | None]:
+    """Both targets from one pass of each teacher over the examples (a large teacher on a CPU
+    costs minutes per pass): the mean intent distributions (when ``intents`` is given) and the
+    mean per-word tag distributions (when ``tags`` is given), at ``temperature``.
+
+    A word cut off by a teacher's maximum length gets a uniform row from that teacher (it has
+    no view of it).
+    """
     if temperature <= 0:
         raise ValueError(f"distill_temperature must be above 0, not {temperature}")
-    total = [np.zeros((len(u.words), len(tags)), dtype=np.float32) for u in examples]
+    check_teachers(teacher_dirs)
+    intent_total = np.zeros((len(examples), len(intents)), dtype=np.float32) if intents is not None else None
+    tag_total = (
+        [np.zeros((len(u.words), len(tags)), dtype=np.float32) for u in examples]
+        if tags is not None
+        else None
+    )
     for teacher_dir in teacher_dirs:
-        for row, probs in zip(
-            total, _one_teacher_tags(Path(teacher_dir), examples, tags, temperature), strict=True
-        ):
-            row += probs
-    return [row / len(teacher_dirs) for row in total]
+        _one_teacher(Path(teacher_dir), examples, intents, tags, temperature, intent_total, tag_total)
+    count = len(teacher_dirs)
+    return (
+        intent_total / count if intent_total is not None else None,
+        [row / count for row in tag_total] if tag_total is not None else None,
+    )
 
 
-def _one_teacher_tags(
-    teacher_dir: Path, examples: Sequence[Utterance], tags: Sequence[str], temperature: float
-) -> list[np.ndarray]:
-    check_teachers([teacher_dir])
+def check_teachers(teacher_dirs: Sequence[str | Path]) -> None:
+    """Fail before any training if a teacher is not a model directory."""
+    for teacher_dir in teacher_dirs:
+        if not (Path(teacher_dir) / "labels.json").is_file():
+            raise ValueError(f"distillation teacher {teacher_dir} is not a trained model directory")
+
+
+def _teacher_columns(
+    teacher_dir: Path, labels: LabelMaps, intents: Sequence[str] | None, tags: Sequence[str] | None
+) -> tuple[list[int] | None, list[int] | None]:
+    """The teacher's output columns in the student's order; refuses other intents or missing tags."""
+    intent_columns = tag_columns = None
+    if intents is not None:
+        if sorted(labels.intents) != sorted(intents):
+            missing = sorted(set(intents) - set(labels.intents))
+            extra = sorted(set(labels.intents) - set(intents))
+            raise ValueError(
+                f"distillation teacher {teacher_dir} has other intents than the training data "
+                f"(missing {missing[:5]}, extra {extra[:5]})"
+            )
+        intent_columns = [labels.intents.index(name) for name in intents]
+    if tags is not None:
+        missing = sorted(set(tags) - set(labels.tags))
+        if missing:
+            raise ValueError(
+                f"distillation teacher {teacher_dir} lacks the training data's tags {missing[:5]}"
+            )
+        tag_columns = [labels.tags.index(name) for name in tags]
+    return intent_columns, tag_columns
+
+
+def _one_teacher(
+    teacher_dir: Path,
+    examples: Sequence[Utterance],
+    intents: Sequence[str] | None,
+    tags: Sequence[str] | None,
+    temperature: float,
+    intent_total: np.ndarray | None,
+    tag_total: list[np.ndarray] | None,
+) -> None:
+    """Add one teacher's distributions to the totals, reading each example once."""
     labels = LabelMaps.load(teacher_dir / "labels.json")
-    missing = sorted(set(tags) - set(labels.tags))
-    if missing:
-        raise ValueError(f"distillation teacher {teacher_dir} lacks the training data's tags {missing[:5]}")
+    intent_columns, tag_columns = _teacher_columns(teacher_dir, labels, intents, tags)
     run = TorchBackend.from_dir(teacher_dir)
     tokenizer, max_length = load_tokenizer(teacher_dir), Manifest.load(teacher_dir).max_length
-    columns = [labels.tags.index(name) for name in tags]
-    order = sorted(range(len(examples)), key=lambda i: len(examples[i].words))
-    out: list[np.ndarray] = [np.empty(0, dtype=np.float32)] * len(examples)
+    order = sorted(range(len(examples)), key=lambda i: len(examples[i].words))  # less padding
     for start in range(0, len(order), EVAL_BATCH):
         batch = order[start : start + EVAL_BATCH]
         encoded = encode_words(tokenizer, [examples[i].words for i in batch], max_length)
-        _, slot_logits = run(encoded.input_ids, encoded.attention_mask)
-        scaled = torch.from_numpy(slot_logits[:, :, columns]) / temperature
-        probs = torch.softmax(scaled, dim=-1).numpy()
-        for row, index in enumerate(batch):
-            starts = np.array(encoded.word_starts[row])
-            word_probs = np.full((len(starts), len(tags)), 1.0 / len(tags), dtype=np.float32)
-            seen = starts >= 0
-            word_probs[seen] = probs[row, starts[seen]]
-            out[index] = word_probs
-    return out
+        intent_logits, slot_logits = run(encoded.input_ids, encoded.attention_mask)
+        if intent_total is not None:
+            scaled = torch.from_numpy(intent_logits[:, intent_columns]) / temperature
+            intent_total[batch] += torch.softmax(scaled, dim=-1).numpy()
+        if tag_total is not None:
+            scaled = torch.from_numpy(slot_logits[:, :, tag_columns]) / temperature
+            probs = torch.softmax(scaled, dim=-1).numpy()
+            for row, index in enumerate(batch):
+                starts = np.array(encoded.word_starts[row])
+                seen = starts >= 0
+                tag_total[index][seen] += probs[row, starts[seen]]
+                tag_total[index][~seen] += 1.0 / len(tag_columns)
+
+
+def distillation_loss(
+    student_logits: torch.Tensor, teacher_probs: torch.Tensor, temperature: float
+) -> torch.Tensor:
+    """KL(teacher ‖ student) at ``temperature``, times its square so that the gradient keeps
+    the size of the hard-label loss's whatever the temperature (Hinton et al.)."""
+    log_student = functional.log_softmax(student_logits / temperature, dim=-1)
+    return functional.kl_div(log_student, teacher_probs, reduction="batchmean") * temperature**2
 
 
 def slot_targets_from_words(
@@ -146,10 +172,10 @@ def slot_targets_from_words(
     targets = torch.zeros((len(word_probs), width, tags))
     mask = torch.zeros((len(word_probs), width), dtype=torch.bool)
     for row, (probs, starts) in enumerate(zip(word_probs, word_starts, strict=True)):
-        for word, position in enumerate(starts):
-            if 0 <= position < width:
-                targets[row, position] = torch.from_numpy(probs[word])
-                mask[row, position] = True
+        positions = np.asarray(starts)
+        keep = (positions >= 0) & (positions < width)
+        targets[row, positions[keep]] = torch.from_numpy(probs[keep])
+        mask[row, positions[keep]] = True
     return targets, mask
 
 

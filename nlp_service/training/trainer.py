@@ -41,8 +41,7 @@ from nlp_service.training.distillation import (
     distillation_loss,
     slot_distillation_loss,
     slot_targets_from_words,
-    teacher_intent_probs,
-    teacher_word_tag_probs,
+    teacher_targets,
 )
 from nlp_service.training.evaluate import evaluate_predictor
 from nlp_service.training.rdrop import rdrop_loss
@@ -129,16 +128,16 @@ def train(
     targets = slot_targets(encoded, [[tag_ids[t] for t in u.tags] for u in train_set])
     intents = np.array([intent_ids[u.intent] for u in train_set], dtype=np.int64)
     lengths = encoded.attention_mask.sum(axis=1)
-    teacher_probs = None
+    teacher_probs = teacher_tags = None
     if config.distill_teachers:
         console.print(f"scoring the training set with {len(config.distill_teachers)} distillation teacher(s)")
-        teacher_probs = teacher_intent_probs(
-            config.distill_teachers, train_set, labels.intents, config.distill_temperature
-        )
-    teacher_tags = None
-    if config.distill_teachers and config.distill_slot_weight > 0 and dataset.has_slots:
-        teacher_tags = teacher_word_tag_probs(
-            config.distill_teachers, train_set, labels.tags, config.distill_temperature
+        distil_tags = config.distill_slot_weight > 0 and dataset.has_slots
+        teacher_probs, teacher_tags = teacher_targets(
+            config.distill_teachers,
+            train_set,
+            labels.intents,
+            labels.tags if distil_tags else None,
+            config.distill_temperature,
         )
 
     rng = random.Random(config.seed)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dagster as dg
 import pytest
 
 from eas_pipelines.agents import AGENT_JOBS, AGENTS, SHARED
@@ -41,4 +40,3 @@ def test_a_workflow_is_start_steps_complete_with_the_agents_tag_and_retry_policy
     assert job.op_retry_policy == RETRY_POLICY
     assert job.graph.node_named("look").definition.description == "Look."
     assert job.graph.node_named("look").definition.required_resource_keys == {"store", "notifications"}
-    assert isinstance(job, dg.JobDefinition)

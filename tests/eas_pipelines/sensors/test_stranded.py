@@ -21,19 +21,16 @@ from tests.eas_pipelines.dagster_support import make_resources, queued_request, 
 HEARTBEAT_S = 0.1  # grace: two TTLs of 0.3 s
 
 
-@pytest.fixture(autouse=True)
-def short_heartbeats(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EAS_WORKER_HEARTBEAT_SECONDS", str(HEARTBEAT_S))
-
-
 @pytest.fixture
 def resources(migrated_database_url, redis_url, redis_key_prefix):
-    """No backoff, so that a recovered request may run again at once."""
+    """No backoff, so that a recovered request may run again at once; short heartbeats."""
     return make_resources(
         migrated_database_url,
         redis_url,
         redis_key_prefix,
-        WorkflowPolicyResource(retry_backoff_seconds=0, leave_blackouts=[]),
+        WorkflowPolicyResource(
+            retry_backoff_seconds=0, leave_blackouts=[], worker_heartbeat_seconds=HEARTBEAT_S
+        ),
     )
 
 
