@@ -167,3 +167,26 @@ def request_store(store_engine: sa.Engine) -> RequestStore:
             sa.text("TRUNCATE requests, request_transitions, approvals RESTART IDENTITY CASCADE")
         )
     return RequestStore(store_engine)
+
+
+@pytest.fixture(scope="session")
+def sandbox_session(postgres_database_factory: Callable[[], str], tmp_path_factory: pytest.TempPathFactory):
+    """The vendors' emulators (``eas_sandbox``), on a database of their own, for the whole session."""
+    from eas_sandbox.server import Sandbox
+    from tests.support.sandbox import SandboxControl
+
+    with Sandbox(postgres_database_factory(), tmp_path_factory.mktemp("sandbox")) as running:
+        yield SandboxControl(running)
+
+
+@pytest.fixture
+def sandbox(sandbox_session):
+    """The emulators, reset for this test (records, faults and call log)."""
+    sandbox_session.reset()
+    return sandbox_session
+
+
+@pytest.fixture
+def breaker_prefix(redis_key_prefix: str) -> str:
+    """A circuit-breaker namespace of this test's own, so one test's outage never opens another's."""
+    return f"{redis_key_prefix}circuit"

@@ -31,7 +31,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("runs",),  # the run protocol: run config, tags, keys, the unroutable request
     ("recovery",),  # the retry-or-fail rule after a failed or lost run
     ("lanes",),  # the fast lane's queue library: queue, heartbeats, stranded-request pass
-    ("resources",),  # Dagster resources: store, fast lane, policy, connectors
+    ("resources",),  # Dagster resources: store, fast lane, policy, circuit breakers
+    ("connectors",),  # one module per enterprise system: a resource returning the vendor's client
     ("agents",),  # the agents' workflow jobs
     ("sensors", "workers", "gateway"),  # what drives the jobs: Dagster's daemon, warm workers, intake API
     ("definitions",),  # the one Dagster code location

@@ -1,0 +1,94 @@
+"""What every connector resource shares: its circuit breaker, timeouts, retries and trusted CA.
+
+A connector resource holds configuration only (the system's URL, credentials through
+``dg.EnvVar``, limits); ``client()`` builds the typed client. Every call the client makes goes
+through :meth:`ConnectorResource.guarded`: retried by the one rule in :mod:`.retry`, and counted
+by the connector's breaker, whose state lives in Redis so that an outage seen by one run makes
+every other run fail fast instead of piling on. Business refusals (:class:`VendorRejected`) are
+answers from a healthy system and never open the circuit.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from collections.abc import Callable
+from typing import ClassVar, TypeVar
+
+import dagster as dg
+import pybreaker
+from pydantic import Field
+
+from eas_pipelines.connectors.retry import call_with_retries
+from eas_pipelines.resources.circuit import (
+    DEFAULT_FAIL_MAX,
+    DEFAULT_PREFIX,
+    DEFAULT_RESET_TIMEOUT_S,
+    shared_breaker,
+)
+
+T = TypeVar("T")
+
+CA_BUNDLE_SETTING = "EAS_CONNECTOR_CA_BUNDLE"
+"""The extra CA every connector trusts (set by ``eas up`` to the emulators' generated CA)."""
+
+
+def optional_env(name: str) -> dg.EnvVar | None:
+    """``dg.EnvVar(name)`` when the variable is set now, else None (the field keeps its default).
+
+    ``dg.EnvVar`` fails a run whose variable is unset; an optional setting must not.
+    """
+    return dg.EnvVar(name) if os.environ.get(name) else None
+
+
+class ConnectorResource(dg.ConfigurableResource):
+    """Base of the connector resources; a subclass names its system and builds its client."""
+
+    system: ClassVar[str]
+    """The system's name in breaker keys, errors and logs ("servicenow")."""
+
+    redis_url: str = Field(description="Redis URL holding the circuit breaker's shared state (EAS_REDIS_URL)")
+    ca_bundle: str | None = Field(
+        default=None,
+        description="PEM file of an extra CA to trust (the emulators' generated CA; EAS_CONNECTOR_CA_BUNDLE)",
+    )
+    timeout_s: float = Field(default=10.0, description="connect and read timeout of one call")
+    max_attempts: int = Field(default=4, description="calls in all before a transient failure is final")
+    initial_backoff_s: float = Field(default=0.2, description="first retry delay; doubles, with jitter")
+    max_backoff_s: float = Field(default=30.0, description="longest wait between two attempts")
+    breaker_fail_max: int = Field(default=DEFAULT_FAIL_MAX, description="consecutive outages that open it")
+    breaker_reset_timeout_s: float = Field(default=DEFAULT_RESET_TIMEOUT_S, description="open this long")
+    breaker_prefix: str = Field(default=DEFAULT_PREFIX, description="Redis key prefix of breaker state")
+
+    @property
+    def breaker(self) -> pybreaker.CircuitBreaker:
+        """This system's breaker; resources with the same Redis and prefix share one circuit."""
+        return shared_breaker(
+            self.system,
+            self.redis_url,
+            fail_max=self.breaker_fail_max,
+            reset_timeout_s=self.breaker_reset_timeout_s,
+            prefix=self.breaker_prefix,
+        )
+
+    def guarded(self, func: Callable[[], T]) -> T:
+        """Run one logical call: retried on transient failures, the outcome counted by the breaker.
+
+        An open circuit raises ``pybreaker.CircuitBreakerError`` without calling the system.
+        """
+        return self.breaker.call(
+            call_with_retries,
+            func,
+            system=self.system,
+            max_attempts=self.max_attempts,
+            initial_backoff_s=self.initial_backoff_s,
+            max_backoff_s=self.max_backoff_s,
+        )
+
+    def verify(self) -> ssl.SSLContext | bool:
+        """What TLS clients verify against: the system CAs, plus ``ca_bundle`` when set."""
+        if not self.ca_bundle:
+            return True
+        context = ssl.create_default_context()
+        context.load_verify_locations(cafile=self.ca_bundle)
+        return context

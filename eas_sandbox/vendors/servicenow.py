@@ -1,0 +1,153 @@
+"""ServiceNow Table API (``/api/now/table/{table}``): incidents, users, change requests.
+
+Basic auth; ``sysparm_query`` (``field=value`` terms joined by ``^``, and ``ORDERBY``/``ORDERBYDESC``),
+``sysparm_limit``/``sysparm_offset`` with ``X-Total-Count`` and a ``Link`` header; errors
+``{"error": {"message", "detail"}, "status": "failure"}``; throttling 429 + ``Retry-After``.
+Numbers are assigned as ServiceNow does (INC0010001, CHG0030001); ``sys_id`` is 32 hex digits.
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from eas_sandbox.vendor import Endpoints, NotAuthenticated, Store, Vendor
+
+NAME = "servicenow"
+USER, PASSWORD = "eas.integration", "sandbox-servicenow-password"
+TABLES = {"incident": ("INC", 10000), "change_request": ("CHG", 30000), "sys_user": (None, 0)}
+
+
+def error(status: int, message: str, detail: str = "", headers: dict[str, str] | None = None) -> Response:
+    body = {"error": {"message": message, "detail": detail}, "status": "failure"}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def authenticated(request: Request) -> None:
+    expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    if request.headers.get("authorization") != expected:
+        raise NotAuthenticated()
+
+
+router = APIRouter(dependencies=[Depends(authenticated)])
+
+
+def _matches(record: dict[str, Any], query: str) -> tuple[bool, list[tuple[str, bool]]]:
+    order: list[tuple[str, bool]] = []
+    ok = True
+    for term in filter(None, query.split("^")):
+        if term.startswith("ORDERBYDESC"):
+            order.append((term[len("ORDERBYDESC") :], True))
+        elif term.startswith("ORDERBY"):
+            order.append((term[len("ORDERBY") :], False))
+        elif "=" in term:
+            field, _, value = term.partition("=")
+            ok = ok and str(record.get(field, "")).lower() == value.lower()
+    return ok, order
+
+
+def _known(table: str) -> Response | None:
+    return None if table in TABLES else error(400, "Invalid table", f"Invalid table {table}")
+
+
+@router.get("/api/now/table/{table}")
+def list_records(
+    table: str,
+    request: Request,
+    store: Store,
+    sysparm_query: str = "",
+    sysparm_limit: int = 10000,
+    sysparm_offset: int = 0,
+) -> Response:
+    if (problem := _known(table)) is not None:
+        return problem
+    rows = store.all(NAME, table)
+    selected = [row for row in rows if _matches(row, sysparm_query)[0]]
+    for field, descending in reversed(_matches({}, sysparm_query)[1]):
+        selected.sort(key=lambda row: str(row.get(field, "")), reverse=descending)
+    page = selected[sysparm_offset : sysparm_offset + sysparm_limit]
+    headers = {"X-Total-Count": str(len(selected))}
+    if sysparm_offset + sysparm_limit < len(selected):
+        next_url = request.url.include_query_params(sysparm_offset=sysparm_offset + sysparm_limit)
+        headers["Link"] = f'<{next_url}>;rel="next"'
+    return JSONResponse({"result": page}, headers=headers)
+
+
+@router.get("/api/now/table/{table}/{sys_id}")
+def get_record(table: str, sys_id: str, store: Store) -> Response:
+    if (problem := _known(table)) is not None:
+        return problem
+    row = store.get(NAME, table, sys_id)
+    if row is None:
+        return error(404, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
+    return JSONResponse({"result": row})
+
+
+@router.post("/api/now/table/{table}")
+async def create_record(table: str, request: Request, store: Store) -> Response:
+    if (problem := _known(table)) is not None:
+        return problem
+    try:
+        body = await request.json()
+    except ValueError:
+        return error(400, "Exception while reading request", "The payload is not valid JSON.")
+    if not isinstance(body, dict):
+        return error(400, "Exception while reading request", "The payload is not a JSON object.")
+    prefix, start = TABLES[table]
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    sys_id = uuid.uuid4().hex
+    record = {
+        **{k: str(v) for k, v in body.items()},
+        "sys_id": sys_id,
+        "sys_created_on": now,
+        "sys_updated_on": now,
+    }
+    if prefix is not None:
+        record["number"] = f"{prefix}{start + store.count(NAME, table) + 1:07d}"
+        record.setdefault("state", "1")
+    store.insert(NAME, table, record, key=sys_id)
+    return JSONResponse({"result": record}, status_code=201)
+
+
+@router.api_route("/api/now/table/{table}/{sys_id}", methods=["PATCH", "PUT"])
+async def update_record(table: str, sys_id: str, request: Request, store: Store) -> Response:
+    if (problem := _known(table)) is not None:
+        return problem
+    row = store.get(NAME, table, sys_id)
+    if row is None:
+        return error(404, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
+    changes = await request.json()
+    row.update({k: str(v) for k, v in changes.items()})
+    row["sys_updated_on"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    store.put(NAME, table, sys_id, row)
+    return JSONResponse({"result": row})
+
+
+def _env(endpoints: Endpoints) -> dict[str, str]:
+    return {
+        "EAS_SERVICENOW_URL": endpoints.vendor_url(NAME),
+        "EAS_SERVICENOW_USER": USER,
+        "EAS_SERVICENOW_PASSWORD": PASSWORD,
+    }
+
+
+def _throttled(retry_after_s: float | None) -> Response:
+    headers = {"X-RateLimit-Rule": "eas-sandbox"}
+    if retry_after_s is not None:
+        headers["Retry-After"] = f"{retry_after_s:g}"
+    return error(429, "Rate limit exceeded", "Too many requests for rule eas-sandbox", headers)
+
+
+VENDOR = Vendor(
+    name=NAME,
+    router=router,
+    env=_env,
+    throttled=_throttled,
+    failed=lambda status: error(status, "Service unavailable", "injected fault"),
+    unauthorized=lambda: error(401, "User Not Authenticated", "Required to provide Auth information"),
+)
