@@ -145,12 +145,12 @@ def test_an_upward_import_is_named_with_its_place():
     problems = violations(imports_of(path, source))
     assert problems == [
         "eas_pipelines/lanes/example.py:4 imports eas_pipelines.agents.common: "
-        "lanes (layer 5) may not import the higher agents (layer 7)",
+        "lanes (layer 5) may not import the higher agents (layer 8)",
         "eas_pipelines/lanes/example.py:6 imports eas_pipelines.workers: "
-        "lanes (layer 5) may not import the higher workers (layer 8)",
+        "lanes (layer 5) may not import the higher workers (layer 9)",
     ]
     peers = violations(imports_of(ROOT / "gateway" / "example.py", "import eas_pipelines.workers.process\n"))
     assert peers == [
         "eas_pipelines/gateway/example.py:1 imports eas_pipelines.workers.process: "
-        "gateway and workers are peers (layer 8) and may not import each other"
+        "gateway and workers are peers (layer 9) and may not import each other"
     ]
