@@ -131,6 +131,12 @@ class EASSettings(BaseSettings):
     )
     nlp_port: int = Field(8081, ge=1, le=65535, description="port of the NLP server `eas up` starts")
     dagster_port: int = Field(3000, ge=1, le=65535, description="port of the Dagster UI `eas up` starts")
+    sandbox: bool = Field(
+        True, description="`eas up` starts the vendors' local emulators for every connector not configured"
+    )
+    sandbox_port: int = Field(8443, ge=1, le=65535, description="HTTPS port of the emulators")
+    sandbox_mtls_port: int = Field(8444, ge=1, le=65535, description="mutual-TLS port of the emulators (ADP)")
+    sandbox_smtp_port: int = Field(8025, ge=1, le=65535, description="SMTP port of the email emulator")
     jwt_secret: SecretStr | None = Field(
         None, description="HS256 key of the intake API tokens; unset: generated once into data_dir"
     )
@@ -287,6 +293,12 @@ class EASSettings(BaseSettings):
             "nlp_port": self.nlp_port,
             "dagster_port": self.dagster_port,
         }
+        if self.sandbox:
+            ports.update(
+                sandbox_port=self.sandbox_port,
+                sandbox_mtls_port=self.sandbox_mtls_port,
+                sandbox_smtp_port=self.sandbox_smtp_port,
+            )
         if self.database_url is None:
             ports["embedded_postgres_port"] = self.embedded_postgres_port
         if self.redis_url is None:

@@ -92,6 +92,14 @@ def up(
 
 
 @app.command()
+def sandbox() -> None:
+    """Run the vendors' local emulators alone and print the settings that point connectors at them."""
+    from eas_pipelines.cli.sandbox import run_sandbox
+
+    raise typer.Exit(code=run_sandbox(_settings(), console))
+
+
+@app.command()
 def submit(
     text: Annotated[str, typer.Argument(help="the request, in natural language")],
     priority: Annotated[str | None, typer.Option(help="P0, P1 or P2 (can only raise the priority)")] = None,

@@ -27,6 +27,13 @@ from rich.markup import escape
 from sqlalchemy.engine import make_url
 
 from eas_pipelines.embedded.leftovers import TOKEN_VARIABLE, DataFolderClaim, DataFolderInUse
+from eas_pipelines.embedded.sandbox import (
+    SandboxDidNotStart,
+    env_file,
+    sandbox_command,
+    unconfigured,
+    wait_for_settings,
+)
 from eas_pipelines.embedded.services import ProcessGroup, RestartPolicy, resolve_services
 from eas_pipelines.embedded.watchdog import Watchdog
 from eas_pipelines.settings import EASSettings
@@ -99,6 +106,12 @@ def run_up(
                 settings.log_dir, echo=echo, restart=restart, on_change=claim.record_children
             )
             with group, group.handling_stop_signals():
+                if settings.sandbox:
+                    try:
+                        env.update(_start_sandbox(group, settings, services.database_url, env))
+                    except SandboxDidNotStart as exc:
+                        console.print(f"[red]error:[/red] {escape(str(exc))}")
+                        return 1
                 _start_children(group, settings, env, workers=workers, dagster=dagster)
                 if not watchdog.running():
                     echo(
@@ -111,10 +124,28 @@ def run_up(
                     f"  intake API     http://{settings.gateway_host}:{settings.gateway_port}/docs\n"
                     f"  NLP service    http://127.0.0.1:{settings.nlp_port}/readyz\n"
                     f"  Dagster UI     http://127.0.0.1:{settings.dagster_port}\n"
-                    f"  try            eas submit {EXAMPLE!r}\n"
+                    + (
+                        f"  emulators      https://127.0.0.1:{settings.sandbox_port}/_sandbox/docs\n"
+                        if settings.sandbox
+                        else ""
+                    )
+                    + f"  try            eas submit {EXAMPLE!r}\n"
                     "Ctrl-C stops everything; a part that crashes is restarted."
                 )
                 return group.wait()
+
+
+def _start_sandbox(
+    group: ProcessGroup, settings: EASSettings, database_url: str, env: dict[str, str]
+) -> dict[str, str]:
+    """Start the vendors' emulators; the connector settings they serve that nothing configures."""
+    settings_file = env_file(settings)
+    settings_file.unlink(missing_ok=True)
+    child = group.start("sandbox", sandbox_command(settings, database_url), env=env)
+    served = wait_for_settings(
+        settings_file, alive=lambda: child.process.poll() is None, log_path=child.log_path
+    )
+    return unconfigured(served)
 
 
 def _start_children(
