@@ -1,0 +1,174 @@
+"""Each connector's real client against its emulator: call latency, and requests completed under faults.
+
+    .venv/bin/python benchmarks/connectors.py                       # every connector, 200 calls each
+    .venv/bin/python benchmarks/connectors.py --calls 500 --only servicenow,slack --json /tmp/c.json
+
+For every connector the script starts the emulators (``eas_sandbox``, in this process, on a
+database of their own), builds the connector the way the code location does (``from_env`` through
+``dg.build_resources``, with the emulators' settings in the environment), then
+
+1. **latency**: ``--calls`` representative calls (a create, a look-up) with no faults: P50/P95;
+2. **faults**: ``--calls`` calls while the emulator answers 10 % of calls with a 5xx and 5 % with
+   its vendor's throttle answer (``Retry-After`` 0.05 s): the share completed, the share failed
+   cleanly (``ConnectorUnavailable``, an open breaker, a refusal), and the share **lost** (any
+   other exception: a bug). Target (issue 14): ≥ 97.24 % completed, none lost.
+
+The figures go to BENCHMARKS.md with the machine and date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pybreaker
+from rich.console import Console
+from rich.table import Table
+
+from eas_pipelines.connectors.retry import ConnectorUnavailable, VendorRejected
+from eas_sandbox.__main__ import ensure_database
+from eas_sandbox.faults import Fault
+from eas_sandbox.server import Sandbox
+
+Operation = Callable[[Any, int, str], object]
+"""(client, call number, run id) -> anything; one representative call of a connector."""
+
+
+def _servicenow(client: Any, n: int, run: str) -> object:
+    if n % 2:
+        return client.incidents(f"correlation_id={run}-{n - 1}", limit=1)
+    return client.create_incident(f"benchmark incident {n}", correlation_id=f"{run}-{n}")
+
+
+CASES: dict[str, tuple[str, str, Operation]] = {
+    "servicenow": ("eas_pipelines.connectors.servicenow", "ServiceNowResource", _servicenow),
+}
+"""system -> (module, resource class, operation)."""
+
+
+@dataclass
+class ConnectorFigures:
+    system: str
+    calls: int
+    p50_ms: float
+    p95_ms: float
+    completed_pct: float
+    failed_cleanly_pct: float
+    lost: int
+    lost_examples: list[str]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def measure(system: str, client: Any, operation: Operation, sandbox: Sandbox, calls: int) -> ConnectorFigures:
+    run = uuid.uuid4().hex[:8]
+    sandbox.faults.clear(seed=14)
+    latencies = []
+    for n in range(calls):
+        started = time.perf_counter()
+        operation(client, n, f"{run}-clean")
+        latencies.append((time.perf_counter() - started) * 1000)
+    sandbox.faults.add(Fault(kind="error", vendor=system, rate=0.10, status=503))
+    sandbox.faults.add(Fault(kind="throttle", vendor=system, rate=0.05, retry_after_s=0.05))
+    completed = failed = 0
+    lost: list[str] = []
+    for n in range(calls):
+        try:
+            operation(client, n, f"{run}-faults")
+            completed += 1
+        except (ConnectorUnavailable, VendorRejected, pybreaker.CircuitBreakerError):
+            failed += 1
+        except Exception as exc:  # a lost request: the figure this benchmark exists to catch
+            lost.append(f"{type(exc).__name__}: {exc}"[:200])
+    sandbox.faults.clear()
+    return ConnectorFigures(
+        system=system,
+        calls=calls,
+        p50_ms=round(_percentile(latencies, 50), 2),
+        p95_ms=round(_percentile(latencies, 95), 2),
+        completed_pct=round(100 * completed / calls, 2),
+        failed_cleanly_pct=round(100 * failed / calls, 2),
+        lost=len(lost),
+        lost_examples=lost[:3],
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--calls", type=int, default=200, help="calls per connector and phase")
+    parser.add_argument("--only", default="", help="comma-separated systems (default: all)")
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get(
+            "EAS_BENCH_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/eas_bench_sandbox"
+        ),
+        help="PostgreSQL database for the emulators' records (created when missing)",
+    )
+    parser.add_argument(
+        "--redis-url", default=os.environ.get("EAS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
+    )
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    console = Console()
+    chosen = [name for name in args.only.split(",") if name] or sorted(CASES)
+    unknown = sorted(set(chosen) - set(CASES))
+    if unknown:
+        parser.error(f"--only names unknown systems {unknown}; known: {sorted(CASES)}")
+
+    ensure_database(args.database_url)
+    figures: list[ConnectorFigures] = []
+    with tempfile.TemporaryDirectory() as folder, Sandbox(args.database_url, Path(folder)) as sandbox:
+        sandbox.records.reset()
+        os.environ.update(sandbox.env())
+        for system in chosen:
+            module_name, class_name, operation = CASES[system]
+            module = __import__(module_name, fromlist=[class_name])
+            resource_class = getattr(module, class_name)
+            resource = resource_class.from_env(args.redis_url)
+            resource = resource.model_copy(update={"breaker_prefix": f"eas:bench:{uuid.uuid4().hex}"})
+            with dg.build_resources({"connector": resource}) as built:
+                client = built.connector.client()
+                console.print(f"{system}: {args.calls} clean calls, then {args.calls} under faults")
+                figures.append(measure(system, client, operation, sandbox, args.calls))
+    table = Table(title=f"connectors against their emulators ({args.calls} calls per phase)")
+    for column in ("system", "P50 ms", "P95 ms", "completed %", "failed cleanly %", "lost"):
+        table.add_column(column, justify="right")
+    for row in figures:
+        table.add_row(
+            row.system,
+            f"{row.p50_ms}",
+            f"{row.p95_ms}",
+            f"{row.completed_pct}",
+            f"{row.failed_cleanly_pct}",
+            f"{row.lost}",
+        )
+    console.print(table)
+    for row in figures:
+        for example in row.lost_examples:
+            console.print(f"[red]lost[/red] {row.system}: {example}", markup=True)
+    if args.json:
+        meta = {"date": datetime.now(UTC).isoformat(), "machine": platform.processor() or platform.machine()}
+        args.json.write_text(json.dumps({**meta, "connectors": [asdict(row) for row in figures]}, indent=2))
+    return 1 if any(row.lost for row in figures) else 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    sys.exit(main())
