@@ -25,6 +25,7 @@ PACKAGE = "eas_pipelines"
 ROOT = Path(eas_pipelines.__file__).parent
 
 LAYERS: tuple[tuple[str, ...], ...] = (
+    ("pii", "transform"),  # PII detection and masking; data transformation between systems
     ("blackouts", "store"),  # a rule's format; the request store (tables, state machine, audit)
     ("settings",),  # the validated EAS_* configuration
     ("embedded", "routing"),  # the embedded servers; the routing table (intent -> agent, job)
@@ -145,12 +146,12 @@ def test_an_upward_import_is_named_with_its_place():
     problems = violations(imports_of(path, source))
     assert problems == [
         "eas_pipelines/lanes/example.py:4 imports eas_pipelines.agents.common: "
-        "lanes (layer 5) may not import the higher agents (layer 8)",
+        "lanes (layer 6) may not import the higher agents (layer 9)",
         "eas_pipelines/lanes/example.py:6 imports eas_pipelines.workers: "
-        "lanes (layer 5) may not import the higher workers (layer 9)",
+        "lanes (layer 6) may not import the higher workers (layer 10)",
     ]
     peers = violations(imports_of(ROOT / "gateway" / "example.py", "import eas_pipelines.workers.process\n"))
     assert peers == [
         "eas_pipelines/gateway/example.py:1 imports eas_pipelines.workers.process: "
-        "gateway and workers are peers (layer 9) and may not import each other"
+        "gateway and workers are peers (layer 10) and may not import each other"
     ]
