@@ -96,6 +96,7 @@ class Sandbox:
         mtls_sock = _bound_socket(self.host, mtls_port)
         app.state.mtls_port = mtls_sock.getsockname()[1]
         common = {"log_level": "warning", "lifespan": "off", "ssl_certfile": str(certs.server_cert)}
+        common["timeout_graceful_shutdown"] = 1  # an idle keep-alive client must not hold up stop()
         common["ssl_keyfile"] = str(certs.server_key)
         self._servers = [
             _ThreadedServer(uvicorn.Config(app, **common), main_sock),

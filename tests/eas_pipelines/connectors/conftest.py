@@ -16,6 +16,6 @@ def connector_options(sandbox, redis_url: str, breaker_prefix: str) -> dict:
         "breaker_prefix": breaker_prefix,
         "ca_bundle": sandbox.ca_bundle,
         "breaker_fail_max": 2,
-        "breaker_reset_timeout_s": 0.5,
+        "breaker_reset_timeout_s": 1.5,
         **FAST_RETRIES,
     }

@@ -1,0 +1,697 @@
+"""SAP S/4HANA Cloud OData V2 APIs: purchase orders, supplier invoices, suppliers.
+
+Serves ``/sap/opu/odata/sap/<SERVICE>/`` for ``API_PURCHASEORDER_PROCESS_SRV`` (``A_PurchaseOrder``
+with ``to_PurchaseOrderItem``, ``A_PurchaseOrderItem``), ``API_SUPPLIERINVOICE_PROCESS_SRV``
+(``A_SupplierInvoice`` with ``to_SuplrInvcItemPurOrdRef``, ``A_SuplrInvcItemPurOrdRef``) and
+``API_BUSINESS_PARTNER`` (``A_Supplier``), each with a ``$metadata`` EDMX document that ``pyodata``
+parses. Only the properties EAS uses are declared.
+
+What the real Gateway does and this emulator copies: Basic auth of a communication user; CSRF (a GET/HEAD with
+``x-csrf-token: Fetch`` answers a token bound to the session cookie; a write without that token and cookie is
+refused with 403 and ``x-csrf-token: Required``); JSON wrapped in ``{"d": ...}`` (collections in
+``d.results``); ``$top``/``$skip``/``$inlinecount=allpages`` (``d.__count``); server-side paging with
+``d.__next`` carrying ``$skiptoken`` after :data:`SERVER_PAGE_SIZE` rows; ``$filter`` restricted to
+``Property eq 'value'`` terms joined by ``and``; ``$expand`` of the declared navigation properties; deep
+insert of purchase orders and supplier invoices; the SAP error body
+``{"error": {"code", "message": {"lang", "value"}, "innererror": {"transactionid", "errordetails"}}}``.
+
+Choices where the public sources are silent (unconfirmed, kept deliberately simple):
+
+- A purchase order is *closed* when every item carries ``IsFinallyInvoiced = true`` (the "final invoice"
+  indicator of ``A_PurchaseOrderItem``); the seed closes PO-10005 that way.
+- The *invoiced amount* of a PO is not a field: it is the sum of ``SupplierInvoiceItemAmount`` of the
+  ``A_SuplrInvcItemPurOrdRef`` rows (invoice items referencing the PO) of posted supplier invoices, which is
+  what the connector reads. Nothing is invoiced in the seed.
+- The duplicate-invoice check (configurable in a real system) is on: a second invoice with the same
+  ``InvoicingParty`` and ``SupplierInvoiceIDByInvcgParty`` is refused with 400 and message ``M8/108``.
+- ``CorrespncExternalReference`` is limited to 12 characters, as in the real API.
+- Purchase orders created without a number get internal numbers 45000000nn (after the seeded ones, which use
+  external numbers: PO-10001...). Supplier invoices are numbered 5105600001 upwards, fiscal year = the year of
+  ``DocumentDate``. Message codes other than M8/108 are illustrative.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from xml.sax.saxutils import escape
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, Response
+
+from eas_sandbox.state import RecordExists, Records
+from eas_sandbox.vendor import Endpoints, NotAuthenticated, Store, Vendor
+
+NAME = "sap"
+USER, PASSWORD = "EAS_COMM_USER", "sandbox-sap-password"
+ODATA_ROOT = "/sap/opu/odata/sap"
+SERVER_PAGE_SIZE = 100
+"""Rows per response before the server pages with ``__next`` (tests lower it)."""
+SESSION_COOKIE = "SAP_SESSIONID_EAS_100"
+PO_SERVICE = "API_PURCHASEORDER_PROCESS_SRV"
+INVOICE_SERVICE = "API_SUPPLIERINVOICE_PROCESS_SRV"
+PARTNER_SERVICE = "API_BUSINESS_PARTNER"
+
+
+@dataclass(frozen=True)
+class EntityType:
+    """One entity set of a service: keys, declared properties (name -> Edm type), 1:n navigations."""
+
+    keys: tuple[str, ...]
+    properties: dict[str, str]
+    navigation: dict[str, str] = field(default_factory=dict)
+    """navigation property -> target entity set (multiplicity ``*``)"""
+    parent: tuple[str, str] | None = None
+    """(parent entity set, navigation) when the rows are stored inside their parent (items)."""
+    creatable: bool = False
+
+
+S, D, T, B = "Edm.String", "Edm.Decimal", "Edm.DateTime", "Edm.Boolean"
+
+SERVICES: dict[str, dict[str, EntityType]] = {
+    PO_SERVICE: {
+        "A_PurchaseOrder": EntityType(
+            keys=("PurchaseOrder",),
+            properties={
+                "PurchaseOrder": S,
+                "CompanyCode": S,
+                "PurchaseOrderType": S,
+                "Supplier": S,
+                "PurchasingOrganization": S,
+                "PurchasingGroup": S,
+                "DocumentCurrency": S,
+                "PurchaseOrderDate": T,
+                "CorrespncExternalReference": S,
+            },
+            navigation={"to_PurchaseOrderItem": "A_PurchaseOrderItem"},
+            creatable=True,
+        ),
+        "A_PurchaseOrderItem": EntityType(
+            keys=("PurchaseOrder", "PurchaseOrderItem"),
+            properties={
+                "PurchaseOrder": S,
+                "PurchaseOrderItem": S,
+                "PurchaseOrderItemText": S,
+                "Plant": S,
+                "OrderQuantity": D,
+                "PurchaseOrderQuantityUnit": S,
+                "NetPriceAmount": D,
+                "DocumentCurrency": S,
+                "IsFinallyInvoiced": B,
+            },
+            parent=("A_PurchaseOrder", "to_PurchaseOrderItem"),
+        ),
+    },
+    INVOICE_SERVICE: {
+        "A_SupplierInvoice": EntityType(
+            keys=("SupplierInvoice", "FiscalYear"),
+            properties={
+                "SupplierInvoice": S,
+                "FiscalYear": S,
+                "CompanyCode": S,
+                "DocumentDate": T,
+                "PostingDate": T,
+                "SupplierInvoiceIDByInvcgParty": S,
+                "InvoicingParty": S,
+                "DocumentCurrency": S,
+                "InvoiceGrossAmount": D,
+                "DocumentHeaderText": S,
+                "SupplierInvoiceStatus": S,
+            },
+            navigation={"to_SuplrInvcItemPurOrdRef": "A_SuplrInvcItemPurOrdRef"},
+            creatable=True,
+        ),
+        "A_SuplrInvcItemPurOrdRef": EntityType(
+            keys=("SupplierInvoice", "FiscalYear", "SupplierInvoiceItem"),
+            properties={
+                "SupplierInvoice": S,
+                "FiscalYear": S,
+                "SupplierInvoiceItem": S,
+                "PurchaseOrder": S,
+                "PurchaseOrderItem": S,
+                "DocumentCurrency": S,
+                "SupplierInvoiceItemAmount": D,
+                "QuantityInPurchaseOrderUnit": D,
+                "PurchaseOrderQuantityUnit": S,
+            },
+            parent=("A_SupplierInvoice", "to_SuplrInvcItemPurOrdRef"),
+        ),
+    },
+    PARTNER_SERVICE: {
+        "A_Supplier": EntityType(keys=("Supplier",), properties={"Supplier": S, "SupplierName": S}),
+    },
+}
+
+SUPPLIERS: dict[str, str] = {
+    "17300001": "Acme Corp",
+    "17300002": "Globex",
+    "17300003": "Initech Ltd",
+    "17300004": "Hooli",
+    "17300005": "Umbrella Supplies",
+    "17300006": "Stark Industries",
+    "17300007": "Northwind Traders",
+    "17300008": "Contoso Ltd",
+    "17300009": "Fabrikam",
+    "17300010": "Keystone Office Supply",
+    "17300011": "Atlas Paper Co",
+}
+"""Supplier number -> SupplierName (``A_Supplier``)."""
+
+PURCHASE_ORDERS: list[dict[str, Any]] = [
+    {"po": "PO-10001", "supplier": "Acme Corp", "amount": "50000.00", "currency": "USD",
+     "text": "Office hardware, FY framework order"},
+    {"po": "PO-10002", "supplier": "Globex", "amount": "8000.00", "currency": "USD",
+     "text": "Logistics services"},
+    {"po": "PO-10003", "supplier": "Initech Ltd", "amount": "25000.00", "currency": "USD",
+     "text": "Software licences"},
+    {"po": "PO-10004", "supplier": "Hooli", "amount": "120000.00", "currency": "USD",
+     "text": "Cloud infrastructure, annual"},
+    {"po": "PO-10005", "supplier": "Umbrella Supplies", "amount": "5000.00", "currency": "USD",
+     "text": "Safety equipment", "closed": True},
+    {"po": "PO-10006", "supplier": "Stark Industries", "amount": "15000.00", "currency": "USD",
+     "text": "Engineering components"},
+    {"po": "PO-10007", "supplier": "Northwind Traders", "amount": "3500.00", "currency": "USD",
+     "text": "Catering supplies"},
+    {"po": "PO-10008", "supplier": "Contoso Ltd", "amount": "60000.00", "currency": "USD",
+     "text": "IT consulting"},
+    {"po": "PO-10009", "supplier": "Fabrikam", "amount": "20000.00", "currency": "EUR",
+     "text": "Manufacturing parts"},
+    {"po": "PO-10010", "supplier": "Acme Corp", "amount": "2000.00", "currency": "USD",
+     "text": "Office hardware accessories"},
+    {"po": "PO-10011", "supplier": "Keystone Office Supply", "amount": "4000.00", "currency": "USD",
+     "text": "Office supplies"},
+    {"po": "PO-10012", "supplier": "Atlas Paper Co", "amount": "1500.00", "currency": "USD",
+     "text": "Copy paper"},
+]  # fmt: skip
+"""The seeded open purchase orders (one item each, quantity 1); ``closed``: every item finally invoiced."""
+
+
+# --- wire helpers -----------------------------------------------------------------------------------------
+
+
+def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
+    """The Gateway's JSON error body."""
+    transaction = uuid.uuid4().hex.upper()
+    body = {
+        "error": {
+            "code": code,
+            "message": {"lang": "en", "value": message},
+            "innererror": {
+                "transactionid": transaction,
+                "timestamp": datetime.now(UTC).strftime("%Y%m%d%H%M%S.%f"),
+                "errordetails": [
+                    {"code": code, "message": message, "propertyref": "", "severity": "error", "target": ""}
+                ],
+            },
+        }
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def odata_date(value: datetime) -> str:
+    """``/Date(<ms since epoch>)/``, the OData V2 JSON form of ``Edm.DateTime``."""
+    return f"/Date({int(value.replace(tzinfo=UTC).timestamp() * 1000)})/"
+
+
+def _date_year(value: Any) -> str | None:
+    match = re.fullmatch(r"/Date\((-?\d+)(?:[+-]\d+)?\)/", str(value))
+    if match is None:
+        return None
+    return str(datetime.fromtimestamp(int(match.group(1)) / 1000, UTC).year)
+
+
+def _decimal(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(f"'{value}' is not a decimal") from exc
+
+
+def authenticated(request: Request) -> None:
+    expected = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+    if request.headers.get("authorization") != expected:
+        raise NotAuthenticated()
+
+
+router = APIRouter(dependencies=[Depends(authenticated)])
+
+
+# --- $metadata --------------------------------------------------------------------------------------------
+
+
+def metadata(service: str) -> str:
+    """A minimal EDMX (OData V2) document of ``service``: types, associations, one container."""
+    types = SERVICES[service]
+    schema: list[str] = []
+    container: list[str] = []
+    for set_name, entity in types.items():
+        keys = "".join(f'<PropertyRef Name="{k}"/>' for k in entity.keys)
+        props = []
+        for prop, edm in entity.properties.items():
+            extra = ' Precision="16" Scale="3"' if edm == D else ""
+            extra += ' Precision="0" sap:display-format="Date"' if edm == T else ""
+            nullable = "false" if prop in entity.keys else "true"
+            props.append(f'<Property Name="{prop}" Type="{edm}" Nullable="{nullable}"{extra}/>')
+        navs = []
+        for nav, target in entity.navigation.items():
+            assoc = f"assoc_{set_name}_{nav}"
+            navs.append(
+                f'<NavigationProperty Name="{nav}" Relationship="{service}.{assoc}" '
+                f'FromRole="FromRole_{assoc}" ToRole="ToRole_{assoc}"/>'
+            )
+            schema.append(
+                f'<Association Name="{assoc}">'
+                f'<End Type="{service}.{set_name}Type" Multiplicity="1" Role="FromRole_{assoc}"/>'
+                f'<End Type="{service}.{target}Type" Multiplicity="*" Role="ToRole_{assoc}"/>'
+                "</Association>"
+            )
+            container.append(
+                f'<AssociationSet Name="{assoc}_set" Association="{service}.{assoc}">'
+                f'<End EntitySet="{set_name}" Role="FromRole_{assoc}"/>'
+                f'<End EntitySet="{target}" Role="ToRole_{assoc}"/>'
+                "</AssociationSet>"
+            )
+        schema.insert(
+            0,
+            f'<EntityType Name="{set_name}Type"><Key>{keys}</Key>'
+            f"{''.join(props)}{''.join(navs)}</EntityType>",
+        )
+        creatable = "true" if entity.creatable else "false"
+        container.insert(
+            0,
+            f'<EntitySet Name="{set_name}" EntityType="{service}.{set_name}Type" sap:creatable="{creatable}" '
+            'sap:updatable="false" sap:deletable="false"/>',
+        )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<edmx:Edmx Version="1.0" xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx" '
+        'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" '
+        'xmlns:sap="http://www.sap.com/Protocols/SAPData">'
+        '<edmx:DataServices m:DataServiceVersion="2.0">'
+        f'<Schema Namespace="{escape(service)}" xml:lang="en" sap:schema-version="1" '
+        'xmlns="http://schemas.microsoft.com/ado/2008/09/edm">'
+        + "".join(schema)
+        + f'<EntityContainer Name="{service}_Entities" m:IsDefaultEntityContainer="true">'
+        + "".join(container)
+        + "</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>"
+    )
+
+
+# --- CSRF -------------------------------------------------------------------------------------------------
+
+
+def _fetch_token(request: Request, store: Records, response: Response) -> Response:
+    """Answer a token (bound to the session cookie) when the GET/HEAD asked ``x-csrf-token: Fetch``."""
+    if request.headers.get("x-csrf-token", "").lower() != "fetch":
+        return response
+    session = request.cookies.get(SESSION_COOKIE) or secrets.token_urlsafe(24)
+    token = base64.b64encode(secrets.token_bytes(16)).decode()
+    store.put(NAME, "csrf", session, {"token": token})
+    response.headers["x-csrf-token"] = token
+    response.set_cookie(SESSION_COOKIE, session, path="/", httponly=True, secure=True)
+    return response
+
+
+def _csrf_refused(request: Request, store: Records) -> Response | None:
+    """The Gateway's answer to a write without the session's token (plain text, as SAP sends it)."""
+    session = request.cookies.get(SESSION_COOKIE)
+    stored = store.get(NAME, "csrf", session) if session else None
+    token = request.headers.get("x-csrf-token")
+    if stored is not None and token and secrets.compare_digest(stored["token"], token):
+        return None
+    return Response(
+        "CSRF token validation failed",
+        status_code=403,
+        media_type="text/plain",
+        headers={"x-csrf-token": "Required"},
+    )
+
+
+# --- reading ----------------------------------------------------------------------------------------------
+
+
+_SEGMENT = re.compile(r"^(?P<set>\w+)(?:\((?P<key>.*)\))?$")
+_KEY_PART = re.compile(r"(?:(\w+)=)?'((?:[^']|'')*)'")
+_TERM = re.compile(r"\s*(\w+)\s+eq\s+(?:'((?:[^']|'')*)'|(true|false|-?[\d.]+))\s*")
+_AND = re.compile(r"and\s+", re.IGNORECASE)
+
+
+def _parse_key(entity: EntityType, text: str) -> dict[str, str] | None:
+    parts = [(name, value.replace("''", "'")) for name, value in _KEY_PART.findall(text)]
+    if len(parts) != len(entity.keys):
+        return None
+    if len(parts) == 1 and not parts[0][0]:
+        return {entity.keys[0]: parts[0][1]}
+    found = dict(parts)
+    return found if set(found) == set(entity.keys) else None
+
+
+def _parse_filter(entity: EntityType, text: str) -> list[tuple[str, str]]:
+    """``Prop eq 'value' and ...`` as (property, literal) pairs; anything else is a ValueError."""
+    terms: list[tuple[str, str]] = []
+    pos = 0
+    while pos < len(text):
+        match = _TERM.match(text, pos)
+        if match is None or match.group(1) not in entity.properties:
+            raise ValueError(text[pos:])
+        value = match.group(2).replace("''", "'") if match.group(2) is not None else match.group(3)
+        terms.append((match.group(1), value))
+        pos = match.end()
+        if pos < len(text):
+            joined = _AND.match(text, pos)
+            if joined is None:
+                raise ValueError(text[pos:])
+            pos = joined.end()
+    return terms
+
+
+def _literal(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _rows(store: Records, service: str, set_name: str) -> list[dict[str, Any]]:
+    entity = SERVICES[service][set_name]
+    if entity.parent is None:
+        return store.all(NAME, set_name)
+    parent_set, nav = entity.parent
+    return [child for parent in store.all(NAME, parent_set) for child in parent.get(nav, [])]
+
+
+def _service_root(request: Request, service: str) -> str:
+    prefix = str(request.url).split(f"{ODATA_ROOT}/{service}/", 1)[0]
+    return f"{prefix}{ODATA_ROOT}/{service}/"
+
+
+def _key_string(entity: EntityType, row: dict[str, Any]) -> str:
+    if len(entity.keys) == 1:
+        return "('{}')".format(str(row.get(entity.keys[0], "")).replace("'", "''"))
+    return "({})".format(
+        ",".join(f"{k}='{str(row.get(k, '')).replace(chr(39), chr(39) * 2)}'" for k in entity.keys)
+    )
+
+
+def _default(edm: str) -> Any:
+    return {S: "", D: "0", B: False}.get(edm)
+
+
+def _entity(root: str, service: str, set_name: str, row: dict[str, Any], expand: set[str]) -> dict[str, Any]:
+    entity = SERVICES[service][set_name]
+    uri = f"{root}{set_name}{_key_string(entity, row)}"
+    out: dict[str, Any] = {"__metadata": {"id": uri, "uri": uri, "type": f"{service}.{set_name}Type"}}
+    for prop, edm in entity.properties.items():
+        out[prop] = row.get(prop, _default(edm))
+    for nav, target in entity.navigation.items():
+        if nav in expand:
+            out[nav] = {
+                "results": [_entity(root, service, target, child, set()) for child in row.get(nav, [])]
+            }
+        else:
+            out[nav] = {"__deferred": {"uri": f"{uri}/{nav}"}}
+    return out
+
+
+def _unknown_service(service: str) -> Response | None:
+    if service in SERVICES:
+        return None
+    return error(
+        404, "/IWFND/MED/170", f"No service found for namespace '', name '{service}', version '0001'"
+    )
+
+
+@router.api_route(ODATA_ROOT + "/{service}/", methods=["GET", "HEAD"])
+def service_document(service: str, request: Request, store: Store) -> Response:
+    if (problem := _unknown_service(service)) is not None:
+        return problem
+    body = {"d": {"EntitySets": list(SERVICES[service])}}
+    return _fetch_token(request, store, JSONResponse(body))
+
+
+@router.api_route(ODATA_ROOT + "/{service}/{segment}", methods=["GET", "HEAD"])
+def read(service: str, segment: str, request: Request, store: Store) -> Response:
+    if (problem := _unknown_service(service)) is not None:
+        return problem
+    if segment == "$metadata":
+        return _fetch_token(request, store, Response(metadata(service), media_type="application/xml"))
+    match = _SEGMENT.match(segment)
+    entity = SERVICES[service].get(match.group("set")) if match else None
+    if match is None or entity is None:
+        return error(404, "/IWBEP/CM_MGW_RT/021", f"Resource not found for segment '{segment}'")
+    set_name = match.group("set")
+    params = request.query_params
+    expand = set(filter(None, params.get("$expand", "").split(",")))
+    if unknown := expand - set(entity.navigation):
+        return error(400, "/IWBEP/CM_MGW_RT/005", f"Property '{sorted(unknown)[0]}' is invalid")
+    root = _service_root(request, service)
+    rows = _rows(store, service, set_name)
+
+    if match.group("key") is not None:
+        key = _parse_key(entity, match.group("key"))
+        if key is None:
+            return error(400, "/IWBEP/CM_MGW_RT/004", f"Invalid key predicate in '{segment}'")
+        row = next((r for r in rows if all(str(r.get(k)) == v for k, v in key.items())), None)
+        if row is None:
+            return error(404, "/IWBEP/CM_MGW_RT/020", f"Resource not found for segment '{set_name}Type'")
+        return _fetch_token(
+            request, store, JSONResponse({"d": _entity(root, service, set_name, row, expand)})
+        )
+
+    try:
+        terms = _parse_filter(entity, params.get("$filter", ""))
+        skip = int(params.get("$skip", 0))
+        top = int(params["$top"]) if "$top" in params else None
+        token = int(params.get("$skiptoken", 0))
+    except ValueError as exc:
+        return error(400, "/IWBEP/CM_MGW_RT/022", f"Invalid system query option or filter: {exc}")
+    selected = [r for r in rows if all(_literal(r.get(p)) == v for p, v in terms)]
+    window = selected[skip : None if top is None else skip + top]
+    page = window[token : token + SERVER_PAGE_SIZE]
+    d: dict[str, Any] = {"results": [_entity(root, service, set_name, r, expand) for r in page]}
+    if params.get("$inlinecount") == "allpages":
+        d["__count"] = str(len(selected))
+    if token + SERVER_PAGE_SIZE < len(window):
+        d["__next"] = str(request.url.include_query_params(**{"$skiptoken": token + SERVER_PAGE_SIZE}))
+    return _fetch_token(request, store, JSONResponse({"d": d}))
+
+
+# --- writing ----------------------------------------------------------------------------------------------
+
+
+def _check_properties(service: str, set_name: str, body: dict[str, Any]) -> str | None:
+    entity = SERVICES[service][set_name]
+    for name, value in body.items():
+        if name == "__metadata":
+            continue
+        if name in entity.navigation:
+            if not isinstance(value, list):
+                return f"Navigation property '{name}' must be an array in a deep insert"
+            for child in value:
+                if not isinstance(child, dict):
+                    return f"Navigation property '{name}' must hold entities"
+                if (problem := _check_properties(service, entity.navigation[name], child)) is not None:
+                    return problem
+        elif name not in entity.properties:
+            return f"Property '{name}' is invalid"
+    return None
+
+
+def _create_purchase_order(root: str, body: dict[str, Any], store: Records) -> Response:
+    supplier = str(body.get("Supplier", ""))
+    if store.get(NAME, "A_Supplier", supplier) is None:
+        return error(400, "06/307", f"Supplier {supplier} does not exist")
+    if len(str(body.get("CorrespncExternalReference", ""))) > 12:
+        return error(400, "/IWBEP/CM_MGW_RT/007", "CorrespncExternalReference exceeds 12 characters")
+    items = body.get("to_PurchaseOrderItem") or []
+    if not items:
+        return error(400, "06/073", "Enter at least one item")
+    number = str(body.get("PurchaseOrder") or 4500000000 + store.count(NAME, "A_PurchaseOrder") + 1)
+    currency = str(body.get("DocumentCurrency") or "USD")
+    order = {
+        **{k: v for k, v in body.items() if k != "__metadata"},
+        "PurchaseOrder": number,
+        "DocumentCurrency": currency,
+        "PurchaseOrderDate": body.get("PurchaseOrderDate") or odata_date(datetime.now(UTC)),
+        "to_PurchaseOrderItem": [],
+    }
+    for n, item in enumerate(items, start=1):
+        try:
+            quantity, price = _decimal(item.get("OrderQuantity", "1")), _decimal(item.get("NetPriceAmount"))
+        except ValueError as exc:
+            return error(400, "/IWBEP/CM_MGW_RT/006", f"Invalid value: {exc}")
+        order["to_PurchaseOrderItem"].append(
+            {
+                **{k: v for k, v in item.items() if k != "__metadata"},
+                "PurchaseOrder": number,
+                "PurchaseOrderItem": str(item.get("PurchaseOrderItem") or f"{10 * n:05d}"),
+                "OrderQuantity": f"{quantity:.3f}",
+                "NetPriceAmount": f"{price:.2f}",
+                "DocumentCurrency": currency,
+                "IsFinallyInvoiced": bool(item.get("IsFinallyInvoiced", False)),
+            }
+        )
+    try:
+        store.insert(NAME, "A_PurchaseOrder", order, key=number)
+    except RecordExists:
+        return error(400, "06/018", f"Purchase order {number} already exists")
+    return _created(root, PO_SERVICE, "A_PurchaseOrder", order)
+
+
+def _create_supplier_invoice(root: str, body: dict[str, Any], store: Records) -> Response:
+    party = str(body.get("InvoicingParty", ""))
+    if store.get(NAME, "A_Supplier", party) is None:
+        return error(400, "M8/152", f"Invoicing party {party} does not exist")
+    reference = str(body.get("SupplierInvoiceIDByInvcgParty", ""))
+    for existing in store.all(NAME, "A_SupplierInvoice"):
+        if (
+            existing.get("InvoicingParty") == party
+            and existing.get("SupplierInvoiceIDByInvcgParty") == reference
+        ):
+            return error(
+                400,
+                "M8/108",
+                "Check if invoice already entered under accounting doc. no. "
+                f"{existing['SupplierInvoice']} {existing['FiscalYear']}",
+            )
+    year = _date_year(body.get("DocumentDate"))
+    if year is None:
+        return error(400, "/IWBEP/CM_MGW_RT/006", "DocumentDate must be an Edm.DateTime")
+    try:
+        gross = _decimal(body.get("InvoiceGrossAmount"))
+    except ValueError as exc:
+        return error(400, "/IWBEP/CM_MGW_RT/006", f"Invalid value: {exc}")
+    number = str(5105600000 + store.count(NAME, "A_SupplierInvoice") + 1)
+    currency = str(body.get("DocumentCurrency") or "")
+    invoice = {
+        **{k: v for k, v in body.items() if k != "__metadata"},
+        "SupplierInvoice": number,
+        "FiscalYear": year,
+        "InvoiceGrossAmount": f"{gross:.2f}",
+        "PostingDate": body.get("PostingDate") or odata_date(datetime.now(UTC)),
+        "SupplierInvoiceStatus": "5",
+        "to_SuplrInvcItemPurOrdRef": [],
+    }
+    for n, item in enumerate(body.get("to_SuplrInvcItemPurOrdRef") or [], start=1):
+        po = store.get(NAME, "A_PurchaseOrder", str(item.get("PurchaseOrder", "")))
+        if po is None:
+            return error(400, "M8/011", f"Purchase order {item.get('PurchaseOrder')} does not exist")
+        try:
+            amount = _decimal(item.get("SupplierInvoiceItemAmount"))
+        except ValueError as exc:
+            return error(400, "/IWBEP/CM_MGW_RT/006", f"Invalid value: {exc}")
+        invoice["to_SuplrInvcItemPurOrdRef"].append(
+            {
+                **{k: v for k, v in item.items() if k != "__metadata"},
+                "SupplierInvoice": number,
+                "FiscalYear": year,
+                "SupplierInvoiceItem": str(item.get("SupplierInvoiceItem") or f"{n:06d}"),
+                "PurchaseOrderItem": str(item.get("PurchaseOrderItem") or "00010"),
+                "DocumentCurrency": currency,
+                "SupplierInvoiceItemAmount": f"{amount:.2f}",
+            }
+        )
+    store.insert(NAME, "A_SupplierInvoice", invoice, key=f"{number}/{year}")
+    return _created(root, INVOICE_SERVICE, "A_SupplierInvoice", invoice)
+
+
+def _created(root: str, service: str, set_name: str, row: dict[str, Any]) -> Response:
+    entity = SERVICES[service][set_name]
+    body = _entity(root, service, set_name, row, set(entity.navigation))
+    return JSONResponse({"d": body}, status_code=201, headers={"Location": body["__metadata"]["uri"]})
+
+
+@router.post(ODATA_ROOT + "/{service}/{segment}")
+async def create(service: str, segment: str, request: Request, store: Store) -> Response:
+    if (problem := _unknown_service(service)) is not None:
+        return problem
+    if (refused := _csrf_refused(request, store)) is not None:
+        return refused
+    entity = SERVICES[service].get(segment)
+    if entity is None:
+        return error(404, "/IWBEP/CM_MGW_RT/021", f"Resource not found for segment '{segment}'")
+    if not entity.creatable:
+        return error(405, "/IWBEP/CM_MGW_RT/101", f"Method 'CREATE_ENTITY' not implemented for '{segment}'")
+    try:
+        body = await request.json()
+    except ValueError:
+        return error(400, "/IWBEP/CX_MGW_TECH_EXCEPTION", "Malformed JSON request body")
+    if not isinstance(body, dict):
+        return error(400, "/IWBEP/CX_MGW_TECH_EXCEPTION", "The request body is not a JSON object")
+    if (problem := _check_properties(service, segment, body)) is not None:
+        return error(400, "/IWBEP/CM_MGW_RT/005", problem)
+    root = _service_root(request, service)
+    if segment == "A_PurchaseOrder":
+        return _create_purchase_order(root, body, store)
+    return _create_supplier_invoice(root, body, store)
+
+
+# --- the vendor -------------------------------------------------------------------------------------------
+
+
+def seed(records: Records) -> None:
+    """The suppliers and the open purchase orders of :data:`PURCHASE_ORDERS` (closed: PO-10005)."""
+    numbers = {name: number for number, name in SUPPLIERS.items()}
+    for number, name in SUPPLIERS.items():
+        records.put(NAME, "A_Supplier", number, {"Supplier": number, "SupplierName": name})
+    for po in PURCHASE_ORDERS:
+        order = {
+            "PurchaseOrder": po["po"],
+            "CompanyCode": "1010",
+            "PurchaseOrderType": "NB",
+            "Supplier": numbers[po["supplier"]],
+            "PurchasingOrganization": "1010",
+            "PurchasingGroup": "001",
+            "DocumentCurrency": po["currency"],
+            "PurchaseOrderDate": odata_date(datetime(2025, 1, 15)),
+            "CorrespncExternalReference": "",
+            "to_PurchaseOrderItem": [
+                {
+                    "PurchaseOrder": po["po"],
+                    "PurchaseOrderItem": "00010",
+                    "PurchaseOrderItemText": po["text"],
+                    "Plant": "1010",
+                    "OrderQuantity": "1.000",
+                    "PurchaseOrderQuantityUnit": "EA",
+                    "NetPriceAmount": po["amount"],
+                    "DocumentCurrency": po["currency"],
+                    "IsFinallyInvoiced": bool(po.get("closed", False)),
+                }
+            ],
+        }
+        records.put(NAME, "A_PurchaseOrder", po["po"], order)
+
+
+def _env(endpoints: Endpoints) -> dict[str, str]:
+    return {
+        "EAS_SAP_URL": endpoints.vendor_url(NAME),
+        "EAS_SAP_USER": USER,
+        "EAS_SAP_PASSWORD": PASSWORD,
+    }
+
+
+def _throttled(retry_after_s: float | None) -> Response:
+    # No published limits (unconfirmed): SAP's API Management in front of S/4HANA Cloud answers 429.
+    headers = {} if retry_after_s is None else {"Retry-After": f"{retry_after_s:g}"}
+    return error(429, "/IWFND/CM_CONSUMER/429", "Rate limit exceeded", headers)
+
+
+def _unauthorized() -> Response:
+    headers = {"WWW-Authenticate": 'Basic realm="SAP NetWeaver Application Server [EAS/100]"'}
+    return error(401, "/IWFND/CM_CONSUMER/401", "Logon failed", headers)
+
+
+VENDOR = Vendor(
+    name=NAME,
+    router=router,
+    env=_env,
+    throttled=_throttled,
+    failed=lambda status: error(status, "/IWFND/CM_BEC/026", "SAP system failure (injected)"),
+    unauthorized=_unauthorized,
+    seed=seed,
+)
