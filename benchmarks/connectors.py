@@ -19,6 +19,7 @@ The figures go to BENCHMARKS.md with the machine and date.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -35,6 +36,7 @@ from typing import Any
 
 import dagster as dg
 import pybreaker
+import sqlalchemy as sa
 from rich.console import Console
 from rich.table import Table
 
@@ -53,10 +55,60 @@ def _servicenow(client: Any, n: int, run: str) -> object:
     return client.create_incident(f"benchmark incident {n}", correlation_id=f"{run}-{n}")
 
 
-CASES: dict[str, tuple[str, str, Operation]] = {
-    "servicenow": ("eas_pipelines.connectors.servicenow", "ServiceNowResource", _servicenow),
+def _bamboohr(client: Any, n: int, run: str) -> object:
+    person = client.employee_by_name_or_email("Marcus Chen")
+    return client.balances(person.id) if n % 2 else person
+
+
+def _adp(client: Any, n: int, run: str) -> object:
+    workers = client.workers()
+    return client.pay_statements(workers[0].associate_oid, last_n=2) if n % 2 else workers
+
+
+def _quickbooks(client: Any, n: int, run: str) -> object:
+    if n % 2:
+        return client.vendor_by_name("Globex")
+    return client.create_bill("Acme Corp", 100 + n, "Office Supplies", doc_number=f"B{run[-6:]}{n}")
+
+
+def _workday(client: Any, n: int, run: str) -> object:
+    return client.workers("Chen") if n % 2 else client.worker_by_name_or_email("marcus.chen@example.com")
+
+
+def _s3(client: Any, n: int, run: str) -> object:
+    key = f"bench/{run}/{n - n % 2}"
+    return client.get("eas-documents", key) if n % 2 else client.put("eas-documents", key, b"x" * 1024)
+
+
+def _google_drive(client: Any, n: int, run: str) -> object:
+    return client.generate_id() if n % 2 else client.upload(f"bench-{run}-{n}.txt", b"hello", "text/plain")
+
+
+def _sharepoint(client: Any, n: int, run: str) -> object:
+    site = os.environ["EAS_SHAREPOINT_SITE_ID"]
+    if n % 2:
+        return client.item(site, "Reports")
+    return client.upload(site, "Reports", f"bench-{run}-{n}.txt", b"report")
+
+
+CASES: dict[str, tuple[str, str, Operation, dict[str, Any]]] = {
+    "servicenow": ("eas_pipelines.connectors.servicenow", "ServiceNowResource", _servicenow, {}),
+    "bamboohr": ("eas_pipelines.connectors.bamboohr", "BambooHRResource", _bamboohr, {}),
+    "adp": ("eas_pipelines.connectors.adp", "ADPResource", _adp, {}),
+    # QuickBooks throttles without Retry-After (Intuit: wait 60 s); the emulator's throttles here
+    # are as short as the other vendors' Retry-After.
+    "quickbooks": (
+        "eas_pipelines.connectors.quickbooks",
+        "QuickBooksResource",
+        _quickbooks,
+        {"throttle_wait_s": 0.05},
+    ),
+    "workday": ("eas_pipelines.connectors.workday", "WorkdayResource", _workday, {}),
+    "s3": ("eas_pipelines.connectors.s3", "S3ConnectorResource", _s3, {}),
+    "google_drive": ("eas_pipelines.connectors.google_drive", "GoogleDriveResource", _google_drive, {}),
+    "sharepoint": ("eas_pipelines.connectors.sharepoint", "SharePointResource", _sharepoint, {}),
 }
-"""system -> (module, resource class, operation)."""
+"""system -> (module, resource class, operation, settings changed for the benchmark)."""
 
 
 @dataclass
@@ -108,6 +160,36 @@ def measure(system: str, client: Any, operation: Operation, sandbox: Sandbox, ca
     )
 
 
+def run_all(
+    systems: list[str], database_url: str, redis_url: str, calls: int, console: Console
+) -> list[ConnectorFigures]:
+    """Start the emulators on ``database_url`` and measure each system's connector."""
+    figures: list[ConnectorFigures] = []
+    with tempfile.TemporaryDirectory() as folder, Sandbox(database_url, Path(folder)) as sandbox:
+        os.environ.update(sandbox.env())
+        for system in systems:
+            module_name, class_name, operation, overrides = CASES[system]
+            resource_class = getattr(importlib.import_module(module_name), class_name)
+            resource = resource_class.from_env(redis_url).model_copy(
+                update={"breaker_prefix": f"eas:bench:{uuid.uuid4().hex}", **overrides}
+            )
+            with dg.build_resources({"connector": resource}) as built:
+                client = built.connector.client()
+                console.print(f"{system}: {calls} clean calls, then {calls} under faults")
+                figures.append(measure(system, client, operation, sandbox, calls))
+    return figures
+
+
+def drop_database(url: str) -> None:
+    target = sa.make_url(url)
+    admin = sa.create_engine(
+        target.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool
+    )
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -115,11 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=200, help="calls per connector and phase")
     parser.add_argument("--only", default="", help="comma-separated systems (default: all)")
     parser.add_argument(
-        "--database-url",
-        default=os.environ.get(
-            "EAS_BENCH_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/eas_bench_sandbox"
-        ),
-        help="PostgreSQL database for the emulators' records (created when missing)",
+        "--postgres-url",
+        default=os.environ.get("EAS_BENCH_POSTGRES_URL", "postgresql+psycopg2://postgres@127.0.0.1/postgres"),
+        help="PostgreSQL server on which a fresh database holds the emulators' records (dropped at the end)",
     )
     parser.add_argument(
         "--redis-url", default=os.environ.get("EAS_BENCH_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -132,21 +212,13 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"--only names unknown systems {unknown}; known: {sorted(CASES)}")
 
-    ensure_database(args.database_url)
-    figures: list[ConnectorFigures] = []
-    with tempfile.TemporaryDirectory() as folder, Sandbox(args.database_url, Path(folder)) as sandbox:
-        sandbox.records.reset()
-        os.environ.update(sandbox.env())
-        for system in chosen:
-            module_name, class_name, operation = CASES[system]
-            module = __import__(module_name, fromlist=[class_name])
-            resource_class = getattr(module, class_name)
-            resource = resource_class.from_env(args.redis_url)
-            resource = resource.model_copy(update={"breaker_prefix": f"eas:bench:{uuid.uuid4().hex}"})
-            with dg.build_resources({"connector": resource}) as built:
-                client = built.connector.client()
-                console.print(f"{system}: {args.calls} clean calls, then {args.calls} under faults")
-                figures.append(measure(system, client, operation, sandbox, args.calls))
+    database_url = sa.make_url(args.postgres_url).set(database=f"eas_bench_{uuid.uuid4().hex[:12]}")
+    database_url = database_url.render_as_string(hide_password=False)
+    ensure_database(database_url)
+    try:
+        figures = run_all(chosen, database_url, args.redis_url, args.calls, console)
+    finally:
+        drop_database(database_url)
     table = Table(title=f"connectors against their emulators ({args.calls} calls per phase)")
     for column in ("system", "P50 ms", "P95 ms", "completed %", "failed cleanly %", "lost"):
         table.add_column(column, justify="right")

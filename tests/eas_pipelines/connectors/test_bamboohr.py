@@ -158,6 +158,6 @@ def test_the_breaker_opens_on_outages_and_closes_after_recovery(bamboohr, sandbo
         client.directory()
 
     sandbox.reset()
-    time.sleep(0.6)
+    time.sleep(1.6)  # past breaker_reset_timeout_s
     assert len(client.directory()) == 10
     assert bamboohr.breaker.current_state == "closed"

@@ -164,6 +164,6 @@ def test_server_errors_are_retried_then_fail_cleanly_and_open_the_breaker(quickb
         client.vendor_by_name("Hooli")  # second outage opens it (fail_max=2)
 
     sandbox.reset()
-    time.sleep(0.6)
+    time.sleep(1.6)  # past breaker_reset_timeout_s
     assert client.vendor_by_name("Hooli") is not None
     assert quickbooks.breaker.current_state == "closed"

@@ -114,6 +114,6 @@ def test_the_breaker_opens_and_closes(s3, sandbox):
         client.get("eas-documents", "a.txt")
 
     sandbox.reset()
-    time.sleep(0.6)
+    time.sleep(1.6)  # past breaker_reset_timeout_s
     assert client.get("eas-documents", "a.txt") is None
     assert s3.breaker.current_state == "closed"
