@@ -53,7 +53,10 @@ def build_resources(
         "policy": policy or WorkflowPolicyResource.from_settings(),
     }
     for key, connector in CONNECTORS.items():
-        resources[key] = connector(database_url=database_url, redis_url=redis_url)
+        if hasattr(connector, "from_env"):  # a vendor connector: its settings come from EAS_<SYSTEM>_*
+            resources[key] = connector.from_env(redis_url)
+        else:  # a sandbox-table connector, until the agents have moved to the vendor connectors
+            resources[key] = connector(database_url=database_url, redis_url=redis_url)
     return resources
 
 

@@ -171,12 +171,27 @@ def request_store(store_engine: sa.Engine) -> RequestStore:
 
 @pytest.fixture(scope="session")
 def sandbox_session(postgres_database_factory: Callable[[], str], tmp_path_factory: pytest.TempPathFactory):
-    """The vendors' emulators (``eas_sandbox``), on a database of their own, for the whole session."""
+    """The vendors' emulators (``eas_sandbox``), on a database of their own, for the whole session.
+
+    While it lives, the environment holds the emulators' connector settings (``EAS_SLACK_URL``...).
+    """
     from eas_sandbox.server import Sandbox
     from tests.support.sandbox import SandboxControl
 
     with Sandbox(postgres_database_factory(), tmp_path_factory.mktemp("sandbox")) as running:
-        yield SandboxControl(running)
+        settings = running.env()
+        saved = {name: os.environ.get(name) for name in settings}
+        # The connectors read their settings when a run builds its resources (dg.EnvVar), in this
+        # process or in a worker it starts: for the session, they point at these emulators.
+        os.environ.update(settings)
+        try:
+            yield SandboxControl(running)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from typing import Any, get_type_hints
 
 import dagster as dg
 
-from eas_pipelines.resources.connectors.notifications import NotificationResource
+from eas_pipelines.agents.notifications import NotificationsResource
 from eas_pipelines.resources.store import RequestStoreResource
 from eas_pipelines.routing import ROUTES
 from eas_pipelines.runs import START_OP, TAG_AGENT, TAG_DUPLICATE, now_utc
@@ -140,7 +140,7 @@ def fail_request(
     context.log.warning(f"request {item.request_id} failed: {reason}")
 
 
-def notify_failure(notifications: NotificationResource, item: WorkItem, reason: str) -> None:
+def notify_failure(notifications: NotificationsResource, item: WorkItem, reason: str) -> None:
     """Tell the requester why nothing was done (same key on retry: sent once)."""
     notifications.send(
         item.requester,
@@ -155,7 +155,7 @@ def notify_failure(notifications: NotificationResource, item: WorkItem, reason: 
 def refuse(
     context: dg.OpExecutionContext,
     store: RequestStoreResource,
-    notifications: NotificationResource,
+    notifications: NotificationsResource,
     item: WorkItem,
     reason: str,
     **detail: Any,
@@ -258,7 +258,7 @@ def complete_request(context: dg.OpExecutionContext, result: WorkResult, store: 
 def approval_gate(
     context: dg.OpExecutionContext,
     store: RequestStore,
-    notifications: NotificationResource,
+    notifications: NotificationsResource,
     item: WorkItem,
     *,
     approver: str,
@@ -352,7 +352,7 @@ def item_of(subject: Any) -> WorkItem:
 
 
 def notify_all(
-    notifications: NotificationResource,
+    notifications: NotificationsResource,
     item: WorkItem,
     recipients: Sequence[str],
     title: str,
@@ -377,7 +377,7 @@ def notify_all(
 def _step_outputs(context: dg.OpExecutionContext, subject: Any, outcome: Step) -> Iterator[dg.Output]:
     """What a step's op does with its outcome: audit and hand on, refuse, or pass the approval gate."""
     store: RequestStoreResource = context.resources.store
-    notifications: NotificationResource = context.resources.notifications
+    notifications: NotificationsResource = context.resources.notifications
     item = item_of(subject)
     if isinstance(outcome, Refused):
         refuse(context, store, notifications, item, outcome.reason, **outcome.detail)

@@ -17,6 +17,7 @@ import dagster as dg
 import pytest
 import sqlalchemy as sa
 
+from eas_pipelines.connectors.base import ConnectorResource
 from eas_pipelines.definitions import CONNECTORS
 from eas_pipelines.resources import FastLaneResource, RequestStoreResource, WorkflowPolicyResource
 from eas_pipelines.resources.connectors.tables import (
@@ -116,10 +117,26 @@ def make_resources(
         "policy": policy or WorkflowPolicyResource(leave_blackouts=[]),
     }
     for key, connector in CONNECTORS.items():
-        resources[key] = connector(
-            database_url=database_url, redis_url=redis_url, breaker_prefix=f"{prefix}circuit", **breaker
-        )
+        if hasattr(connector, "from_env"):  # a vendor connector, on the session's emulators
+            resources[key] = with_breaker(connector.from_env(redis_url), f"{prefix}circuit", **breaker)
+        else:
+            resources[key] = connector(
+                database_url=database_url, redis_url=redis_url, breaker_prefix=f"{prefix}circuit", **breaker
+            )
     return resources
+
+
+def with_breaker(resource: Any, prefix: str, **breaker: Any) -> Any:
+    """``resource`` (or, for a composite such as notifications, each of its connectors) with the
+    breaker under the test's own Redis prefix, so one test's outage never opens another's circuit."""
+    if isinstance(resource, ConnectorResource):
+        return resource.model_copy(update={"breaker_prefix": prefix, **breaker})
+    nested = {
+        name: with_breaker(value, prefix, **breaker)
+        for name, value in resource
+        if isinstance(value, dg.ConfigurableResource)
+    }
+    return resource.model_copy(update=nested)
 
 
 def run_workflow(

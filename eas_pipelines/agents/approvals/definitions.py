@@ -3,9 +3,10 @@
 import dagster as dg
 
 from eas_pipelines.agents.approvals.escalation import approval_escalation_job, approval_escalation_schedule
-from eas_pipelines.resources import LeaveLedgerResource, NotificationResource
+from eas_pipelines.agents.notifications import NotificationsResource
+from eas_pipelines.resources import LeaveLedgerResource
 
-CONNECTORS = {"leave_ledger": LeaveLedgerResource, "notifications": NotificationResource}
+CONNECTORS = {"leave_ledger": LeaveLedgerResource, "notifications": NotificationsResource}
 """Resource key -> connector class (the org chart finds a person's manager)."""
 
 defs = dg.Definitions(jobs=[approval_escalation_job], schedules=[approval_escalation_schedule])

@@ -9,9 +9,9 @@ schedule does not re-escalate it every 5 minutes.
 
 import dagster as dg
 
+from eas_pipelines.agents.notifications import NotificationsResource
 from eas_pipelines.resources import (
     LeaveLedgerResource,
-    NotificationResource,
     RequestStoreResource,
     WorkflowPolicyResource,
 )
@@ -55,7 +55,7 @@ def escalate_overdue_approvals(
     context: dg.OpExecutionContext,
     store: RequestStoreResource,
     leave_ledger: LeaveLedgerResource,
-    notifications: NotificationResource,
+    notifications: NotificationsResource,
     policy: WorkflowPolicyResource,
 ) -> int:
     """Hand every overdue approval to the next approver, with a new deadline and a notification."""

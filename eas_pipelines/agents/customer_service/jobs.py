@@ -15,7 +15,8 @@ from eas_pipelines.agents.customer_service.tickets import (
     subject_of,
     ticket_priority,
 )
-from eas_pipelines.resources import NotificationResource, TicketingResource
+from eas_pipelines.agents.notifications import NotificationsResource
+from eas_pipelines.resources import TicketingResource
 from eas_pipelines.resources.connectors.ticketing import NewTicket
 from eas_pipelines.routing import TICKET_JOB
 from eas_pipelines.runs import now_utc
@@ -95,7 +96,9 @@ def draft_first_response(case: TicketCase, *, ticketing: TicketingResource) -> S
 
 
 @workflow_step(TicketCase, optional=False)
-def apply_sla(case: TicketCase, *, ticketing: TicketingResource, notifications: NotificationResource) -> Step:
+def apply_sla(
+    case: TicketCase, *, ticketing: TicketingResource, notifications: NotificationsResource
+) -> Step:
     """Escalate per the SLA table when asked to, on a reported breach, or for P0 (page on-call)."""
     if not case.escalate or case.ticket_number is None:
         return Step.passed(case, "ticket.sla_set", priority=case.priority, escalated=False)
@@ -121,7 +124,7 @@ def apply_sla(case: TicketCase, *, ticketing: TicketingResource, notifications: 
 
 
 @workflow_step(WorkResult, optional=False)
-def notify_ticket(case: TicketCase, *, notifications: NotificationResource) -> Step:
+def notify_ticket(case: TicketCase, *, notifications: NotificationsResource) -> Step:
     """Send the requester the first response and tell the queue's channel."""
     item = case.item
     channel = f"#support-{case.queue}"

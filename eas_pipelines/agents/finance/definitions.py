@@ -3,12 +3,13 @@
 import dagster as dg
 
 from eas_pipelines.agents.finance.jobs import finance_invoice_processing
-from eas_pipelines.resources import LedgerResource, NotificationResource, PurchaseOrderResource
+from eas_pipelines.agents.notifications import NotificationsResource
+from eas_pipelines.resources import LedgerResource, PurchaseOrderResource
 
 CONNECTORS = {
     "ledger": LedgerResource,
     "purchase_orders": PurchaseOrderResource,
-    "notifications": NotificationResource,
+    "notifications": NotificationsResource,
 }
 """Resource key -> connector class; ``eas_pipelines.definitions`` configures each one once."""
 

@@ -10,9 +10,9 @@ one who can say which invoice they meant (they are notified and resubmit).
 
 from eas_pipelines.agents.common import Step, WorkItem, WorkResult, notify_all, workflow_job, workflow_step
 from eas_pipelines.agents.finance.invoice import Invoice, extract_invoice, match_purchase_order, money
+from eas_pipelines.agents.notifications import NotificationsResource
 from eas_pipelines.resources import (
     LedgerResource,
-    NotificationResource,
     PurchaseOrderResource,
     WorkflowPolicyResource,
 )
@@ -124,7 +124,7 @@ def post_invoice(invoice: Invoice, *, ledger: LedgerResource) -> Step:
 
 
 @workflow_step(WorkResult, optional=False)
-def notify_invoice_posted(invoice: Invoice, *, notifications: NotificationResource) -> Step:
+def notify_invoice_posted(invoice: Invoice, *, notifications: NotificationsResource) -> Step:
     """Tell the requester and the finance channel what was booked."""
     item = invoice.item
     summary = f"posted {invoice.label} against {invoice.matched_po} (posting {invoice.posting_id})"

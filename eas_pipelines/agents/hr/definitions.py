@@ -3,12 +3,13 @@
 import dagster as dg
 
 from eas_pipelines.agents.hr.jobs import hr_leave_request
-from eas_pipelines.resources import CalendarResource, LeaveLedgerResource, NotificationResource
+from eas_pipelines.agents.notifications import NotificationsResource
+from eas_pipelines.resources import CalendarResource, LeaveLedgerResource
 
 CONNECTORS = {
     "leave_ledger": LeaveLedgerResource,
     "calendar": CalendarResource,
-    "notifications": NotificationResource,
+    "notifications": NotificationsResource,
 }
 """Resource key -> connector class; ``eas_pipelines.definitions`` configures each one once."""
 

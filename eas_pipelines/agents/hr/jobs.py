@@ -15,10 +15,10 @@ from eas_pipelines.agents.hr.leave import (
     notice_problem,
     working_days,
 )
+from eas_pipelines.agents.notifications import NotificationsResource
 from eas_pipelines.resources import (
     CalendarResource,
     LeaveLedgerResource,
-    NotificationResource,
     WorkflowPolicyResource,
 )
 from eas_pipelines.resources.connectors.leave import InsufficientBalance, employee_key
@@ -152,7 +152,7 @@ def add_leave_to_calendar(leave: LeaveRequest, *, calendar: CalendarResource) ->
 
 
 @workflow_step(WorkResult, optional=False)
-def notify_leave_booked(leave: LeaveRequest, *, notifications: NotificationResource) -> Step:
+def notify_leave_booked(leave: LeaveRequest, *, notifications: NotificationsResource) -> Step:
     """Tell the employee and the manager that the leave is booked."""
     item = leave.item
     summary = f"booked {leave.label}"
