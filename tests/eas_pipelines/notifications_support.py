@@ -31,7 +31,8 @@ def received(
             redis_url=redis_url,
             breaker_prefix="eas:test:notifications-reader",
         )
-        texts = [message.get("text", "") for message in slack.client().history(recipient)][::-1]
+        client = slack.client()
+        texts = [message.get("text", "") for message in client.history(client.channel_id(recipient))][::-1]
     else:
         address = recipient if "@" in recipient else f"{recipient}@example.com"
         texts = [

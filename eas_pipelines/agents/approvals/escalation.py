@@ -5,16 +5,20 @@
 approval goes to the next approver in the chain with a fresh deadline, and the new approver is
 notified. At the top of a chain the same approver is reminded (and given a new deadline) so the
 schedule does not re-escalate it every 5 minutes.
+
+A person's manager comes from BambooHR's org chart (the supervisor field), read once per tick and
+only when an overdue approval is held by a person (approvers are named by their work email's local
+part, "dana.smith"). A BambooHR outage fails the tick; the next one, 5 minutes later, tries again.
 """
+
+from contextlib import closing
 
 import dagster as dg
 
+from eas_pipelines.agents.hr.people import OrgChart, contact_of, person_id
 from eas_pipelines.agents.notifications import NotificationsResource
-from eas_pipelines.resources import (
-    LeaveLedgerResource,
-    RequestStoreResource,
-    WorkflowPolicyResource,
-)
+from eas_pipelines.connectors.bamboohr import BambooHRResource
+from eas_pipelines.resources import RequestStoreResource, WorkflowPolicyResource
 from eas_pipelines.runs import now_utc
 from eas_pipelines.store import ApprovalError
 
@@ -29,12 +33,13 @@ ROLE_CHAIN: dict[str, str] = {
 """Who is next for a role; a person in the org chart escalates to their own manager instead."""
 
 
-def next_approver(approver: str, leave_ledger: LeaveLedgerResource) -> tuple[str, str]:
+def next_approver(approver: str, org_chart: OrgChart) -> tuple[str, str]:
     """(next approver, who to notify) for an overdue approval held by ``approver``.
 
     ``finance_manager`` -> ``cfo``; ``manager:<employee>`` -> ``director:<employee>`` ->
-    ``vp:<employee>``; an employee id of the org chart -> their manager. The end of a chain
-    returns ``approver`` itself (a reminder).
+    ``vp:<employee>``; a person of BambooHR's org chart ("dana.smith") -> their manager, notified
+    at their work email. The end of a chain (or somebody BambooHR does not know) returns
+    ``approver`` itself (a reminder).
     """
     role, sep, subject = approver.partition(":")
     if sep:
@@ -43,26 +48,41 @@ def next_approver(approver: str, leave_ledger: LeaveLedgerResource) -> tuple[str
         return target, target
     if approver in ROLE_CHAIN:
         return ROLE_CHAIN[approver], ROLE_CHAIN[approver]
-    person = leave_ledger.employee(approver)
-    if person is None or not person.manager_id:
-        return approver, (person.email if person and person.email else approver)
-    manager = leave_ledger.employee(person.manager_id)
-    return person.manager_id, (manager.email if manager and manager.email else person.manager_id)
+    person = org_chart.person(approver)
+    if person is None:
+        return approver, approver
+    manager = org_chart.manager_of(person)
+    if manager is None:
+        return approver, contact_of(person)
+    return person_id(manager), contact_of(manager)
 
 
 @dg.op
 def escalate_overdue_approvals(
     context: dg.OpExecutionContext,
     store: RequestStoreResource,
-    leave_ledger: LeaveLedgerResource,
+    bamboohr: BambooHRResource,
     notifications: NotificationsResource,
     policy: WorkflowPolicyResource,
 ) -> int:
     """Hand every overdue approval to the next approver, with a new deadline and a notification."""
+    with closing(bamboohr.client()) as client:
+        # The directory is read on the first person looked up, at most once per tick.
+        return _escalate(context, store, OrgChart.of(client), notifications, policy)
+
+
+def _escalate(
+    context: dg.OpExecutionContext,
+    store: RequestStoreResource,
+    org_chart: OrgChart,
+    notifications: NotificationsResource,
+    policy: WorkflowPolicyResource,
+) -> int:
+    """The escalation pass itself, with the org chart open for the whole tick."""
     requests = store.get_store()
     escalated = 0
     for approval in requests.overdue_approvals(limit=500):
-        target, contact = next_approver(approval.approver, leave_ledger)
+        target, contact = next_approver(approval.approver, org_chart)
         reminder = target == approval.approver
         reason = f"deadline {approval.deadline:%Y-%m-%d %H:%M %Z} passed; " + (
             f"reminding {target} (end of the escalation chain)"

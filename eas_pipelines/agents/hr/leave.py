@@ -1,7 +1,14 @@
-"""Leave rules, free of Dagster: dates, working days, notice and blackout windows."""
+"""Leave rules, free of Dagster: leave types, dates, working days, notice and blackout windows.
+
+The agent speaks of leave in the words people use ("PTO", "annual leave", "sick"); BambooHR in its
+company's time-off types ("Vacation", "Sick", "Personal"). :func:`pool_of` folds the words onto
+one leave type each and :func:`time_off_type` names the BambooHR type that type is booked as, so
+the mapping lives in one place, next to the rules that depend on it (blackouts apply to vacation).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
@@ -9,9 +16,29 @@ from typing import Any
 
 from eas_pipelines.agents.common import WorkItem
 from eas_pipelines.blackouts import Blackout
-from eas_pipelines.resources.connectors.leave import pool_of
 
 DEFAULT_LEAVE_TYPE = "vacation"
+POOLS: dict[str, str] = {
+    "pto": "vacation",
+    "annual": "vacation",
+    "holiday": "vacation",
+    "sick leave": "sick",
+    "personal day": "personal",
+}
+"""Leave types that draw on another one's balance ("pto" is vacation); the NLP service's canonical
+names (vacation, sick, parental, pto, personal, bereavement, unpaid, jury_duty) plus a few words."""
+TIME_OFF_TYPES: dict[str, str] = {
+    "vacation": "Vacation",
+    "sick": "Sick",
+    "personal": "Personal",
+    "parental": "Parental Leave",
+    "bereavement": "Bereavement",
+    "unpaid": "Unpaid Leave",
+    "jury_duty": "Jury Duty",
+}
+"""Leave type -> the BambooHR time-off type it is booked as. Each company names its own types: one
+that BambooHR does not have (the demo company has only Vacation, Sick and Personal) is refused
+before the manager is asked, naming the types it does have."""
 NOTICE_EXEMPT = frozenset({"sick", "bereavement"})
 """Nobody plans to be ill: these may start today or even be recorded after the fact."""
 
@@ -30,7 +57,13 @@ class LeaveRequest:
     start: date
     end: date
     working_days: int
+    bamboohr_id: int
+    """BambooHR's numeric id of the employee: what its API calls take (``employee_id`` is the
+    readable id approvals and messages use: the work email's local part, "dana.smith")."""
+    time_off_type: str
+    """The BambooHR time-off type the leave is booked as ("Vacation" for PTO)."""
     balance_after: float | None = None
+    time_off_request_id: int | None = None
 
     def with_(self, **changes: Any) -> LeaveRequest:
         return replace(self, **changes)
@@ -39,6 +72,24 @@ class LeaveRequest:
     def label(self) -> str:
         span = self.start.isoformat() if self.start == self.end else f"{self.start} to {self.end}"
         return f"{self.leave_type} for {self.employee_name}, {span} ({self.working_days} working day(s))"
+
+
+def pool_of(leave_type: str) -> str:
+    """The leave type whose balance ``leave_type`` draws on ("pto" -> "vacation")."""
+    key = leave_type.strip().lower()
+    return POOLS.get(key, key)
+
+
+def time_off_type(leave_type: str) -> str:
+    """The BambooHR time-off type name a leave type is booked as ("pto" -> "Vacation"); a type the
+    agent does not map keeps its own name, for BambooHR to know or refuse."""
+    pool = pool_of(leave_type)
+    return TIME_OFF_TYPES.get(pool, pool)
+
+
+def employee_key(name: str) -> str:
+    """A readable id from a name: "Dana Smith" -> "dana.smith" (for a person without a work email)."""
+    return ".".join(re.sub(r"[^a-z0-9 ]+", " ", name.lower()).split()) or name.lower()
 
 
 def _iso(value: Any) -> date | None:
@@ -79,7 +130,7 @@ def working_days(start: date, end: date) -> int:
 
 def notice_problem(leave_type: str, start: date, today: date, notice_days: int) -> str | None:
     """Planned leave must be asked for ``notice_days`` ahead; sick and bereavement leave need none."""
-    if leave_type in NOTICE_EXEMPT:
+    if pool_of(leave_type) in NOTICE_EXEMPT:
         return None
     if (start - today).days < notice_days:
         return (
