@@ -4,11 +4,18 @@ Basic auth (an integration user); pages with ``sysparm_limit``/``sysparm_offset`
 back short; throttling is 429 + ``Retry-After``. The Table API has no idempotency key, so a create
 stores EAS's key in ``correlation_id`` and first looks for a record carrying it: a retried create
 returns the record the first attempt made instead of opening a second incident.
+
+Updates have no idempotency key either: :meth:`ServiceNowClient.update_incident_once` keeps the keys
+of the updates already applied in a custom column (:data:`UPDATE_KEYS_FIELD`) and reads it before
+writing, so that a retried journal entry (``comments``: customer-visible; ``work_notes``: internal)
+or escalation is written once. The read and the write are two calls: two *different* writers racing
+on one incident may both go ahead, a retry of the same one never does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import dagster as dg
@@ -17,14 +24,28 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from eas_pipelines.connectors.base import CA_BUNDLE_SETTING, ConnectorResource, optional_env
 from eas_pipelines.connectors.http import VendorHTTP
+from eas_pipelines.connectors.retry import VendorRejected
 
 PAGE_SIZE = 100
 
+UPDATE_KEYS_FIELD = "u_eas_update_keys"
+"""Custom string column: the idempotency keys of the updates applied to an incident, one per line."""
+ESCALATION_LEVEL_FIELD = "u_escalation_level"
+"""Custom integer column (sent as a string, as the Table API does): how many times EAS escalated it."""
+
+
+def servicenow_datetime(when: datetime) -> str:
+    """A time as the Table API writes a date/time field without display values: UTC, to the second."""
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
 
 class Incident(BaseModel):
-    """An incident as the Table API returns it (display values off: states are codes)."""
+    """An incident as the Table API returns it (display values off: states are codes).
 
-    model_config = ConfigDict(extra="ignore")
+    An instance's own columns (``u_*``) come through as extra attributes: :meth:`field` reads any.
+    """
+
+    model_config = ConfigDict(extra="allow")
 
     sys_id: str
     number: str
@@ -32,10 +53,32 @@ class Incident(BaseModel):
     description: str = ""
     state: str = ""
     urgency: str = ""
+    impact: str = ""
     assignment_group: str = ""
     caller_id: str = ""
     correlation_id: str = ""
+    due_date: str = ""
     comments: str = ""
+    work_notes: str = ""
+
+    def field(self, name: str) -> str:
+        """A column's value, standard or custom; "" when the record does not carry it."""
+        value = (
+            getattr(self, name, None)
+            if name in type(self).model_fields
+            else (self.model_extra or {}).get(name)
+        )
+        return "" if value is None else str(value)
+
+    @property
+    def escalation_level(self) -> int:
+        """How many times EAS escalated it (:data:`ESCALATION_LEVEL_FIELD`; 0 when never)."""
+        raw = self.field(ESCALATION_LEVEL_FIELD)
+        return int(raw) if raw.isdigit() else 0
+
+    def applied(self, idempotency_key: str) -> bool:
+        """Whether the update keyed ``idempotency_key`` was already made (:data:`UPDATE_KEYS_FIELD`)."""
+        return idempotency_key in self.field(UPDATE_KEYS_FIELD).splitlines()
 
 
 class ChangeRequest(BaseModel):
@@ -102,16 +145,24 @@ class ServiceNowClient:
         correlation_id: str,
         description: str = "",
         urgency: int = 3,
+        impact: int | None = None,
         caller_id: str = "",
         assignment_group: str = "",
+        **extra: Any,
     ) -> Incident:
-        """Open an incident, once per ``correlation_id`` (EAS's idempotency key)."""
+        """Open an incident, once per ``correlation_id`` (EAS's idempotency key).
+
+        ``extra``: more columns, standard (``due_date``) or the instance's own (``u_*``); ``impact``
+        is left to the instance's default unless given.
+        """
         fields = {
             "short_description": short_description,
             "description": description,
             "urgency": str(urgency),
             "caller_id": caller_id,
             "assignment_group": assignment_group,
+            **({} if impact is None else {"impact": str(impact)}),
+            **extra,
         }
         return Incident.model_validate(self._create("incident", fields, correlation_id))
 
@@ -122,6 +173,54 @@ class ServiceNowClient:
 
     def update_incident(self, sys_id: str, **fields: Any) -> Incident:
         return Incident.model_validate(self._call("PATCH", f"table/incident/{sys_id}", json=fields)["result"])
+
+    def _current(self, number_or_sys_id: str) -> Incident:
+        found = self.incident(number_or_sys_id)
+        if found is None:
+            raise VendorRejected(f"servicenow: no incident {number_or_sys_id}", status=404)
+        return found
+
+    def _apply_once(self, current: Incident, idempotency_key: str, fields: dict[str, Any]) -> Incident:
+        keys = [*current.field(UPDATE_KEYS_FIELD).splitlines(), idempotency_key]
+        return self.update_incident(current.sys_id, **fields, **{UPDATE_KEYS_FIELD: "\n".join(keys)})
+
+    def update_incident_once(self, number_or_sys_id: str, *, idempotency_key: str, **fields: Any) -> Incident:
+        """Apply ``fields`` once per ``idempotency_key``: a retry returns the incident unchanged.
+
+        A journal field (``comments``, ``work_notes``) adds an entry each time it is written, so a
+        retried note would show twice without this check.
+        """
+        current = self._current(number_or_sys_id)
+        if current.applied(idempotency_key):
+            return current
+        return self._apply_once(current, idempotency_key, fields)
+
+    def add_comment(self, number_or_sys_id: str, text: str, *, idempotency_key: str) -> Incident:
+        """A customer-visible journal entry ("Additional comments"), once per ``idempotency_key``."""
+        return self.update_incident_once(number_or_sys_id, idempotency_key=idempotency_key, comments=text)
+
+    def add_work_note(self, number_or_sys_id: str, text: str, *, idempotency_key: str) -> Incident:
+        """An internal journal entry ("Work notes"), once per ``idempotency_key``."""
+        return self.update_incident_once(number_or_sys_id, idempotency_key=idempotency_key, work_notes=text)
+
+    def escalate(
+        self, number_or_sys_id: str, *, assignment_group: str, reason: str, idempotency_key: str
+    ) -> Incident:
+        """Escalate one level, once per ``idempotency_key``: hand it to ``assignment_group``, raise its
+        urgency one step (1 is the highest; it stays there), count the level in
+        :data:`ESCALATION_LEVEL_FIELD` and say why in a work note."""
+        current = self._current(number_or_sys_id)
+        if current.applied(idempotency_key):
+            return current
+        level = current.escalation_level + 1
+        urgency = int(current.urgency) if current.urgency.isdigit() else 3
+        fields = {
+            "assignment_group": assignment_group,
+            "urgency": str(max(1, urgency - 1)),
+            ESCALATION_LEVEL_FIELD: str(level),
+            "work_notes": f"Escalated to {assignment_group} (level {level}): {reason}",
+        }
+        return self._apply_once(current, idempotency_key, fields)
 
     def incidents(self, query: str = "ORDERBYnumber", *, limit: int | None = None) -> list[Incident]:
         return [Incident.model_validate(row) for row in self._query("incident", query, limit=limit)]

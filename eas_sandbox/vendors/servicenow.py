@@ -4,6 +4,10 @@ Basic auth; ``sysparm_query`` (``field=value`` terms joined by ``^``, and ``ORDE
 ``sysparm_limit``/``sysparm_offset`` with ``X-Total-Count`` and a ``Link`` header; errors
 ``{"error": {"message", "detail"}, "status": "failure"}``; throttling 429 + ``Retry-After``.
 Numbers are assigned as ServiceNow does (INC0010001, CHG0030001); ``sys_id`` is 32 hex digits.
+Any other field sent is stored as a string, custom ``u_*`` columns included. The journal fields
+(``comments``, ``work_notes``) add an entry on each write instead of replacing the value, and read
+back as ServiceNow shows a journal: every entry, newest first, under a "<time> - <user> (<field>)"
+line.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from eas_sandbox.vendor import Endpoints, NotAuthenticated, Store, Vendor
 NAME = "servicenow"
 USER, PASSWORD = "eas.integration", "sandbox-servicenow-password"
 TABLES = {"incident": ("INC", 10000), "change_request": ("CHG", 30000), "sys_user": (None, 0)}
+JOURNALS = {"comments": "Additional comments", "work_notes": "Work notes"}
 
 
 def error(status: int, message: str, detail: str = "", headers: dict[str, str] | None = None) -> Response:
@@ -49,6 +54,17 @@ def _matches(record: dict[str, Any], query: str) -> tuple[bool, list[tuple[str, 
             field, _, value = term.partition("=")
             ok = ok and str(record.get(field, "")).lower() == value.lower()
     return ok, order
+
+
+def _write(row: dict[str, Any], changes: dict[str, Any], now: str) -> None:
+    """Store ``changes`` on ``row`` as strings; a journal field gets a new entry on top of the others."""
+    for field, value in changes.items():
+        if field in JOURNALS:
+            if str(value):
+                entry = f"{now} - {USER} ({JOURNALS[field]})\n{value}\n\n"
+                row[field] = entry + str(row.get(field, ""))
+        else:
+            row[field] = str(value)
 
 
 def _known(table: str) -> Response | None:
@@ -101,12 +117,9 @@ async def create_record(table: str, request: Request, store: Store) -> Response:
     prefix, start = TABLES[table]
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
     sys_id = uuid.uuid4().hex
-    record = {
-        **{k: str(v) for k, v in body.items()},
-        "sys_id": sys_id,
-        "sys_created_on": now,
-        "sys_updated_on": now,
-    }
+    record: dict[str, Any] = {}
+    _write(record, body, now)
+    record.update(sys_id=sys_id, sys_created_on=now, sys_updated_on=now)
     if prefix is not None:
         record["number"] = f"{prefix}{start + store.count(NAME, table) + 1:07d}"
         record.setdefault("state", "1")
@@ -122,8 +135,9 @@ async def update_record(table: str, sys_id: str, request: Request, store: Store)
     if row is None:
         return error(404, "No Record found", "Record doesn't exist or ACL restricts the record retrieval")
     changes = await request.json()
-    row.update({k: str(v) for k, v in changes.items()})
-    row["sys_updated_on"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    _write(row, changes, now)
+    row["sys_updated_on"] = now
     store.put(NAME, table, sys_id, row)
     return JSONResponse({"result": row})
 

@@ -8,7 +8,10 @@ or POST (``slack-sdk`` POSTs GET methods' arguments form-encoded). Throttling is
 (``limit``, ``cursor`` → ``response_metadata.next_cursor``, empty on the last page).
 
 Seeded: the ten demo people (``<first>.<last>@example.com``, IDs like ``U0MORGAN``) and the
-channels #finance, #hr, #support and #general (IDs like ``C0FINANCE``), the bot a member of each.
+channels #finance, #hr, #support and #general, plus the customer service agent's queue channels
+(#support-access, #support-billing, #support-technical, #support-general) and escalation channels
+(#support-tier2, #support-oncall) (IDs like ``C0FINANCE``, ``C0SUPPORTONCALL``), the bot a member
+of each.
 """
 
 from __future__ import annotations
@@ -42,7 +45,18 @@ PEOPLE = (
     "sofia.rossi",
     "kenji.tanaka",
 )
-CHANNELS = ("finance", "hr", "support", "general")
+CHANNELS = (
+    "finance",
+    "hr",
+    "support",
+    "general",
+    "support-access",
+    "support-billing",
+    "support-technical",
+    "support-general",
+    "support-tier2",
+    "support-oncall",
+)
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 
 
@@ -296,7 +310,7 @@ def _seed(records: Records) -> None:
         }
         records.put(NAME, "users", user_id, user)
     for name in CHANNELS:
-        channel_id = f"C0{name.upper()}"
+        channel_id = f"C0{name.upper().replace('-', '')}"
         channel = {
             "id": channel_id,
             "name": name,

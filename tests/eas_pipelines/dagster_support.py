@@ -128,15 +128,18 @@ def make_resources(
 
 def with_breaker(resource: Any, prefix: str, **breaker: Any) -> Any:
     """``resource`` (or, for a composite such as notifications, each of its connectors) with the
-    breaker under the test's own Redis prefix, so one test's outage never opens another's circuit."""
+    breaker under the test's own Redis prefix, so one test's outage never opens another's circuit.
+
+    Rebuilt rather than copied: a run builds its resources from the values given to the
+    constructor (``dg.EnvVar`` included), and a ``model_copy`` would be ignored.
+    """
+    values = dict(resource._get_non_default_public_field_values())
     if isinstance(resource, ConnectorResource):
-        return resource.model_copy(update={"breaker_prefix": prefix, **breaker})
-    nested = {
-        name: with_breaker(value, prefix, **breaker)
-        for name, value in resource
-        if isinstance(value, dg.ConfigurableResource)
-    }
-    return resource.model_copy(update=nested)
+        return type(resource)(**{**values, "breaker_prefix": prefix, **breaker})
+    for name, value in values.items():
+        if isinstance(value, dg.ConfigurableResource):
+            values[name] = with_breaker(value, prefix, **breaker)
+    return type(resource)(**values)
 
 
 def run_workflow(

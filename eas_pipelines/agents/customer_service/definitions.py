@@ -4,9 +4,12 @@ import dagster as dg
 
 from eas_pipelines.agents.customer_service.jobs import customer_service_ticket_routing
 from eas_pipelines.agents.notifications import NotificationsResource
-from eas_pipelines.resources import TicketingResource
+from eas_pipelines.connectors.servicenow import ServiceNowResource
 
-CONNECTORS = {"ticketing": TicketingResource, "notifications": NotificationsResource}
-"""Resource key -> connector class; ``eas_pipelines.definitions`` configures each one once."""
+CONNECTORS = {"servicenow": ServiceNowResource, "notifications": NotificationsResource}
+"""Resource key -> connector class; ``eas_pipelines.definitions`` configures each one once.
+
+Tickets are ServiceNow incidents; notifications go to the queue's and escalation target's Slack
+channels and to the requester by e-mail."""
 
 defs = dg.Definitions(jobs=[customer_service_ticket_routing])

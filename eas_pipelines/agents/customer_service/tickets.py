@@ -3,6 +3,9 @@
 The queue is chosen from the request's words and entities by a small keyword score (access
 problems first when tied: a locked-out customer cannot do anything else). Priority is the most
 urgent of the routed priority, an explicit priority entity and the escalate intent (always P0).
+
+A ticket is a ServiceNow incident; how its fields map is :data:`URGENCY_IMPACT` and
+:func:`queue_group` here, the rest in :mod:`eas_pipelines.agents.customer_service.jobs`.
 """
 
 from __future__ import annotations
@@ -51,6 +54,22 @@ SLA: dict[str, Sla] = {
 }
 """Response and resolution targets per priority, and who an escalation goes to."""
 
+URGENCY_IMPACT: dict[str, tuple[int, int]] = {"P0": (1, 1), "P1": (2, 1), "P2": (2, 2), "P3": (3, 2)}
+"""Priority -> the incident's (urgency, impact), 1 the highest of each.
+
+Chosen so that ServiceNow's default priority lookup (urgency x impact) gives P0 -> 1 Critical,
+P1 -> 2 High, P2 -> 3 Moderate, P3 -> 4 Low, and so that an escalation, which raises urgency one
+step, lifts a P1 (2, 1) to Critical like a P0: a customer's ticket always affects them fully
+(impact 1) once it is urgent. P3 is kept for the day routing uses it; the SLA table has no P3.
+"""
+
+
+def queue_group(queue: str) -> str:
+    """The ServiceNow assignment group that works a queue ("access" -> "support-access"): named as
+    the Slack channel it reads, like the escalation targets of :data:`SLA` ("support-oncall")."""
+    return f"support-{queue}"
+
+
 FIRST_RESPONSES: dict[str, Template] = {
     "access": Template(
         "Hello,\n\nthanks for reporting an access problem. We have opened ticket $ticket ($priority) "
@@ -88,7 +107,8 @@ class TicketCase:
     external_ref: str | None
     escalate: bool
     escalation_reason: str | None
-    ticket_number: str | None = None
+    ticket_number: str | None = None  # the incident's number (INC0010001), quoted to the requester
+    ticket_id: str | None = None  # the incident's sys_id, what updates address
     existing: bool = False
     first_response: str | None = None
     escalated_to: str | None = None
@@ -133,6 +153,12 @@ def escalation_reason(item: WorkItem, priority: str) -> str | None:
 def subject_of(item: WorkItem, queue: str) -> str:
     words = " ".join(item.text.split())
     return f"[{queue}] {words[:100]}{'...' if len(words) > 100 else ''}"
+
+
+def queue_of_subject(subject: str) -> str | None:
+    """The queue a subject written by :func:`subject_of` names ("[technical] ..." -> "technical")."""
+    found = re.match(r"\[(\w+)\] ", subject)
+    return found.group(1) if found and found.group(1) in QUEUES else None
 
 
 def first_response(case: TicketCase) -> str:
