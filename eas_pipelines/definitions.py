@@ -16,11 +16,15 @@ bad value stops the code location from loading, naming the variable.
 Jobs run with the in-process executor: a workflow is a short chain of I/O-bound ops, and starting
 one process per op (the multiprocess default) would cost more than the work on a 2-core machine;
 it is also how the fast-lane workers run them.
+
+Jobs log through :func:`~eas_pipelines.pii.dagster_logger.masked_console_logger` by default (under
+Dagster's own ``"console"`` key): what an op logs with ``context.log`` is PII-masked on the console.
 """
 
 import dagster as dg
 
 from eas_pipelines.agents import AGENT_DEFS, AGENTS, SHARED
+from eas_pipelines.pii.dagster_logger import masked_console_logger
 from eas_pipelines.resources import FastLaneResource, RequestStoreResource, WorkflowPolicyResource
 from eas_pipelines.sensors import (
     approval_resume_sensor,
@@ -71,5 +75,6 @@ defs = dg.Definitions.merge(
         ],
         resources=build_resources(),
         executor=dg.in_process_executor,
+        loggers={"console": masked_console_logger},
     ),
 )

@@ -38,6 +38,8 @@ def generate(folder: Path) -> Certificates:
         client_cert=folder / "client.pem",
         client_key=folder / "client-key.pem",
     )
+    for chain in (paths.server_cert, paths.client_cert):
+        chain.unlink(missing_ok=True)  # chains are appended below; a restart must not keep the old one
     ca.cert_pem.write_to_path(str(paths.ca))
     server.private_key_pem.write_to_path(str(paths.server_key))
     for blob in server.cert_chain_pems:

@@ -4,6 +4,11 @@ Not a connector of its own: it routes each message to the connector that reaches
 recipient (Slack's Web API, SMTP), so an agent says who to tell and never which system tells them.
 Each message is sent once per idempotency key, by the idempotency of the connector that carries it
 (Slack message metadata looked up before posting; a Message-ID derived from the key for email).
+
+What is sent is masked for the system carrying it (:meth:`ConnectorResource.outgoing`): a Slack
+channel is read by a whole team and is cleared for no PII by default; a person's email is cleared
+for e-mail addresses and phone numbers (their own contact data); card numbers never leave EAS.
+Each deployment may change a connector's clearance (``EAS_SLACK_PII_CLEARANCE``, ...).
 """
 
 from __future__ import annotations
@@ -56,12 +61,14 @@ class NotificationsResource(dg.ConfigurableResource):
         """Deliver one message, once per ``idempotency_key``; connector errors propagate to the op."""
         footer = f"\n\nEAS request {request_id}" if request_id and request_id not in body else ""
         if is_team_channel(recipient):
-            posted = self.slack.client().post_message(
-                recipient, f"*{subject}*\n{body}{footer}", idempotency_key=idempotency_key
-            )
+            text = self.slack.outgoing(f"*{subject}*\n{body}{footer}")
+            posted = self.slack.client().post_message(recipient, text, idempotency_key=idempotency_key)
             return Delivery(recipient=recipient, channel="slack", reference=posted.ts)
         message_id = self.email.client().send(
-            self.address_of(recipient), subject, f"{body}{footer}", idempotency_key=idempotency_key
+            self.address_of(recipient),
+            self.email.outgoing(subject),
+            self.email.outgoing(f"{body}{footer}"),
+            idempotency_key=idempotency_key,
         )
         return Delivery(recipient=recipient, channel="email", reference=message_id)
 

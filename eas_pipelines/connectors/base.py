@@ -6,20 +6,25 @@ through :meth:`ConnectorResource.guarded`: retried by the one rule in :mod:`.ret
 by the connector's breaker, whose state lives in Redis so that an outage seen by one run makes
 every other run fail fast instead of piling on. Business refusals (:class:`VendorRejected`) are
 answers from a healthy system and never open the circuit.
+
+What a system may receive of the PII EAS handles is a per-connector clearance
+(:attr:`ConnectorResource.pii_clearance`, :meth:`ConnectorResource.outgoing`): whatever is sent to a
+system passes through ``outgoing`` first, which masks every PII type the system is not cleared for.
 """
 
 from __future__ import annotations
 
 import os
 import ssl
-from collections.abc import Callable
-from typing import ClassVar, TypeVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar, TypeVar
 
 import dagster as dg
 import pybreaker
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from eas_pipelines.connectors.retry import call_with_retries
+from eas_pipelines.pii import NEVER_CLEARED, mask_value
 from eas_pipelines.resources.circuit import (
     DEFAULT_FAIL_MAX,
     DEFAULT_PREFIX,
@@ -31,6 +36,26 @@ T = TypeVar("T")
 
 CA_BUNDLE_SETTING = "EAS_CONNECTOR_CA_BUNDLE"
 """The extra CA every connector trusts (set by ``eas up`` to the emulators' generated CA)."""
+
+PII_CLEARANCE_SETTING = "EAS_{SYSTEM}_PII_CLEARANCE"
+"""Per deployment: the PII types a system may receive, comma-separated
+(``EAS_SLACK_PII_CLEARANCE=EMAIL_ADDRESS,PHONE_NUMBER``; empty: none). Read when a payload is sent,
+so it applies to every connector without each ``from_env`` naming it."""
+
+DEFAULT_PII_CLEARANCE: Mapping[str, frozenset[str]] = {
+    # A person's mailbox: the e-mails EAS sends go to the person a request is about, and their own
+    # address and phone number (in a reply-to, a signature, "we will call you on ...") are theirs.
+    "email": frozenset({"EMAIL_ADDRESS", "PHONE_NUMBER"}),
+}
+"""The clearance of a system when neither its resource nor its :data:`PII_CLEARANCE_SETTING` says;
+a system not named here (Slack channels, every business system) is cleared for none."""
+
+
+def _clearance_types(types: Iterable[str]) -> frozenset[str]:
+    cleared = frozenset(t.strip().upper() for t in types if t.strip())
+    if cleared & NEVER_CLEARED:
+        raise ValueError(f"no system can be cleared for {sorted(cleared & NEVER_CLEARED)}")
+    return cleared
 
 
 def optional_env(name: str) -> dg.EnvVar | None:
@@ -59,6 +84,32 @@ class ConnectorResource(dg.ConfigurableResource):
     breaker_fail_max: int = Field(default=DEFAULT_FAIL_MAX, description="consecutive outages that open it")
     breaker_reset_timeout_s: float = Field(default=DEFAULT_RESET_TIMEOUT_S, description="open this long")
     breaker_prefix: str = Field(default=DEFAULT_PREFIX, description="Redis key prefix of breaker state")
+    pii_clearance: list[str] | None = Field(
+        default=None,
+        description=(
+            "PII types this system may receive (EMAIL_ADDRESS, PHONE_NUMBER, IBAN_CODE, ...; never "
+            "CREDIT_CARD); unset: EAS_<SYSTEM>_PII_CLEARANCE, else DEFAULT_PII_CLEARANCE (none for most)"
+        ),
+    )
+
+    @field_validator("pii_clearance")
+    @classmethod
+    def _known_clearance(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else sorted(_clearance_types(value))
+
+    def cleared_types(self) -> frozenset[str]:
+        """The PII types this system may receive: the field, else the setting, else the default."""
+        if self.pii_clearance is not None:
+            return frozenset(self.pii_clearance)
+        setting = os.environ.get(PII_CLEARANCE_SETTING.format(SYSTEM=self.system.upper()))
+        if setting is not None:
+            return _clearance_types(setting.split(","))
+        return DEFAULT_PII_CLEARANCE.get(self.system, frozenset())
+
+    def outgoing(self, payload: Any) -> Any:
+        """``payload`` (text, or dicts/lists of it) as this system may see it: every PII type it is
+        not cleared for masked; card numbers always."""
+        return mask_value(payload, allowed=self.cleared_types())
 
     @property
     def breaker(self) -> pybreaker.CircuitBreaker:
@@ -85,10 +136,16 @@ class ConnectorResource(dg.ConfigurableResource):
             max_backoff_s=self.max_backoff_s,
         )
 
+    @property
+    def trusted_ca(self) -> str | None:
+        """The extra CA file: ``ca_bundle``, else ``EAS_CONNECTOR_CA_BUNDLE`` as it is when the client
+        is built (the code location is often imported before ``eas up`` or a test sets it)."""
+        return self.ca_bundle or os.environ.get(CA_BUNDLE_SETTING) or None
+
     def verify(self) -> ssl.SSLContext | bool:
         """What TLS clients verify against: the system CAs, plus ``ca_bundle`` when set."""
-        if not self.ca_bundle:
+        if not self.trusted_ca:
             return True
         context = ssl.create_default_context()
-        context.load_verify_locations(cafile=self.ca_bundle)
+        context.load_verify_locations(cafile=self.trusted_ca)
         return context

@@ -93,7 +93,7 @@ class GoogleDriveClient:
         credentials = service_account.Credentials.from_service_account_file(
             resource.service_account_file, scopes=[DRIVE_SCOPE]
         )
-        http = httplib2.Http(timeout=resource.timeout_s, ca_certs=resource.ca_bundle)
+        http = httplib2.Http(timeout=resource.timeout_s, ca_certs=resource.trusted_ca)
         self._http = google_auth_httplib2.AuthorizedHttp(credentials, http=http)
         document = json.loads(get_static_doc("drive", "v3"))
         root = resource.api_root.rstrip("/") + "/"

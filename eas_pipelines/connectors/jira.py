@@ -129,7 +129,7 @@ class JiraClient:
         return JIRA(
             server=resource.base_url.rstrip("/"),
             basic_auth=(resource.email, resource.api_token),
-            options={"verify": resource.ca_bundle or True, "check_update": False},
+            options={"verify": resource.trusted_ca or True, "check_update": False},
             timeout=resource.timeout_s,
             max_retries=0,  # the SDK's own retries off: guarded() retries and the breaker counts
         )

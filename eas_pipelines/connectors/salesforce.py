@@ -138,7 +138,7 @@ class SalesforceClient:
         self._resource = resource
         self._session = _TimeoutSession(resource.timeout_s)
         # requests takes a CA file rather than an SSL context: with a bundle, only it is trusted.
-        self._session.verify = resource.ca_bundle or True
+        self._session.verify = resource.trusted_ca or True
         self._sf: Salesforce | None = None
 
     # --- plumbing ---------------------------------------------------------------------------------

@@ -193,7 +193,7 @@ class SapClient:
         self._root = f"{resource.base_url.rstrip('/')}/sap/opu/odata/sap/"
         self._session = _TimeoutSession(resource.timeout_s)
         self._session.auth = (resource.user, resource.password)
-        self._session.verify = resource.ca_bundle or True
+        self._session.verify = resource.trusted_ca or True
         self._services: dict[str, Any] = {}
 
     # --- plumbing -----------------------------------------------------------------------------------------

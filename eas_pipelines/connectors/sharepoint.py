@@ -104,7 +104,7 @@ class SharePointClient:
 
     def __init__(self, resource: SharePointResource):
         self._resource = resource
-        self._session = _VerifyingSession(resource.ca_bundle or True)
+        self._session = _VerifyingSession(resource.trusted_ca or True)
         self._app: msal.ConfidentialClientApplication | None = None
         self._http = VendorHTTP(
             "sharepoint",

@@ -9,7 +9,10 @@ in ``request.state.request_id`` for handlers.
 
 :func:`configure_logging` turns the process's stdlib logging into JSON lines via structlog's
 ``ProcessorFormatter``: only the serving process calls it, so importing or testing the app leaves
-the logging of the host process (pytest, Dagster) alone.
+the logging of the host process (pytest, Dagster) alone. Every line is masked for PII first (a
+request's text carries what people typed): :class:`~eas_pipelines.pii.PiiLogFilter` on the handler
+masks the message and exception text, :class:`~eas_pipelines.pii.PiiStructlogProcessor` in the chain
+masks the ``extra=`` fields and anything else that reaches the event dict.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eas_pipelines.gateway.metrics import GatewayMetrics
+from eas_pipelines.pii import PiiLogFilter, PiiStructlogProcessor
 
 ACCESS_LOGGER = "eas.gateway.access"
 REQUEST_ID_HEADER = "x-request-id"
@@ -113,6 +117,14 @@ def _drop_color_message(logger: Any, method: str, event: dict[str, Any]) -> dict
     return event
 
 
+def _masked_exception(logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The exception text :class:`PiiLogFilter` masked (it clears ``exc_info``, which structlog reads)."""
+    record = event.get("_record")
+    if record is not None and record.exc_text and "exc_info" not in event:
+        event["exception"] = record.exc_text
+    return event
+
+
 def configure_logging(level: str = "INFO", stream: Any = None) -> None:
     """JSON lines on ``stream`` (stderr) for every stdlib logger of the process, uvicorn's included.
 
@@ -126,15 +138,18 @@ def configure_logging(level: str = "INFO", stream: Any = None) -> None:
             structlog.stdlib.add_logger_name,
             structlog.stdlib.ExtraAdder(),
             _drop_color_message,
+            _masked_exception,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
         ],
         processors=[
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,
+            PiiStructlogProcessor(),
             structlog.processors.JSONRenderer(),
         ],
     )
     handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(PiiLogFilter())
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -9,20 +9,20 @@ sees only records logged on that very logger, not those propagated from its chil
 renders the message with its args, masks it and stores the result as the message with no args, so
 a formatter can no longer reinsert the raw values; the exception text and stack are masked too
 (the exception is kept only as masked text: ``exc_info`` is cleared).
-Records logged *while* masking (Presidio's own debug lines, which may quote the text) are dropped,
-which also keeps a filter on the root handler from recursing.
+Records a thread logs *while* it masks anything (Presidio's own lines, logged while it is imported
+or analyzes, which may quote the text) are dropped by both, which also keeps a filter on the root
+handler from recursing. Install the filter wherever the processor is: it runs before the handler's
+lock is taken, so a thread building the engines never waits for a handler another thread holds
+while that thread waits for the engines.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import MutableMapping
 from typing import Any
 
-from eas_pipelines.pii.masking import mask, mask_value
-
-_masking = threading.local()
+from eas_pipelines.pii.masking import mask, mask_value, masking_in_progress
 
 
 class PiiLogFilter(logging.Filter):
@@ -35,25 +35,21 @@ class PiiLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not super().filter(record):
             return False
-        if getattr(_masking, "active", False):
+        if masking_in_progress():
             return False
-        _masking.active = True
         try:
-            try:
-                message = record.getMessage()
-            except Exception:  # args that do not fit the format: keep both, masked, rather than raise
-                message = f"{record.msg} {record.args!r}"
-            record.msg = mask(message, allowed=self.allowed)
-            record.args = None
-            if record.exc_info and not record.exc_text:
-                record.exc_text = logging.Formatter().formatException(record.exc_info)
-            if record.exc_text:
-                record.exc_text = mask(record.exc_text, allowed=self.allowed)
-            record.exc_info = None  # a formatter that re-renders the exception would print it raw
-            if record.stack_info:
-                record.stack_info = mask(record.stack_info, allowed=self.allowed)
-        finally:
-            _masking.active = False
+            message = record.getMessage()
+        except Exception:  # args that do not fit the format: keep both, masked, rather than raise
+            message = f"{record.msg} {record.args!r}"
+        record.msg = mask(message, allowed=self.allowed)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask(record.exc_text, allowed=self.allowed)
+        record.exc_info = None  # a formatter that re-renders the exception would print it raw
+        if record.stack_info:
+            record.stack_info = mask(record.stack_info, allowed=self.allowed)
         return True
 
 
@@ -68,6 +64,10 @@ class PiiStructlogProcessor:
         self.allowed = allowed
 
     def __call__(self, logger: Any, method_name: str, event_dict: MutableMapping[str, Any]) -> Any:
+        if masking_in_progress():
+            import structlog
+
+            raise structlog.DropEvent
         return mask_value(dict(event_dict), allowed=self.allowed)
 
 

@@ -13,18 +13,22 @@ analyzer (log lines are mostly such text); extra spans still apply.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+import re
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
-
-from presidio_analyzer import RecognizerResult
-from presidio_anonymizer.entities import ConflictResolutionStrategy, OperatorConfig
+from typing import TYPE_CHECKING, Any
 
 from eas_pipelines.pii.engine import ENTITIES, LANGUAGE, engines
 
+if TYPE_CHECKING:
+    from presidio_anonymizer.entities import OperatorConfig
+
 CARD = "CREDIT_CARD"
 NEVER_CLEARED: frozenset[str] = frozenset({CARD})
-"""Types no system may be cleared for: card numbers never leave EAS unmasked."""
+"""Types no system may be cleared for: card numbers never leave EAS unmasked (``allowed`` ignores them)."""
 
 Span = tuple[int, int, str]
 """``(start, end, TYPE)`` of a value found by someone else (the NLP service's ``PERSON``, ...)."""
@@ -40,57 +44,123 @@ class Finding:
     score: float
 
 
+_local = threading.local()
+
+
+def masking_in_progress() -> bool:
+    """Whether this thread is masking now (building the engines included).
+
+    Presidio logs while it is imported and while it analyzes; the log filter and processor drop
+    such records rather than mask them, which would re-enter the masking (and, while the engines
+    are being built, wait forever for this very thread).
+    """
+    return getattr(_local, "depth", 0) > 0
+
+
+@contextmanager
+def _masking() -> Iterator[None]:
+    _local.depth = getattr(_local, "depth", 0) + 1
+    try:
+        yield
+    finally:
+        _local.depth -= 1
+
+
 def _card_tail(value: str) -> str:
     digits = [c for c in value if c.isdigit()]
     return "****" + "".join(digits[-4:])
 
 
-_OPERATORS = {
-    "DEFAULT": OperatorConfig("replace"),  # "<ENTITY_TYPE>"
-    CARD: OperatorConfig("custom", {"lambda": _card_tail}),
-}
+@functools.cache
+def _operators() -> dict[str, OperatorConfig]:
+    """How each type is replaced; built on first masking (Presidio is imported only then)."""
+    from presidio_anonymizer.entities import OperatorConfig
+
+    return {
+        "DEFAULT": OperatorConfig("replace"),  # "<ENTITY_TYPE>"
+        CARD: OperatorConfig("custom", {"lambda": _card_tail}),
+    }
 
 
 def _might_hold_pii(text: str) -> bool:
     return "@" in text or any(c.isdigit() for c in text)
 
 
-def _analyze(text: str) -> list[RecognizerResult]:
+PHONE = "PHONE_NUMBER"
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _plausible_phone(text: str, start: int, end: int) -> bool:
+    """Whether a ``phonenumbers`` match is written like a phone number, not like a number.
+
+    ``phonenumbers`` accepts 6- and 7-digit numbers of some regions, so without this, timestamps'
+    fractions (``12:04:20.030533``), floats (``916269.835505``) and bare ids (``344275``) in logs
+    and audit entries came out as ``<PHONE_NUMBER>``. Kept: ``+`` international form; digit groups
+    split by spaces, dashes, parentheses or slashes (``(212) 555-0187``, ``07700 900123``); dotted
+    groups of at most four digits (``212.555.0187``); a bare run of 10+ digits (``2125550187``).
+    """
+    value = text[start:end]
+    if start > 0 and text[start - 1] in ":.,":  # the seconds or fraction of a time, a decimal's tail
+        return False
+    if value.startswith("+"):
+        return True
+    if "," in value or _DATE.search(value):
+        return False
+    groups = re.findall(r"\d+", value)
+    if len(groups) == 1:
+        return len(groups[0]) >= 10
+    limit = 4 if "." in value else 8
+    return all(len(group) <= limit for group in groups)
+
+
+def _analyze(text: str) -> list[Finding]:
     if not _might_hold_pii(text):
-        return []
+        return []  # the fast path: no analyzer, and Presidio not even imported
     analyzer, _ = engines()
-    return analyzer.analyze(text, language=LANGUAGE, entities=list(ENTITIES))
+    return [
+        Finding(r.entity_type, r.start, r.end, r.score)
+        for r in analyzer.analyze(text, language=LANGUAGE, entities=list(ENTITIES))
+        if r.entity_type != PHONE or _plausible_phone(text, r.start, r.end)
+    ]
 
 
-def _extra(text: str, extra_spans: Iterable[Span]) -> list[RecognizerResult]:
+def _extra(text: str, extra_spans: Iterable[Span]) -> list[Finding]:
     results = []
     for start, end, kind in extra_spans:
         if not (0 <= start < end <= len(text)):
             raise ValueError(f"span ({start}, {end}, {kind}) is outside the text (length {len(text)})")
-        results.append(RecognizerResult(entity_type=kind.upper(), start=start, end=end, score=1.0))
+        results.append(Finding(kind.upper(), start, end, 1.0))
     return results
 
 
 def detect(text: str, extra_spans: Iterable[Span] = ()) -> list[Finding]:
     """The PII in ``text``, in order of position (extra spans included as score 1.0 findings)."""
-    results = _analyze(text) + _extra(text, extra_spans)
-    return sorted(
-        (Finding(r.entity_type, r.start, r.end, r.score) for r in results), key=lambda f: (f.start, f.end)
-    )
+    with _masking():
+        return sorted(_analyze(text) + _extra(text, extra_spans), key=lambda f: (f.start, f.end))
 
 
 def mask(text: str, *, allowed: frozenset[str] = frozenset(), extra_spans: Iterable[Span] = ()) -> str:
-    """``text`` with each detected value not of an ``allowed`` type replaced (module docstring)."""
-    results = [r for r in _analyze(text) + _extra(text, extra_spans) if r.entity_type not in allowed]
-    if not results:
+    """``text`` with each detected value not of an ``allowed`` type replaced (module docstring).
+
+    :data:`NEVER_CLEARED` types are masked even when named in ``allowed``.
+    """
+    allowed = allowed - NEVER_CLEARED
+    spans = _extra(text, extra_spans)
+    if not spans and not _might_hold_pii(text):
         return text
-    _, anonymizer = engines()
-    return anonymizer.anonymize(
-        text=text,
-        analyzer_results=results,
-        operators=_OPERATORS,
-        conflict_resolution=ConflictResolutionStrategy.REMOVE_INTERSECTIONS,
-    ).text
+    with _masking():
+        findings = [f for f in _analyze(text) + spans if f.type not in allowed]
+        if not findings:
+            return text
+        from presidio_anonymizer.entities import ConflictResolutionStrategy, RecognizerResult
+
+        _, anonymizer = engines()
+        return anonymizer.anonymize(
+            text=text,
+            analyzer_results=[RecognizerResult(f.type, f.start, f.end, f.score) for f in findings],
+            operators=_operators(),
+            conflict_resolution=ConflictResolutionStrategy.REMOVE_INTERSECTIONS,
+        ).text
 
 
 def mask_value(value: Any, *, allowed: frozenset[str] = frozenset()) -> Any:

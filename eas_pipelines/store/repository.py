@@ -27,6 +27,7 @@ from sqlalchemy import Engine, Select, func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from eas_pipelines.pii import mask_value
 from eas_pipelines.store.db import make_engine, make_sessionmaker
 from eas_pipelines.store.errors import (
     ApprovalAlreadyDecided,
@@ -754,11 +755,14 @@ class RequestStore:
         *,
         at: datetime | None = None,
     ) -> AuditLog:
+        """The one place audit rows are written: ``detail`` is stored with every PII type masked
+        (an audit trail is kept for years and read by auditors, who need what happened, not the
+        card number, SSN or e-mail address a request carried)."""
         entry = AuditLog(
             request_id=request_id,
             actor=actor,
             action=action,
-            detail=detail,
+            detail=mask_value(detail),
             at=at if at is not None else func.clock_timestamp(),
         )
         session.add(entry)

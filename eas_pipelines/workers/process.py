@@ -25,6 +25,7 @@ import redis
 
 from eas_pipelines.embedded import resolve_services
 from eas_pipelines.lanes.fast_queue import DEFAULT_PREFIX, FastQueue
+from eas_pipelines.pii import PiiLogFilter
 from eas_pipelines.settings import EASSettings, load_settings
 from eas_pipelines.store import RequestStore, make_engine
 from eas_pipelines.workers.worker import DEFAULT_DEFINITIONS, Worker
@@ -128,8 +129,15 @@ def run_worker(
     """
     settings = settings or load_settings(generate_secrets=False)
     # Timestamped lines in the worker's log, however it was started (``eas worker`` under ``eas up``,
-    # or this module); a no-op where the caller (a test, an embedding process) configured logging.
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # or this module), PII masked; a no-op where the caller (a test, an embedding process) configured
+    # logging.
+    handler = logging.StreamHandler()
+    handler.addFilter(PiiLogFilter())
+    logging.basicConfig(
+        level=settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        handlers=[handler],
+    )
     stop = stop_event or threading.Event()
     with resolve_services(settings) as services:
         # Resources of the jobs read these through dg.EnvVar: make embedded URLs visible to them.

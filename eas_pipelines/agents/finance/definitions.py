@@ -4,11 +4,10 @@ import dagster as dg
 
 from eas_pipelines.agents.finance.jobs import finance_invoice_processing
 from eas_pipelines.agents.notifications import NotificationsResource
-from eas_pipelines.resources import LedgerResource, PurchaseOrderResource
+from eas_pipelines.connectors.sap import SapResource
 
 CONNECTORS = {
-    "ledger": LedgerResource,
-    "purchase_orders": PurchaseOrderResource,
+    "sap": SapResource,
     "notifications": NotificationsResource,
 }
 """Resource key -> connector class; ``eas_pipelines.definitions`` configures each one once."""

@@ -1,44 +1,81 @@
-"""Finance agent: ``finance_invoice_processing``.
+"""Finance agent: ``finance_invoice_processing``, on SAP S/4HANA.
 
-extract fields -> duplicate check -> purchase-order match -> approval (amount over the
-threshold, by ``finance_manager``) -> ledger posting -> notifications -> succeeded.
+extract fields (the vendor found in SAP's supplier master) -> duplicate check (SAP's supplier
+invoice look-up) -> purchase-order match (SAP's open amount) -> approval (amount over the threshold,
+by ``finance_manager``) -> supplier invoice posted in SAP -> notifications -> succeeded.
 
 Missing required fields end the request ``failed`` with the list of what is missing, rather than
 ``needs_review``: the state machine has no running -> needs_review edge, and the requester is the
 one who can say which invoice they meant (they are notified and resubmit).
+
+SAP has no idempotency key; the connector marks each supplier invoice with a digest of the
+request's key (:data:`POSTING_STEP`), so that a re-run of the same request finds its own invoice
+(and goes on) while an invoice another request posted is refused as a duplicate.
 """
 
+from datetime import date
+from decimal import Decimal
+
 from eas_pipelines.agents.common import Step, WorkItem, WorkResult, notify_all, workflow_job, workflow_step
-from eas_pipelines.agents.finance.invoice import Invoice, extract_invoice, match_purchase_order, money
-from eas_pipelines.agents.notifications import NotificationsResource
-from eas_pipelines.resources import (
-    LedgerResource,
-    PurchaseOrderResource,
-    WorkflowPolicyResource,
+from eas_pipelines.agents.finance.invoice import (
+    Invoice,
+    duplicate_reason,
+    extract_invoice,
+    match_purchase_order,
+    money,
+    open_amount,
+    sap_document,
+    supplier_name_candidates,
 )
-from eas_pipelines.resources.connectors.ledger import DuplicatePosting, JournalEntry
+from eas_pipelines.agents.notifications import NotificationsResource
+from eas_pipelines.connectors.retry import VendorRejected
+from eas_pipelines.connectors.sap import DuplicateInvoice, SapClient, SapResource, Supplier, invoice_marker
+from eas_pipelines.resources import WorkflowPolicyResource
 from eas_pipelines.routing import INVOICE_JOB, ROUTES
 
 APPROVER_ROLE = ROUTES["finance.invoice_process"].approver_role or "finance_manager"
 FINANCE_CHANNEL = "#finance"
+POSTING_STEP = "sap_invoice"
+"""The step name in the posting's idempotency key (``<request id>:sap_invoice``)."""
+
+
+def posting_key(item: WorkItem) -> str:
+    """The idempotency key of the request's one supplier invoice in SAP."""
+    return item.key(POSTING_STEP)
+
+
+def find_supplier(sap: SapClient, vendor: str) -> Supplier | None:
+    """The SAP supplier the request's vendor names: SAP matches names exactly, so the usual
+    spellings of the name are tried in turn ("Initech" finds "Initech Ltd")."""
+    for name in supplier_name_candidates(vendor):
+        supplier = sap.supplier_by_name(name)
+        if supplier is not None:
+            return supplier
+    return None
 
 
 @workflow_step(Invoice)
-def extract_invoice_fields(
-    item: WorkItem, *, purchase_orders: PurchaseOrderResource, policy: WorkflowPolicyResource
-) -> Step:
-    """Read vendor, invoice id, amount, currency, PO and due date from the request's entities."""
+def extract_invoice_fields(item: WorkItem, *, sap: SapResource, policy: WorkflowPolicyResource) -> Step:
+    """Read vendor, invoice id, amount, currency, PO and due date from the request's entities, and
+    find the vendor in SAP's supplier master (an invoice of an unknown supplier cannot be posted)."""
+    client = sap.client()
     po_vendor = None
     if item.value("po_number") and not item.value("vendor"):
-        po = purchase_orders.get(item.value("po_number"))
-        po_vendor = po.vendor if po is not None else None
+        po = client.purchase_order(item.value("po_number"))
+        po_vendor = po.supplier_name if po is not None else None
     invoice = extract_invoice(item, policy.default_currency, po_vendor)
     if isinstance(invoice, list):
         return Step.refused(f"missing required invoice fields: {', '.join(invoice)}", missing=invoice)
+    supplier = find_supplier(client, invoice.vendor)
+    if supplier is None:
+        return Step.refused(f"{invoice.vendor} is not a supplier in SAP", vendor=invoice.vendor)
+    invoice = invoice.with_(supplier_id=supplier.supplier_id, supplier_name=supplier.name)
     return Step.passed(
         invoice,
         "invoice.extracted",
         vendor=invoice.vendor,
+        supplier_id=supplier.supplier_id,
+        supplier_name=supplier.name,
         invoice_id=invoice.invoice_id,
         amount=invoice.amount,
         currency=invoice.currency,
@@ -48,28 +85,32 @@ def extract_invoice_fields(
 
 
 @workflow_step(Invoice)
-def check_duplicate_invoice(invoice: Invoice, *, ledger: LedgerResource) -> Step:
-    """Refuse an invoice the ledger already holds for another request (paying twice is the risk)."""
-    existing = ledger.find_posting(invoice.vendor, invoice.invoice_id)
-    if existing is not None and existing.request_id != invoice.item.request_id:
-        reason = (
-            f"duplicate of {existing.request_id}: {invoice.label} was already posted on "
-            f"{existing.posted_at:%Y-%m-%d} (posting {existing.id})"
-        )
-        return Step.refused(reason, duplicate_of=existing.request_id)
-    return Step.passed(invoice, "invoice.duplicate_check", duplicate=False)
+def check_duplicate_invoice(invoice: Invoice, *, sap: SapResource) -> Step:
+    """Refuse an invoice SAP already holds for another request (paying twice is the risk).
+
+    The supplier's invoice reference is the key SAP checks; an invoice carrying this request's own
+    marker is this request's (a re-run after approval) and is no duplicate.
+    """
+    existing = sap.client().supplier_invoice(invoice.supplier_id or invoice.vendor, invoice.invoice_id)
+    if existing is not None and existing.header_text != invoice_marker(posting_key(invoice.item)):
+        return Step.refused(duplicate_reason(invoice, existing), duplicate_of=sap_document(existing))
+    return Step.passed(
+        invoice,
+        "invoice.duplicate_check",
+        duplicate=False,
+        sap_invoice=sap_document(existing) if existing is not None else None,
+    )
 
 
 @workflow_step(Invoice)
-def match_invoice_to_po(
-    invoice: Invoice, *, purchase_orders: PurchaseOrderResource, policy: WorkflowPolicyResource
-) -> Step:
+def match_invoice_to_po(invoice: Invoice, *, sap: SapResource, policy: WorkflowPolicyResource) -> Step:
     """Find the vendor's open PO that covers the amount (the quoted one, if a PO number is given)."""
+    client = sap.client()
     if invoice.po_number:
-        quoted = purchase_orders.get(invoice.po_number)
+        quoted = client.purchase_order(invoice.po_number)
         candidates = [quoted] if quoted is not None else []
     else:
-        candidates = purchase_orders.by_vendor(invoice.vendor)
+        candidates = client.purchase_orders_of_supplier(invoice.supplier_name or invoice.vendor)
     po, why = match_purchase_order(invoice, candidates, policy.po_match_tolerance)
     if po is None:
         return Step.refused(why)
@@ -78,7 +119,7 @@ def match_invoice_to_po(
         "invoice.po_matched",
         po_number=po.po_number,
         why=why,
-        po_remaining=po.remaining,
+        po_remaining=open_amount(po),
     )
 
 
@@ -96,38 +137,48 @@ def approve_invoice(invoice: Invoice, *, policy: WorkflowPolicyResource) -> Step
 
 
 @workflow_step(Invoice)
-def post_invoice(invoice: Invoice, *, ledger: LedgerResource) -> Step:
-    """Book the invoice (expenses to payables) once: the posting is keyed by request id."""
+def post_invoice(invoice: Invoice, *, sap: SapResource) -> Step:
+    """Post the supplier invoice in SAP against the matched PO, once: keyed by the request.
+
+    A second invoice with the same supplier reference (another request raced past the duplicate
+    check) is refused by SAP and ends the request as a duplicate; any other refusal (the PO or the
+    supplier is gone) ends it too, with SAP's reason. An outage propagates: the op retries.
+    """
     item = invoice.item
-    entry = JournalEntry(
-        vendor=invoice.vendor,
-        invoice_id=invoice.invoice_id,
-        amount=invoice.amount,
-        currency=invoice.currency,
-        po_number=invoice.matched_po,
-        memo=f"EAS request {item.request_id}",
-        due_date=invoice.due_date,
-    )
+    client = sap.client()
     try:
-        posting = ledger.post_entry(entry, request_id=item.request_id, idempotency_key=item.key("ledger"))
-    except DuplicatePosting as exc:
-        return Step.refused(
-            f"duplicate of {exc.existing.request_id}: {exc}", duplicate_of=exc.existing.request_id
+        posted = client.post_supplier_invoice(
+            invoice.supplier_id or invoice.vendor,
+            invoice.invoice_id,
+            Decimal(str(invoice.amount)),
+            invoice.currency,
+            invoice.matched_po,
+            item.requested_on or date.today(),
+            posting_key(item),
         )
+    except DuplicateInvoice as exc:
+        existing = client.supplier_invoice(invoice.supplier_id or invoice.vendor, invoice.invoice_id)
+        if existing is None:
+            return Step.refused(f"duplicate: {exc}")
+        return Step.refused(duplicate_reason(invoice, existing), duplicate_of=sap_document(existing))
+    except VendorRejected as exc:
+        return Step.refused(f"SAP refused {invoice.label}: {exc}")
+    document = sap_document(posted)
     booked = {
-        "posting_id": posting.id,
-        "po_number": posting.po_number,
-        "amount": posting.amount,
-        "currency": posting.currency,
+        "sap_invoice": document,
+        "supplier_id": posted.supplier_id,
+        "po_number": invoice.matched_po,
+        "amount": float(posted.amount),
+        "currency": posted.currency,
     }
-    return Step.passed(invoice.with_(posting_id=posting.id), "ledger.posted", **booked)
+    return Step.passed(invoice.with_(sap_invoice=document), "ledger.posted", **booked)
 
 
 @workflow_step(WorkResult, optional=False)
 def notify_invoice_posted(invoice: Invoice, *, notifications: NotificationsResource) -> Step:
     """Tell the requester and the finance channel what was booked."""
     item = invoice.item
-    summary = f"posted {invoice.label} against {invoice.matched_po} (posting {invoice.posting_id})"
+    summary = f"posted {invoice.label} against {invoice.matched_po} (SAP invoice {invoice.sap_invoice})"
     body = f"{summary[0].upper()}{summary[1:]}. Request {item.request_id}."
     title = f"Invoice {invoice.invoice_id} posted"
     recipients = notify_all(
@@ -137,16 +188,16 @@ def notify_invoice_posted(invoice: Invoice, *, notifications: NotificationsResou
         title,
         body,
         key="posted",
-        detail={"posting_id": invoice.posting_id},
+        detail={"sap_invoice": invoice.sap_invoice},
     )
-    detail = {"posting_id": invoice.posting_id, "po_number": invoice.matched_po}
+    detail = {"sap_invoice": invoice.sap_invoice, "po_number": invoice.matched_po}
     return Step.passed(WorkResult(item, summary, detail), "notifications.sent", recipients=recipients)
 
 
 finance_invoice_processing = workflow_job(
     name=INVOICE_JOB,
     agent="finance",
-    description="Process a vendor invoice: validate, de-duplicate, match a PO, approve, post, notify.",
+    description="Process a vendor invoice: validate, de-duplicate, match a PO, approve, post in SAP, notify.",
     steps=(
         extract_invoice_fields,
         check_duplicate_invoice,

@@ -45,16 +45,15 @@ from tests.eas_pipelines.cli.up_support import (
     TERMINAL,
     TEXT,
     UP_OUTPUT,
-    Ports,
     alive,
     argv_of,
     argv_runs,
     describe,
     eas_json,
-    free_ports,
     http_probe,
     kill_leftovers,
     log_tails,
+    new_ports,
     processes_of,
     run_ids_of,
     server_pids,
@@ -81,7 +80,7 @@ def test_eas_up_serves_an_invoice_end_to_end_and_sigterm_leaves_nothing_running(
     for tool in ("eas", "eas-nlp", "dagster"):
         assert (BIN / tool).exists(), f"{BIN / tool} is missing: install the project (pip install -e .)"
     shutil.copytree(invoice_model_dir, data_dir / "models" / "nlp-default")
-    ports = Ports(*free_ports(5))
+    ports = new_ports()
     env = up_environment(data_dir, ports)
     nlp_url = f"http://127.0.0.1:{ports.nlp}"
     tracked: dict[int, psutil.Process] = {}
@@ -154,6 +153,7 @@ def test_eas_up_serves_an_invoice_end_to_end_and_sigterm_leaves_nothing_running(
             "eas worker": lambda name, argv: argv_runs(argv, "eas", "worker"),
             "dagster_webserver": lambda name, argv: argv_runs(argv, "-m", "dagster_webserver"),
             "dagster._daemon": lambda name, argv: argv_runs(argv, "-m", "dagster._daemon"),
+            "eas_sandbox": lambda name, argv: argv_runs(argv, "-m", "eas_sandbox"),
         }
         for label, matches in expected.items():
             assert any(matches(name, argv) for name, argv in seen), (
@@ -184,7 +184,7 @@ def test_sigkilled_eas_up_leaves_nothing_running_and_the_next_one_starts_cleanly
     data_dir: Path, invoice_model_dir: Path
 ) -> None:
     shutil.copytree(invoice_model_dir, data_dir / "models" / "nlp-default")
-    ports = Ports(*free_ports(5))
+    ports = new_ports()
     env = up_environment(data_dir, ports)
     cheap = ["--workers", "1", "--no-dagster"]
     tracked: dict[int, psutil.Process] = {}

@@ -12,18 +12,23 @@ model (see :mod:`.test_up`):
    stranded-request pass (:mod:`eas_pipelines.lanes.stranded`) must find it from the store alone.
 
 How a run is held in flight without touching product code: the request is an invoice, whose
-workflow reads and writes the ledger's sandbox table (``sandbox_ledger_postings``) in the request
-store's database. The test takes ``LOCK TABLE ... IN ACCESS EXCLUSIVE MODE`` in a transaction of
-its own before submitting, so the workflow blocks on its first ledger query (the duplicate check),
-after the run has claimed the request ``running``. Once PostgreSQL shows that backend waiting on the
-lock, the worker that holds the request (named, with its PID, by its heartbeat document) is killed,
-and the lock is released. The request store is the suite's own PostgreSQL (a fresh database,
-``EAS_DATABASE_URL``), so that it, the lock and the killed run's records survive ``eas up``'s death;
-Redis stays the embedded, memory-only one whose loss test 2 is about.
+workflow's first call after the run has claimed the request ``running`` goes to SAP, which ``eas up``
+emulates in a child of its own (``eas_sandbox``). Before submitting, the test tells the emulators
+through their admin API (``POST /_sandbox/faults``, over TLS trusting ``<data dir>/sandbox/tls/ca.pem``)
+to answer the next SAP calls slowly, each for longer than the connector's timeout, so the run sits in
+its first SAP call (then in its retries). Once the emulators have logged that call, the worker that
+holds the request (named, with its PID, by its heartbeat document) has a connection open to them, and
+the run is STARTED, that worker is killed and the faults are cleared (``DELETE /_sandbox/faults``).
+The request store is the suite's own PostgreSQL (a fresh database, ``EAS_DATABASE_URL``), so that it
+and the killed run's records survive ``eas up``'s death; Redis stays the embedded, memory-only one
+whose loss test 2 is about. The emulators keep their records in a database of their own on that same
+server (``eas_sandbox``, shared by every ``eas up`` on it): each test resets them first
+(``POST /_sandbox/reset``), so that an invoice an earlier test posted is no duplicate of this one's.
 
 Both end the same way: the request's history shows one re-queue by the recovery rule naming the
 dead worker, the killed Dagster run is FAILURE with a reason naming the dead worker, exactly one
-other run (by another worker) succeeded, and the ledger holds exactly one posting for the request.
+other run (by another worker) succeeded, and SAP holds exactly one supplier invoice posted by the
+request (counted through the emulator's OData API by the request's idempotency marker).
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import contextlib
 import json
 import shutil
 import signal
+import ssl
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -46,7 +52,9 @@ import psutil
 import pytest
 import sqlalchemy as sa
 
+from eas_pipelines.agents.finance.jobs import POSTING_STEP
 from eas_pipelines.cli.gateway_client import GatewayClient
+from eas_pipelines.connectors.sap import invoice_marker
 from eas_pipelines.embedded._common import pid_alive
 from eas_pipelines.gateway.tokens import ALL_SCOPES, issue_token
 from eas_pipelines.lanes.heartbeat import live_workers, worker_info
@@ -67,10 +75,10 @@ from tests.eas_pipelines.cli.up_support import (
     describe,
     eas_json,
     embedded_redis,
-    free_ports,
     http_probe,
     kill_leftovers,
     log_tails,
+    new_ports,
     processes_of,
     run_ids_of,
     server_pids,
@@ -84,7 +92,10 @@ from tests.eas_pipelines.cli.up_support import (
 
 T = TypeVar("T")
 
-LEDGER = "sandbox_ledger_postings"  # what the invoice workflow reads first and writes once
+# Each slow SAP answer outlasts the connector's 10 s timeout; the count outlasts every attempt the
+# run makes before the test kills its worker (seconds) and clears them.
+SLOW_SAP = {"kind": "slow", "vendor": "sap", "count": 12, "delay_s": 30.0}
+INVOICES = "/sap/opu/odata/sap/API_SUPPLIERINVOICE_PROCESS_SRV/A_SupplierInvoice"
 # A second invoice, submitted while the worker is down: another invoice id, so that it is no
 # duplicate of the held one (whichever ran first would refuse the other).
 OTHER_TEXT = "process invoice INV-4243 from Acme Corp for $99"
@@ -158,57 +169,61 @@ def wait_for(
         time.sleep(0.2)
 
 
-class TableLock:
-    """``LOCK TABLE <table> IN ACCESS EXCLUSIVE MODE``, held in an open transaction of the test's own.
+class Emulators:
+    """The admin API and SAP's OData API of the emulators ``eas up`` started for ``data_dir``.
 
-    Every statement on the table blocks meanwhile, reads included; :meth:`waiting` lists the
-    backends that wait for it (from ``pg_locks``, joined to ``pg_stat_activity``).
+    Every call builds its TLS context from the CA file anew: a restarted ``eas up`` writes a new one.
     """
 
-    def __init__(self, database_url: str, table: str) -> None:
-        self.table = table
-        self.engine = sa.create_engine(
-            database_url, poolclass=sa.NullPool, connect_args={"application_name": "eas-test-lock"}
-        )
-        self._connection: sa.Connection | None = None
+    def __init__(self, data_dir: Path, port: int) -> None:
+        self.folder = data_dir / "sandbox"
+        self.base_url = f"https://127.0.0.1:{port}"
 
-    def acquire(self) -> None:
-        self._connection = self.engine.connect()
-        self._connection.execute(sa.text("SET LOCAL lock_timeout = '60s'"))
-        self._connection.execute(sa.text(f"LOCK TABLE {self.table} IN ACCESS EXCLUSIVE MODE"))
+    def _client(self, **options: Any) -> httpx.Client:
+        verify = ssl.create_default_context(cafile=str(self.folder / "tls" / "ca.pem"))
+        return httpx.Client(verify=verify, timeout=30.0, **options)
 
-    def waiting(self) -> list[sa.Row[Any]]:
-        with self.engine.connect() as connection:
-            return list(
-                connection.execute(
-                    sa.text(
-                        "SELECT a.pid, a.application_name, a.client_port, a.query "
-                        "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                        "WHERE NOT l.granted AND l.relation = CAST(:table AS regclass)"
-                    ),
-                    {"table": self.table},
-                )
+    def _admin(self, method: str, path: str, **options: Any) -> httpx.Response:
+        with self._client() as client:
+            response = client.request(method, f"{self.base_url}/_sandbox/{path}", **options)
+        response.raise_for_status()
+        return response
+
+    def reset(self) -> None:
+        """Forget every record, fault and call, and seed the demo data again."""
+        self._admin("POST", "reset")
+
+    def slow_sap(self) -> None:
+        self._admin("POST", "faults", json=SLOW_SAP)
+
+    def clear_faults(self) -> None:
+        """Idempotent, and quiet when the emulators are gone (after eas up died with them)."""
+        with contextlib.suppress(httpx.HTTPError, OSError):
+            self._admin("DELETE", "faults")
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._admin("GET", "faults").json()
+
+    def sap_calls(self) -> list[dict[str, Any]]:
+        return self._admin("GET", "calls", params={"vendor": "sap"}).json()
+
+    def postings(self, request_id: str) -> int:
+        """How many supplier invoices the request's workflow posted in SAP: those with its marker."""
+        settings = json.loads((self.folder / "connectors.json").read_text())
+        marker = invoice_marker(f"{request_id}:{POSTING_STEP}")
+        with self._client(auth=(settings["EAS_SAP_USER"], settings["EAS_SAP_PASSWORD"])) as client:
+            response = client.get(
+                f"{settings['EAS_SAP_URL']}{INVOICES}",
+                params={"$filter": f"DocumentHeaderText eq '{marker}'"},
+                headers={"Accept": "application/json"},
             )
-
-    def release(self) -> None:
-        """Roll the locking transaction back (idempotent): what waited goes on."""
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            try:
-                connection.rollback()
-            finally:
-                connection.close()
-
-    def close(self) -> None:
-        try:
-            self.release()
-        finally:
-            self.engine.dispose()
+        response.raise_for_status()
+        return len(response.json()["d"]["results"])
 
 
 @dataclass(frozen=True)
 class HeldRun:
-    """A request whose run blocks on the lock, and the worker that runs it."""
+    """A request whose run sits in a slow SAP call, and the worker that runs it."""
 
     request_id: str
     run_id: str
@@ -227,18 +242,6 @@ def run_failures(instance: dg.DagsterInstance, run_id: str) -> list[str]:
     """The messages of the run's RUN_FAILURE events (one per time it was marked failed)."""
     records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.RUN_FAILURE).records
     return [record.event_log_entry.dagster_event.message or "" for record in records]
-
-
-def postings(database_url: str, request_id: str) -> int:
-    """How many ledger postings the request's workflow made."""
-    engine = sa.create_engine(database_url, poolclass=sa.NullPool)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(
-                sa.text(f"SELECT count(*) FROM {LEDGER} WHERE request_id = :id"), {"id": request_id}
-            ).scalar_one()
-    finally:
-        engine.dispose()
 
 
 def heartbeats(data_dir: Path, port: int) -> dict[str, dict[str, Any]]:
@@ -261,17 +264,28 @@ def gateway_client(data_dir: Path, port: int) -> GatewayClient:
     return GatewayClient(f"http://127.0.0.1:{port}", token)
 
 
+def connected(pid: int, port: int) -> bool:
+    """Process ``pid`` has a TCP connection established to ``port`` on this machine."""
+    try:
+        connections = psutil.Process(pid).net_connections(kind="tcp")
+    except psutil.Error:
+        return False
+    return any(c.raddr and c.raddr.port == port and c.status == psutil.CONN_ESTABLISHED for c in connections)
+
+
 def hold_a_run(
     up: subprocess.Popen[bytes],
     data_dir: Path,
     env: dict[str, str],
     ports: Ports,
-    lock: TableLock,
+    emulators: Emulators,
     store: RequestStore,
     instance: dg.DagsterInstance,
 ) -> HeldRun:
-    """Lock the ledger, submit :data:`~.up_support.TEXT`, and wait until its run blocks on the lock."""
-    lock.acquire()
+    """Reset the emulators, slow SAP down, submit :data:`~.up_support.TEXT`, and wait until its run
+    sits in its first SAP call."""
+    emulators.reset()
+    emulators.slow_sap()
     submitted = eas_json(["submit", TEXT, "--no-follow"], env, data_dir)
     assert (submitted["intent"], submitted["lane"]) == ("finance.invoice_process", "fast"), submitted
     request_id = submitted["id"]
@@ -280,20 +294,24 @@ def hold_a_run(
         beats = heartbeats(data_dir, ports.redis)
         return {worker: info for worker, info in beats.items() if info.get("current_request") == request_id}
 
-    def blocked() -> tuple[list[sa.Row[Any]], dict[str, dict[str, Any]]] | None:
-        waiting = lock.waiting()
-        if not waiting or store.get(request_id).status is not Status.RUNNING:
+    def blocked() -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]] | None:
+        if store.get(request_id).status is not Status.RUNNING:
             return None
+        calls = emulators.sap_calls()  # since the reset: this run's alone
         found = holders()  # the worker that runs it says so in its heartbeat document
-        return (waiting, found) if found else None
+        if not calls or not found:
+            return None
+        if len(found) == 1 and not connected(next(iter(found.values()))["pid"], ports.sandbox):
+            return None  # between two attempts: the next one reconnects at once
+        return calls, found
 
-    waiting, found = wait_for(
-        f"request {request_id} running, its run waiting on the lock of {LEDGER}, its worker beating",
+    calls, found = wait_for(
+        f"request {request_id} running, its run in a slow SAP call, its worker beating",
         blocked,
         data_dir,
         up,
         state=lambda: (
-            f"request {store.get(request_id).status}, waiting on the lock: {lock.waiting()}, "
+            f"request {store.get(request_id).status}, SAP calls: {len(emulators.sap_calls())}, "
             f"heartbeats: {heartbeats(data_dir, ports.redis)}"
         ),
     )
@@ -301,11 +319,9 @@ def hold_a_run(
     [(worker_id, info)] = found.items()
     worker = psutil.Process(info["pid"])
     assert argv_runs(worker.cmdline(), "eas", "worker"), worker.cmdline()
-    # The heartbeat and PostgreSQL agree: the backend waiting on the lock is that process's.
-    local_ports = {connection.laddr.port for connection in worker.net_connections(kind="tcp")}
-    assert any(row.client_port in local_ports for row in waiting), (
-        f"no backend of worker pid {worker.pid} (ports {sorted(local_ports)}) among those waiting: {waiting}"
-    )
+    # The heartbeat and the emulators agree: that process is the one talking to SAP, and it only read.
+    assert connected(worker.pid, ports.sandbox), worker.net_connections(kind="tcp")
+    assert {call["method"] for call in calls} <= {"GET", "HEAD"}, calls
     runs = runs_of(instance, request_id)
     assert len(runs) == 1, runs
     [run] = runs.values()
@@ -319,7 +335,7 @@ def assert_succeeded_once(
     held: HeldRun,
     store: RequestStore,
     instance: dg.DagsterInstance,
-    database_url: str,
+    emulators: Emulators,
     env: dict[str, str],
     data_dir: Path,
 ) -> None:
@@ -353,7 +369,7 @@ def assert_succeeded_once(
     assert retry.tags.get(TAG_WORKER) not in (None, held.worker_id), retry.tags
     assert [run.status for run in runs.values()].count(dg.DagsterRunStatus.SUCCESS) == 1
 
-    assert postings(database_url, request_id) == 1, detail
+    assert emulators.postings(request_id) == 1, detail
 
     # What a user sees agrees (the CLI reads the gateway).
     shown = eas_json(["status", request_id], env, data_dir)
@@ -378,7 +394,7 @@ class Scene:
     env: dict[str, str]
     database_url: str
     store: RequestStore
-    lock: TableLock
+    emulators: Emulators
     tracked: dict[int, psutil.Process]
     _instance: dg.DagsterInstance | None = None
 
@@ -406,13 +422,13 @@ def scene(
     postgres_database_factory: Callable[[], str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Scene]:
-    """A data folder with the tiny model, a fresh request-store database, and the lock and readers
-    the tests use; the lock is released and the readers closed afterwards, whatever happened."""
+    """A data folder with the tiny model, a fresh request-store database, and the readers the tests
+    use (closed afterwards, whatever happened)."""
     for tool in ("eas", "eas-nlp"):
         assert (BIN / tool).exists(), f"{BIN / tool} is missing: install the project (pip install -e .)"
     shutil.copytree(crash_model_dir, data_dir / "models" / "nlp-default")
     database_url = postgres_database_factory()
-    ports = Ports(*free_ports(5))
+    ports = new_ports()
     # What eas up gives its children (child_environment): Dagster's storage in the same database.
     dagster_url = sa.make_url(database_url).set(drivername="postgresql+psycopg2")
     monkeypatch.setenv("EAS_DAGSTER_PG_URL", dagster_url.render_as_string(hide_password=False))
@@ -423,13 +439,12 @@ def scene(
         crash_environment(data_dir, ports, database_url),
         database_url,
         store,
-        TableLock(database_url, LEDGER),
+        Emulators(data_dir, ports.sandbox),
         {},
     )
     try:
         yield scene
     finally:
-        scene.lock.close()
         if scene._instance is not None:
             scene._instance.dispose()
         store.close()
@@ -445,7 +460,7 @@ def test_a_worker_killed_mid_run_is_restarted_and_its_request_succeeds_exactly_o
         scene.tracked[up.pid] = psutil.Process(up.pid)
         wait_until_up(up, data_dir, serving(data_dir, ports))
         scene.track(up)
-        held = hold_a_run(up, data_dir, env, ports, scene.lock, scene.store, scene.instance)
+        held = hold_a_run(up, data_dir, env, ports, scene.emulators, scene.store, scene.instance)
         children = {child.name: child.pid for child in wait_for_record(up, data_dir, {"worker-1"}).children}
         assert children["worker-1"] == held.worker_pid, f"worker-1 is not pid {held.worker_pid}: {children}"
 
@@ -467,7 +482,7 @@ def test_a_worker_killed_mid_run_is_restarted_and_its_request_succeeds_exactly_o
             "fast",
             "queued",
         ), other
-        scene.lock.release()
+        scene.emulators.clear_faults()  # SAP answers at once again: the new worker's runs go through
 
         # The supervisor starts a new worker; its heartbeat appears.
         def restarted() -> dict[str, Any] | None:
@@ -506,9 +521,9 @@ def test_a_worker_killed_mid_run_is_restarted_and_its_request_succeeds_exactly_o
             ),
         )
         settled_after = time.monotonic() - killed_at
-        assert_succeeded_once(held, scene.store, scene.instance, scene.database_url, env, data_dir)
+        assert_succeeded_once(held, scene.store, scene.instance, scene.emulators, env, data_dir)
         assert scene.store.get(other["id"]).status is Status.SUCCEEDED, scene.store.history(other["id"])
-        assert postings(scene.database_url, other["id"]) == 1
+        assert scene.emulators.postings(other["id"]) == 1
 
         status = stop_up(up, data_dir)
         output = (data_dir / "eas-up.out").read_text()
@@ -524,7 +539,6 @@ def test_a_worker_killed_mid_run_is_restarted_and_its_request_succeeds_exactly_o
             f"{settled_after:.1f}s after the kill"
         )
     finally:
-        scene.lock.release()
         kill_leftovers(up, data_dir, scene.tracked)
 
 
@@ -535,7 +549,7 @@ def test_sigkilled_eas_up_mid_run_then_restarted_finishes_the_request_exactly_on
     try:
         scene.tracked[first.pid] = psutil.Process(first.pid)
         wait_until_up(first, data_dir, serving(data_dir, ports))
-        held = hold_a_run(first, data_dir, env, ports, scene.lock, scene.store, scene.instance)
+        held = hold_a_run(first, data_dir, env, ports, scene.emulators, scene.store, scene.instance)
         redis_pid = server_pids(data_dir, ["redis"])["redis"]
         scene.track(first)
         assert held.worker_pid in scene.tracked and redis_pid in scene.tracked
@@ -558,7 +572,7 @@ def test_sigkilled_eas_up_mid_run_then_restarted_finishes_the_request_exactly_on
         # Nothing settled it meanwhile: the request is stranded, its run still STARTED.
         assert scene.store.get(held.request_id).status is Status.RUNNING
         assert scene.instance.get_run_by_id(held.run_id).status is dg.DagsterRunStatus.STARTED
-        scene.lock.release()
+        # The slow SAP answers died with the emulators: the next eas up's start with none (checked below).
         gone_after = time.monotonic() - killed_at
         # As after any real outage, the request has been running unchanged for longer than the
         # stranded-request pass's grace when the next eas up starts: the new worker's start-up pass
@@ -576,6 +590,7 @@ def test_sigkilled_eas_up_mid_run_then_restarted_finishes_the_request_exactly_on
         wait_until_up(second, data_dir, serving(data_dir, ports))
         scene.track(second)
         assert server_pids(data_dir, ["redis"])["redis"] != redis_pid, "a new (empty) embedded Redis"
+        assert scene.emulators.faults() == [], "new emulators, no fault left"
         up_after = time.monotonic() - restarting
         wait_for(
             f"request {held.request_id} to succeed",
@@ -585,7 +600,7 @@ def test_sigkilled_eas_up_mid_run_then_restarted_finishes_the_request_exactly_on
             state=lambda: str(scene.store.get(held.request_id).status),
         )
         settled_after = time.monotonic() - restarting - up_after
-        assert_succeeded_once(held, scene.store, scene.instance, scene.database_url, env, data_dir)
+        assert_succeeded_once(held, scene.store, scene.instance, scene.emulators, env, data_dir)
         # The entry died with Redis: the stranded-request pass (not a reclaim) re-queued the request.
         worker_log = (data_dir / "logs" / "worker-1.log").read_text(errors="replace")
         assert f": request {held.request_id} queued: worker {held.worker_id} gone" in worker_log, worker_log[
@@ -601,7 +616,6 @@ def test_sigkilled_eas_up_mid_run_then_restarted_finishes_the_request_exactly_on
             f"the held request succeeded {settled_after:.1f}s later"
         )
     finally:
-        scene.lock.release()
         kill_leftovers(first, data_dir, scene.tracked)
         if second is not None:
             kill_leftovers(second, data_dir, scene.tracked)

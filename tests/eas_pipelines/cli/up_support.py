@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import httpx
@@ -33,7 +33,8 @@ from eas_pipelines.lanes.heartbeat import live_workers
 
 BIN = Path(sys.executable).parent  # the virtualenv's bin folder, where `eas` and `eas-nlp` live
 # Values the tiny model saw in training; the amount is under the approval threshold and the vendor
-# has an open purchase order in the sandbox, so the invoice workflow runs to the end unattended.
+# is a supplier with open purchase orders in the SAP emulator's seed (PO-10001, PO-10010), so the
+# invoice workflow runs to the end unattended.
 TEXT = "process invoice INV-4242 from Acme Corp for $99"
 # The invoice job needs all three; the tiny model's encoder seed gives a model that finds them.
 NEEDED_ENTITIES = {"invoice_id": "INV-4242", "vendor": "Acme Corp", "amount": "$99"}
@@ -55,6 +56,10 @@ class Ports:
     dagster: int
     postgres: int
     redis: int
+    sandbox: int
+    """HTTPS port of the vendors' emulators (their admin API ``/_sandbox/...`` too)."""
+    sandbox_mtls: int
+    sandbox_smtp: int
 
 
 def free_ports(count: int) -> list[int]:
@@ -66,12 +71,17 @@ def free_ports(count: int) -> list[int]:
         return [sock.getsockname()[1] for sock in sockets]
 
 
+def new_ports() -> Ports:
+    """Free ports for every server ``eas up`` starts, all distinct."""
+    return Ports(*free_ports(len(fields(Ports))))
+
+
 def up_environment(data_dir: Path, ports: Ports) -> dict[str, str]:
     """A fresh machine's environment: none of the developer's ``EAS_*`` or ``DAGSTER_HOME``.
 
     Without ``EAS_DATABASE_URL`` / ``EAS_REDIS_URL`` ``eas up`` starts the embedded servers itself.
-    Their ports are moved too, like the others, only so that a developer's own ``eas up`` on the
-    defaults cannot collide with the test's.
+    Their ports are moved too, like the others (the emulators' three included), only so that a
+    developer's own ``eas up`` on the defaults cannot collide with the test's.
     """
     env = {key: value for key, value in os.environ.items() if not key.startswith("EAS_")}
     env.pop("DAGSTER_HOME", None)
@@ -83,6 +93,9 @@ def up_environment(data_dir: Path, ports: Ports) -> dict[str, str]:
             "EAS_DAGSTER_PORT": str(ports.dagster),
             "EAS_EMBEDDED_POSTGRES_PORT": str(ports.postgres),
             "EAS_EMBEDDED_REDIS_PORT": str(ports.redis),
+            "EAS_SANDBOX_PORT": str(ports.sandbox),
+            "EAS_SANDBOX_MTLS_PORT": str(ports.sandbox_mtls),
+            "EAS_SANDBOX_SMTP_PORT": str(ports.sandbox_smtp),
         }
     )
     return env

@@ -2,7 +2,8 @@
 
 Every part is the real one: the gateway app, a real NLP server on a socket (the tiny model), the
 request store on PostgreSQL, the Redis queue, a warm worker running the project's invoice job
-in-process against a Dagster instance, and the sandbox connectors' tables.
+in-process against a Dagster instance, and the vendors' emulators behind the connectors (SAP for the
+invoice, Slack and email for the notifications).
 """
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ import dagster as dg
 import pytest
 import redis
 
+from eas_pipelines.agents import AGENT_DEFS
+from eas_pipelines.agents.finance.jobs import POSTING_STEP
+from eas_pipelines.connectors.sap import invoice_marker
+from eas_pipelines.definitions import build_resources
 from eas_pipelines.lanes.fast_queue import FastQueue
 from eas_pipelines.lanes.heartbeat import is_live
 from eas_pipelines.routing import INVOICE_JOB
@@ -25,7 +30,8 @@ from tests.eas_pipelines.dagster_support import NO_COMPUTE_LOGS
 from tests.eas_pipelines.gateway.conftest import bearer, submit_headers
 
 # Values the tiny model saw in training; the amount is under the approval threshold and the
-# vendor has an open purchase order in the sandbox, so the workflow runs to the end unattended.
+# vendor is a supplier with open purchase orders in the SAP emulator's seed, so the workflow runs to
+# the end unattended.
 TEXT = "process invoice INV-4242 from Acme Corp for $99"
 SETTLED = {"succeeded", "failed", "rejected", "cancelled", "awaiting_approval"}
 
@@ -37,6 +43,18 @@ def _wait_for(condition: Callable[[], bool], what: str, timeout_s: float = 120.0
         time.sleep(0.1)
 
 
+def code_location() -> dg.Definitions:
+    """The project's jobs with their resources configured from the environment as it is now.
+
+    What a worker under ``eas up`` loads, in a process started with the emulators' settings; here
+    ``eas_pipelines.definitions.defs`` was built when the module was first imported (at collection,
+    before the session's emulators put their settings, such as their CA, in the environment).
+    """
+    return dg.Definitions.merge(
+        *AGENT_DEFS, dg.Definitions(resources=build_resources(), executor=dg.in_process_executor)
+    )
+
+
 def test_an_invoice_goes_from_intake_to_a_succeeded_run_with_its_audit_trail(
     make_gateway: Callable[..., Any],
     request_store: RequestStore,
@@ -45,6 +63,7 @@ def test_an_invoice_goes_from_intake_to_a_succeeded_run_with_its_audit_trail(
     migrated_database_url: str,
     redis_url: str,
     monkeypatch: pytest.MonkeyPatch,
+    sandbox_session,
 ) -> None:
     # The jobs' resources read these through dg.EnvVar, as they do under `eas up`.
     monkeypatch.setenv("EAS_DATABASE_URL", migrated_database_url)
@@ -52,7 +71,7 @@ def test_an_invoice_goes_from_intake_to_a_succeeded_run_with_its_audit_trail(
     with dg.instance_for_test(overrides=NO_COMPUTE_LOGS) as instance:
         # A warm worker running as under `eas up`; its heartbeat makes the gateway pick the fast lane.
         queue = FastQueue(redis_client, prefix=redis_key_prefix)
-        worker = Worker(request_store, queue, None, instance, "w-e2e", heartbeat_s=0.5)
+        worker = Worker(request_store, queue, code_location(), instance, "w-e2e", heartbeat_s=0.5)
         stop = threading.Event()
         thread = threading.Thread(target=worker.run_forever, args=(stop,))
         thread.start()
@@ -88,6 +107,14 @@ def test_an_invoice_goes_from_intake_to_a_succeeded_run_with_its_audit_trail(
     actions = [entry["action"] for entry in final["audit"]]
     assert actions[0] == "request.received"
     assert {"invoice.extracted", "invoice.po_matched", "ledger.posted", "notifications.sent"} <= set(actions)
+    marker = invoice_marker(f"{body['id']}:{POSTING_STEP}")
+    posted = [
+        invoice
+        for invoice in sandbox_session.sandbox.records.all("sap", "A_SupplierInvoice")
+        if invoice.get("DocumentHeaderText") == marker
+    ]
+    booked = [(p["SupplierInvoiceIDByInvcgParty"], p["InvoiceGrossAmount"]) for p in posted]
+    assert booked == [("INV-4242", "99.00")]  # one supplier invoice in SAP, by this request
     assert [(run.job_name, run.status, run.tags["eas/lane"]) for run in runs] == [
         (INVOICE_JOB, dg.DagsterRunStatus.SUCCESS, "fast")
     ]

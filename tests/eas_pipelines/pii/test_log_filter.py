@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import logging
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -101,3 +103,20 @@ def test_structlog_processor_with_allowed_types() -> None:
         None, "info", {"event": f"{EMAIL} {SSN}"}
     )
     assert event == {"event": f"{EMAIL} <US_SSN>"}
+
+
+def test_first_masking_under_debug_logging_neither_hangs_nor_leaks() -> None:
+    """Presidio logs while it is imported: with a masking handler on the root at DEBUG, the first
+    masking (here: not from a log call) must not wait for the engines its own thread is building."""
+    code = (
+        "import logging, sys\n"
+        "from eas_pipelines.gateway.request_log import configure_logging\n"
+        "from eas_pipelines.pii import mask_value\n"
+        "configure_logging('DEBUG', sys.stdout)\n"
+        f"print(mask_value({{'card': {CARD!r}}}))\n"
+        f"logging.getLogger('eas.test').info('ssn %s', {SSN!r})\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=90)
+    assert done.returncode == 0, done.stderr
+    assert "{'card': '****1111'}" in done.stdout and "ssn <US_SSN>" in done.stdout
+    assert leaked(done.stdout + done.stderr) == []

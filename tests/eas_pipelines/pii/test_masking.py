@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import pytest
@@ -137,3 +139,47 @@ def test_masking_a_short_sentence_takes_milliseconds() -> None:
     for _ in range(100):
         mask("Request approved by the manager")  # no digit, no @: no analysis at all
     assert (time.perf_counter() - start) / 100 < 0.001
+
+
+def test_cards_are_masked_even_when_allowed() -> None:
+    assert mask(f"card {CARD}", allowed=frozenset({"CREDIT_CARD"})) == "card ****1111"
+    assert mask_value({"card": CARD}, allowed=frozenset({"CREDIT_CARD"})) == {"card": "****1111"}
+
+
+def test_importing_and_the_fast_path_do_not_import_presidio() -> None:
+    """Every layer imports this package: Presidio and spaCy (seconds) load only when text needs them."""
+    code = (
+        "import sys\n"
+        "from eas_pipelines.pii import PiiLogFilter, mask, mask_value\n"
+        "assert mask('Request approved by the manager') == 'Request approved by the manager'\n"
+        "assert mask_value({'status': 'approved', 'ok': True}) == {'status': 'approved', 'ok': True}\n"
+        "heavy = ('presidio_analyzer', 'presidio_anonymizer', 'spacy')\n"
+        "loaded = sorted(m for m in heavy if m in sys.modules)\n"
+        "print(loaded)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "at 2026-12-06T05:21:43.169518 ok",
+        "at 2028-08-20 22:43:16.957+00:00 ok",
+        "at 2030-08-13T02:04:20.030533+00:00 ok",
+        "latency 916269.835505 ms",
+        "employee 344275, badge 1644240",
+    ],
+)
+def test_timestamps_floats_and_ids_are_not_phone_numbers(text: str) -> None:
+    assert mask(text) == text
+    assert mask_value({"employee_id": 344275}) == {"employee_id": 344275}
+
+
+@pytest.mark.parametrize(
+    "phone",
+    ["+1 212-555-0187", "(212) 555-0187", "2125550187", "+44 20 7946 0958", "07700 900123", "212.555.0187"],
+)
+def test_phone_numbers_as_people_write_them_are_masked(phone: str) -> None:
+    assert mask(f"call {phone} now") == "call <PHONE_NUMBER> now"
