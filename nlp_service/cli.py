@@ -83,6 +83,12 @@ def train_command(
             "(work requests as extra phrasings, everyday ones as out of scope)"
         ),
     ] = None,
+    public_per_intent: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="with --public-data: at most this many sentences per public intent and split"
+        ),
+    ] = None,
     seed: int = 13,
     threads: Annotated[int | None, typer.Option(min=1)] = None,
     onnx: Annotated[bool, typer.Option(help="also export model.onnx")] = True,
@@ -121,7 +127,9 @@ def train_command(
         if public_data is not None:
             from nlp_service.data.realworld import with_public_sentences
 
-            dataset = with_public_sentences(dataset, public_data, dataset.oos_label or "oos")
+            dataset = with_public_sentences(
+                dataset, public_data, dataset.oos_label or "oos", per_source_intent=public_per_intent
+            )
         train(dataset, out, config, console)
     except (DataFormatError, EncoderNotFoundError, KeyError, ValueError) as exc:
         _fail(str(exc))

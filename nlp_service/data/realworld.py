@@ -22,6 +22,7 @@ Only the split asked for is read, so a benchmark scores ``test`` while training 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,8 +117,14 @@ def realworld_cases(datasets_dir: Path, split: str = "test") -> list[RoutingCase
     return cases + snips_cases(datasets_dir / "snips", split)
 
 
-def with_public_sentences(dataset: Dataset, datasets_dir: Path, oos_label: str = "oos") -> Dataset:
+def with_public_sentences(
+    dataset: Dataset, datasets_dir: Path, oos_label: str = "oos", *, per_source_intent: int | None = None
+) -> Dataset:
     """``dataset`` plus CLINC150's and SNIPS's train (and dev) sentences, mapped as above.
+
+    ``per_source_intent`` keeps at most that many sentences of each source intent and split (the
+    first in file order: deterministic), so that a model trained in minutes still sees every
+    public intent; None keeps them all.
 
     Work requests join ``train`` under their usual EAS intent with :data:`UNLABELLED_TAG` tags
     (nobody marked their entities; the slot loss skips them). Everyday requests join ``train`` and
@@ -127,7 +134,12 @@ def with_public_sentences(dataset: Dataset, datasets_dir: Path, oos_label: str =
     """
     splits = {name: list(examples) for name, examples in dataset.splits.items()}
     for split in ("train", "dev"):
+        kept: Counter[str] = Counter()
         for case in realworld_cases(datasets_dir, split):
+            if per_source_intent is not None:
+                if kept[case.source] >= per_source_intent:
+                    continue
+                kept[case.source] += 1
             words = tuple(words_of(case.text))
             if not words:
                 continue

@@ -15,18 +15,10 @@ from typing import Any
 
 import dagster as dg
 import pytest
-import sqlalchemy as sa
 
 from eas_pipelines.connectors.base import ConnectorResource
 from eas_pipelines.definitions import CONNECTORS
 from eas_pipelines.resources import FastLaneResource, RequestStoreResource, WorkflowPolicyResource
-from eas_pipelines.resources.connectors.tables import (
-    employees,
-    leave_balances,
-    purchase_orders,
-    vendor_key,
-)
-from eas_pipelines.resources.engines import engine_for
 from eas_pipelines.routing import route_for
 from eas_pipelines.runs import now_utc, run_config_for, run_tags_for
 from eas_pipelines.store import RequestRecord, RequestStore, Status
@@ -188,77 +180,8 @@ def eas_resources(migrated_database_url: str, redis_url: str, redis_key_prefix: 
     return make_resources(migrated_database_url, redis_url, redis_key_prefix)
 
 
-@pytest.fixture
-def sandbox_engine(migrated_database_url: str) -> sa.Engine:
-    return engine_for(migrated_database_url)
-
-
-class Sandbox:
-    """Fresh reference data for one test, so tests never share a PO's open amount or a balance."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self.engine = engine
-        self.tag = uuid.uuid4().hex[:6].upper()
-
-    def vendor(self, name: str = "Supplies") -> str:
-        return f"{name} {self.tag} Corp"
-
-    def purchase_order(
-        self, vendor: str, amount: float, *, currency: str = "USD", status: str = "open"
-    ) -> str:
-        number = f"PO-{uuid.uuid4().hex[:8].upper()}"
-        with self.engine.begin() as conn:
-            conn.execute(
-                sa.insert(purchase_orders).values(
-                    po_number=number,
-                    vendor=vendor,
-                    vendor_key=vendor_key(vendor),
-                    amount=amount,
-                    currency=currency,
-                    status=status,
-                    description="test order",
-                )
-            )
-        return number
-
-    def employee(
-        self,
-        first: str,
-        last: str,
-        *,
-        manager_id: str | None = None,
-        balances: dict[str, float] | None = None,
-    ) -> str:
-        employee_id = f"{first}.{last}.{self.tag}".lower()
-        with self.engine.begin() as conn:
-            conn.execute(
-                sa.insert(employees).values(
-                    employee_id=employee_id,
-                    display_name=f"{first} {last}{self.tag}",
-                    email=f"{employee_id}@example.com",
-                    title="Tester",
-                    manager_id=manager_id,
-                )
-            )
-            for leave_type, days in (balances or {}).items():
-                conn.execute(
-                    sa.insert(leave_balances).values(
-                        employee_id=employee_id, leave_type=leave_type, balance_days=days
-                    )
-                )
-        return employee_id
-
-    def balance(self, employee_id: str, leave_type: str) -> float:
-        with self.engine.connect() as conn:
-            return float(
-                conn.execute(
-                    sa.select(leave_balances.c.balance_days).where(
-                        leave_balances.c.employee_id == employee_id, leave_balances.c.leave_type == leave_type
-                    )
-                ).scalar_one()
-            )
-
-
-@pytest.fixture
-def sandbox(sandbox_engine: sa.Engine) -> Sandbox:
-    return Sandbox(sandbox_engine)
+def evaluate_sensor(sensor: dg.SensorDefinition, **context: Any) -> dg.SensorExecutionData:
+    """One tick of ``sensor``; its context is opened as a context manager, as resources that hold
+    other resources (notifications: Slack and email) require."""
+    with dg.build_sensor_context(**context) as sensor_context:
+        return sensor.evaluate_tick(sensor_context)

@@ -8,7 +8,7 @@ import pybreaker
 import pytest
 import redis
 
-from eas_pipelines.resources import LedgerResource
+from eas_pipelines.connectors.servicenow import ServiceNowResource
 from eas_pipelines.resources.circuit import ConnectorRejected, make_breaker
 
 
@@ -65,22 +65,25 @@ def test_open_circuit_closes_after_a_successful_trial(redis_url, redis_key_prefi
 
 
 def test_connector_resources_share_the_circuit(redis_url, redis_key_prefix):
-    unreachable = "postgresql+psycopg2://postgres@127.0.0.1:1/none"
     settings = dict(
-        database_url=unreachable,
+        base_url="https://127.0.0.1:1",  # nothing listens there: every call is an outage
+        user="u",
+        password="p",
         redis_url=redis_url,
         breaker_prefix=f"{redis_key_prefix}circuit",
         breaker_fail_max=2,
         breaker_reset_timeout_s=60,
+        max_attempts=1,
+        timeout_s=2,
     )
-    run_a, run_b = LedgerResource(**settings), LedgerResource(**settings)
+    run_a, run_b = ServiceNowResource(**settings), ServiceNowResource(**settings)
 
     with pytest.raises(Exception) as raised:  # the first failure is the real error...
-        run_a.find_posting("Acme", "INV-1")
+        run_a.client().incident("INC0010001")
     assert not isinstance(raised.value, pybreaker.CircuitBreakerError)
     with pytest.raises(pybreaker.CircuitBreakerError):  # ...the second opens the circuit
-        run_a.find_posting("Acme", "INV-1")
+        run_a.client().incident("INC0010001")
 
     with pytest.raises(pybreaker.CircuitBreakerError):
-        run_b.postings()  # another run, same connector: fails fast
+        run_b.client().incidents()  # another run, same connector: fails fast
     assert run_b.breaker.current_state == "open"

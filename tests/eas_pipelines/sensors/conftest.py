@@ -3,7 +3,5 @@
 from tests.eas_pipelines.dagster_support import (  # noqa: F401 - re-exported fixtures
     dagster_instance,
     eas_resources,
-    sandbox,
-    sandbox_engine,
     store,
 )

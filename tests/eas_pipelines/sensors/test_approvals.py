@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import dagster as dg
-
 from eas_pipelines.lanes.fast_queue import FastQueue
 from eas_pipelines.lanes.heartbeat import worker_key
 from eas_pipelines.routing import Priority
 from eas_pipelines.sensors import approval_resume_sensor
 from eas_pipelines.store import Status
-from tests.eas_pipelines.dagster_support import awaiting
+from tests.eas_pipelines.dagster_support import awaiting, evaluate_sensor
 
 
 def test_resume_sensor_requeues_approved_requests_on_the_fast_lane_when_a_worker_lives(
@@ -23,9 +21,7 @@ def test_resume_sensor_requeues_approved_requests_on_the_fast_lane_when_a_worker
     store.decide(fast.id, "approved", "boss")
     redis_client.set(worker_key("w1", redis_key_prefix), "{}", px=10_000)
 
-    approval_resume_sensor.evaluate_tick(
-        dg.build_sensor_context(instance=dagster_instance, resources=eas_resources)
-    )
+    evaluate_sensor(approval_resume_sensor, instance=dagster_instance, resources=eas_resources)
 
     resumed = store.get(fast.id)
     assert (resumed.status, resumed.lane.value) == (Status.QUEUED, "fast")
@@ -33,9 +29,7 @@ def test_resume_sensor_requeues_approved_requests_on_the_fast_lane_when_a_worker
     assert queue.depth()[Priority.P1] == 1
     assert store.get(pending.id).status is Status.AWAITING_APPROVAL
     # A second tick finds nothing more to do.
-    approval_resume_sensor.evaluate_tick(
-        dg.build_sensor_context(instance=dagster_instance, resources=eas_resources)
-    )
+    evaluate_sensor(approval_resume_sensor, instance=dagster_instance, resources=eas_resources)
     assert queue.depth()[Priority.P1] == 1
 
 
@@ -47,9 +41,7 @@ def test_an_approved_p0_request_resumes_at_p0(
     store.decide(urgent.id, "approved", "boss")
     redis_client.set(worker_key("w1", redis_key_prefix), "{}", px=10_000)
 
-    approval_resume_sensor.evaluate_tick(
-        dg.build_sensor_context(instance=dagster_instance, resources=eas_resources)
-    )
+    evaluate_sensor(approval_resume_sensor, instance=dagster_instance, resources=eas_resources)
 
     queue = FastQueue(eas_resources["fast_lane"].client, prefix=redis_key_prefix)
     assert (queue.depth()[Priority.P0], queue.depth()[Priority.P1]) == (1, 0)

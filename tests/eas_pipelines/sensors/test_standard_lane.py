@@ -12,7 +12,7 @@ from eas_pipelines.routing import Priority
 from eas_pipelines.runs import run_config_for
 from eas_pipelines.sensors import standard_lane_sensor
 from eas_pipelines.store import Status
-from tests.eas_pipelines.dagster_support import entity, make_resources, queued_request
+from tests.eas_pipelines.dagster_support import entity, evaluate_sensor, make_resources, queued_request
 
 TEXT = "open a ticket: the portal is throwing errors"
 
@@ -22,8 +22,7 @@ def ticket(store, **kwargs):
 
 
 def tick(instance, resources, cursor=None) -> dg.SensorResult:
-    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources=resources)
-    return standard_lane_sensor.evaluate_tick(context)
+    return evaluate_sensor(standard_lane_sensor, instance=instance, cursor=cursor, resources=resources)
 
 
 def test_yields_one_run_per_queued_request_and_advances_its_cursor(store, eas_resources, dagster_instance):

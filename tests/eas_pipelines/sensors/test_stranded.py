@@ -16,7 +16,7 @@ from eas_pipelines.runs import TAG_WORKER, run_tags_for
 from eas_pipelines.sensors import stranded_request_sensor
 from eas_pipelines.sensors.stranded import STRANDED_ACTOR
 from eas_pipelines.store import RequestRecord, RequestStore, Status
-from tests.eas_pipelines.dagster_support import make_resources, queued_request, run_workflow
+from tests.eas_pipelines.dagster_support import evaluate_sensor, make_resources, queued_request, run_workflow
 
 HEARTBEAT_S = 0.1  # grace: two TTLs of 0.3 s
 
@@ -61,9 +61,7 @@ def claimed_ticket(
 
 
 def tick(instance: dg.DagsterInstance, resources) -> str:
-    data = stranded_request_sensor.evaluate_tick(
-        dg.build_sensor_context(instance=instance, resources=resources)
-    )
+    data = evaluate_sensor(stranded_request_sensor, instance=instance, resources=resources)
     assert data.run_requests == []
     return data.skip_message or ""
 

@@ -110,3 +110,22 @@ def test_audit_log_is_append_only(store_engine: sa.Engine) -> None:
     with store_engine.connect() as connection:
         actors = connection.execute(sa.text("SELECT actor FROM audit_log WHERE action = 'probe'")).scalars()
         assert set(actors) == {"test"}
+
+
+def test_the_sandbox_connector_tables_are_gone_at_head_and_come_back_seeded_on_downgrade(
+    postgres_database_factory: Callable[[], str],
+) -> None:
+    url = postgres_database_factory()
+    assert migrate.upgrade(url) == migrate.head() == "0003"
+    assert not {name for name in _tables(url) if name.startswith("sandbox_")}
+
+    assert migrate.downgrade(url, "0002") == "0002"
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.connect() as conn:
+            orders = conn.execute(sa.text("SELECT count(*) FROM sandbox_purchase_orders")).scalar_one()
+    finally:
+        engine.dispose()
+    assert orders == 12
+    assert migrate.upgrade(url) == "0003"
+    assert "sandbox_purchase_orders" not in _tables(url)

@@ -1,1 +1,0 @@
-"""Connectors to enterprise systems: interface, sandbox implementation and Dagster resource each."""
