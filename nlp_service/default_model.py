@@ -20,6 +20,30 @@ ENTERPRISE_DATA = Path(__file__).resolve().parent / "enterprise" / "data"
 # Few epochs: the quick start should be serving within minutes; `eas-nlp train` does better.
 DEFAULT_EPOCHS = 3
 
+PUBLIC_DATA_SETTING = "EAS_NLP_PUBLIC_DATA"
+"""Folder with CLINC150 and SNIPS (``clinc150/``, ``snips/``) whose train/dev sentences join the
+default model's training data; set but empty: none. Unset: the checkout's ``../shared/datasets``
+when it is there."""
+PUBLIC_PER_INTENT = 40
+"""Public sentences kept per source intent and split: every public intent is seen (the everyday
+requests the model must leave alone, people's phrasings of work requests) while training stays
+within minutes. Measured in BENCHMARKS.md (realistic benchmark: as good as all of them)."""
+
+
+def public_data_dir(environ: dict[str, str] | None = None) -> Path | None:
+    """Where the human-written public sentences are, or None (the model trains on templates only)."""
+    environ = dict(os.environ) if environ is None else environ
+    configured = environ.get(PUBLIC_DATA_SETTING)
+    if configured is not None:
+        if not configured.strip():
+            return None
+        folder = Path(configured)
+        if not ((folder / "clinc150").is_dir() and (folder / "snips").is_dir()):
+            raise DefaultModelError(f"{PUBLIC_DATA_SETTING}={configured} has no clinc150/ and snips/ folders")
+        return folder
+    candidate = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+    return candidate if (candidate / "clinc150").is_dir() and (candidate / "snips").is_dir() else None
+
 
 class DefaultModelError(RuntimeError):
     """The default model cannot be trained where it was asked for."""
@@ -73,6 +97,14 @@ def ensure_default_model(
         if not ENTERPRISE_DATA.is_dir():
             raise DefaultModelError(f"no shipped training data at {ENTERPRISE_DATA}; reinstall the package")
         dataset = load_dataset(ENTERPRISE_DATA)
+        public = public_data_dir()
+        if public is not None:
+            from nlp_service.data.realworld import with_public_sentences
+
+            console.print(f"adding people's sentences from {public} (up to {PUBLIC_PER_INTENT} per intent)")
+            dataset = with_public_sentences(
+                dataset, public, dataset.oos_label or "oos", per_source_intent=PUBLIC_PER_INTENT
+            )
     config = config or TrainConfig(epochs=DEFAULT_EPOCHS)
     console.print(
         f"[bold]no model at {model_dir}[/bold]: training the default model "

@@ -47,3 +47,30 @@ def test_staging_folders_of_dead_trainers_are_removed(tmp_path: Path, tiny_encod
 
     assert not abandoned.exists()
     assert has_model(target)
+
+
+def test_public_data_is_found_configured_or_switched_off(tmp_path):
+    from nlp_service.default_model import PUBLIC_DATA_SETTING, public_data_dir
+
+    for name in ("clinc150", "snips"):
+        (tmp_path / name).mkdir()
+    assert public_data_dir({PUBLIC_DATA_SETTING: str(tmp_path)}) == tmp_path
+    assert public_data_dir({PUBLIC_DATA_SETTING: ""}) is None
+    with pytest.raises(DefaultModelError, match="has no clinc150/ and snips/"):
+        public_data_dir({PUBLIC_DATA_SETTING: str(tmp_path / "clinc150")})
+
+
+def test_public_sentences_are_capped_per_source_intent():
+    from pathlib import Path
+
+    from nlp_service.data import load_dataset
+    from nlp_service.data.realworld import with_public_sentences
+    from nlp_service.default_model import ENTERPRISE_DATA
+
+    shared = Path(__file__).resolve().parents[2].parent / "shared" / "datasets"
+    base = load_dataset(ENTERPRISE_DATA)
+    capped = with_public_sentences(base, shared, "oos", per_source_intent=5)
+    added = len(capped.split("train")) - len(base.split("train"))
+    assert 0 < added <= 5 * (150 + 7)  # CLINC150's 150 intents and SNIPS's 7, five each at most
+    everything = with_public_sentences(base, shared, "oos")
+    assert len(everything.split("train")) > len(capped.split("train"))
