@@ -53,8 +53,18 @@ sensor's tick or the worker's dequeue; ``run_created_to_start_ms``: coordinator,
 process, or the worker's set-up), and the standard phase reports the intervals between the sensor's
 evaluations as the daemon logged them (``standard_sensor_tick_interval_s``).
 
-The job is ``customer_service_ticket_routing`` (the shortest workflow: seven ops, no approval) on
-generated support requests with entities normalised as the NLP service returns them.
+The job (``--job``) is ``customer_service_ticket_routing`` (``ticket``, the default: seven ops, no
+approval; a ServiceNow incident, a Slack message and an email) or ``finance_invoice_processing``
+(``invoice``: SAP supplier look-up, duplicate check, PO match and posting, then Slack ``#finance``
+and an email), on generated requests with entities normalised as the NLP service returns them.
+Invoices name suppliers of the SAP emulator's seeded purchase orders (chosen in proportion to
+their open amounts), carry unique invoice ids and amounts of $20-$200 (under the 10,000 approval
+threshold, and small enough that the POs' open amounts last the whole run), so every run posts.
+
+The connectors reach the vendors' emulators (:class:`eas_sandbox.server.Sandbox`), started in this
+process on the benchmark's database (its ``sandbox_records`` table) with its certificates under the
+temporary directory; its ``EAS_*`` settings are put into this process's environment before any
+child starts, so every run the workers and the daemon make calls them over HTTPS and SMTP.
 
 Redis: database 14 by default (tests use 15, a deployment 0), because the code location's circuit
 breakers keep their state under fixed ``eas:circuit:*`` keys that no prefix moves; keys of that kind
@@ -71,7 +81,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import itertools
 import json
+import logging
 import multiprocessing
 import os
 import platform
@@ -126,12 +138,14 @@ from nlp_service.text.normalize import normalize
 if TYPE_CHECKING:
     import dagster as dg
 
+    from eas_sandbox.server import Sandbox
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/14"
 PHASES = ("queue", "fast", "priority", "standard", "inflight")
 TICKET_INTENT = "customer_service.ticket_create"
-# Statuses after which the ticket job has nothing left to do for a request.
+# Statuses after which the job has nothing left to do for a request.
 SETTLED = (Status.SUCCEEDED, Status.FAILED, Status.CANCELLED, Status.REJECTED, Status.AWAITING_APPROVAL)
 # Keys outside the prefix that the code location writes in the benchmark's Redis database.
 FOREIGN_KEY_PATTERNS = ("eas:circuit:*", "eas:fast:*")
@@ -214,7 +228,17 @@ def _raise_keyboard_interrupt(signum: int, frame: Any) -> None:
 
 EMAILS = ("dana.smith@example.com", "li.wei@corp.example", "maria.lopez@acme.io", "ahmed.k@globex.com")
 SYSTEMS = ("Salesforce", "the VPN", "SAP", "Jira", "Outlook", "the billing portal")
-VENDORS = ("Acme Corp", "Globex", "Initech Ltd", "Umbrella", "Stark Industries")
+# Suppliers with open USD purchase orders in the SAP emulator's seed (eas_sandbox/vendors/sap.py
+# PURCHASE_ORDERS), weighted by their open amounts so that no supplier's POs run out first.
+INVOICE_VENDORS: dict[str, int] = {
+    "Acme Corp": 52_000,
+    "Hooli": 120_000,
+    "Contoso Ltd": 60_000,
+    "Initech Ltd": 25_000,
+    "Stark Industries": 15_000,
+}
+INVOICE_CENTS = (2_000, 20_000)  # $20.00-$200.00: under the approval threshold (10,000)
+_invoice_numbers = itertools.count(1)  # unique invoice ids within a run (its SAP records are its own)
 TICKET_TEMPLATES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("customer {email} can't log in to {system}, please open a ticket", ("email", "system")),
     ("I was charged twice for my subscription, please refund and reply to {email}", ("email",)),
@@ -250,8 +274,11 @@ def ticket_request(rng: random.Random) -> tuple[str, list[dict[str, Any]]]:
 
 
 def invoice_request(rng: random.Random) -> tuple[str, list[dict[str, Any]]]:
-    invoice, vendor = f"INV-{rng.randint(10000, 99999)}", rng.choice(VENDORS)
-    amount = f"${rng.randint(2, 40) * 1000:,}"
+    """A vendor invoice for ``finance.invoice_process`` that posts in the SAP emulator without approval."""
+    invoice = f"INV-{next(_invoice_numbers):07d}"
+    vendor = rng.choices(tuple(INVOICE_VENDORS), weights=tuple(INVOICE_VENDORS.values()))[0]
+    cents = rng.randint(*INVOICE_CENTS)
+    amount = f"${cents // 100:,}.{cents % 100:02d}"
     text = f"Process invoice {invoice} from {vendor} for {amount}"
     today = datetime.now(UTC).date()
     return text, [entity(text, "invoice_id", invoice, today), entity(text, "vendor", vendor, today)] + [
@@ -266,11 +293,13 @@ def leave_request(rng: random.Random) -> tuple[str, list[dict[str, Any]]]:
     return text, [entity(text, "leave_type", "PTO", today), entity(text, "date_range", span, today)]
 
 
+INVOICE_INTENT = "finance.invoice_process"
 REQUEST_MAKERS: dict[str, Callable[[random.Random], tuple[str, list[dict[str, Any]]]]] = {
     TICKET_INTENT: ticket_request,
-    "finance.invoice_process": invoice_request,
-    "hr.leave_request": leave_request,
+    INVOICE_INTENT: invoice_request,
+    "hr.leave_request": leave_request,  # refused now (the requester is no employee in HR): inflight only
 }
+JOB_INTENTS = {"ticket": TICKET_INTENT, "invoice": INVOICE_INTENT}
 
 
 # --- queue phase: producer and consumer processes ------------------------------------------------
@@ -380,6 +409,9 @@ class Bench:
         self.created_db = False
         self.leftovers: list[dict[str, Any]] = []
         self.dagster_config: dict[str, str] = {}
+        self.intent = JOB_INTENTS[args.job]
+        self.sandbox: Sandbox | None = None
+        self.environ_saved: dict[str, str | None] = {}
 
     # -- setup and teardown ---------------------------------------------------------------------
 
@@ -399,6 +431,7 @@ class Bench:
         )
         self.home.mkdir(parents=True)
         shutil.copyfile(self.args.dagster_yaml, self.home / "dagster.yaml")
+        self.start_sandbox()
         # What `eas up` gives its children (eas_pipelines/cli/up.py: child_environment).
         self.env = {
             "EAS_DATABASE_URL": self.db_url,
@@ -418,6 +451,51 @@ class Bench:
                 "run_coordinator": type(instance.run_coordinator).__name__,
                 "run_launcher": type(instance.run_launcher).__name__,
             }
+
+    def start_sandbox(self) -> None:
+        """The vendors' emulators in this process, their settings in this process's environment.
+
+        Started before any child: the workers and the daemon (and the runs it launches) inherit
+        ``os.environ``, and the connectors read these settings when a run builds its resources.
+        """
+        from eas_sandbox.server import Sandbox
+
+        # aiosmtpd logs a deprecation warning for every login (it sets Session.login_data itself):
+        # one line per email sent, thousands in a burst, on this process's console.
+        logging.getLogger("mail.log").setLevel(logging.ERROR)
+        self.sandbox = Sandbox(self.db_url, self.tmp / "sandbox").start()
+        settings = self.sandbox.env()
+        self.environ_saved = {name: os.environ.get(name) for name in settings}
+        os.environ.update(settings)
+        assert self.sandbox.endpoints is not None
+        self.console.log(
+            f"sandbox: {self.sandbox.endpoints.base_url}, SMTP {self.sandbox.endpoints.smtp_host}:"
+            f"{self.sandbox.endpoints.smtp_port}, {len(settings)} EAS_* settings"
+        )
+
+    def stop_sandbox(self) -> None:
+        try:
+            if self.sandbox is not None:
+                self.sandbox.stop()
+                self.sandbox = None
+        finally:
+            for name, value in self.environ_saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+            self.environ_saved = {}
+
+    def sandbox_counts(self) -> dict[str, int]:
+        """Records the emulators hold, by vendor and collection (what the runs created there)."""
+        with self.requests.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT vendor, collection, count(*) AS n FROM sandbox_records "
+                    "GROUP BY vendor, collection ORDER BY vendor, collection"
+                )
+            ).all()
+        return {f"{row.vendor}/{row.collection}": int(row.n) for row in rows}
 
     @property
     def instance(self) -> dg.DagsterInstance:
@@ -442,6 +520,7 @@ class Bench:
             ("stop children", self.group.stop_all),
             ("kill leftovers", self._kill_leftovers),
             ("close clients", self._close_clients),
+            ("stop sandbox", self.stop_sandbox),
             ("drop database", self._drop_database),
             ("delete redis keys", self._delete_keys),
         ]
@@ -596,9 +675,10 @@ class Bench:
         count: int,
         lane: Lane,
         priorities: Sequence[Priority] | None = None,
-        intent: str = TICKET_INTENT,
+        intent: str | None = None,
     ) -> list[RequestRecord]:
-        """Requests taken through intake and routing up to ``classified`` (not timed)."""
+        """Requests of ``intent`` (``--job``'s by default) taken up to ``classified`` (not timed)."""
+        intent = intent or self.intent
         route = route_for(intent)
         records = []
         for index in range(count):
@@ -659,6 +739,18 @@ class Bench:
                     return False
                 self.check_children()
                 time.sleep(0.25)
+
+    def failure_reasons(self, ids: Sequence[str], limit: int = 5) -> dict[str, int]:
+        """The most common ``last_error`` of the requests that did not succeed (status: reason)."""
+        with self.requests.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT status, coalesce(last_error, '') AS reason, count(*) AS n FROM requests "
+                    "WHERE id = ANY(:ids) AND status <> :ok GROUP BY 1, 2 ORDER BY n DESC LIMIT :limit"
+                ),
+                {"ids": list(ids), "ok": Status.SUCCEEDED.value, "limit": limit},
+            ).all()
+        return {f"{row.status}: {row.reason[:200]}": int(row.n) for row in rows}
 
     def wait_one(self, request_id: str, timeout_s: float, poll_s: float) -> None:
         """Poll one request until settled: the next latency sample must find the lane idle.
@@ -763,8 +855,41 @@ class Bench:
             "run_created_to_start_ms": summarize(launch_ms),
             "run_duration_ms": summarize(run_ms),
             "statuses": dict(Counter(f.status.value for f in facts.values())),
+            "failure_reasons": self.failure_reasons(list(facts)),
             "run_lanes": dict(Counter(str(f.run_lane) for f in facts.values())),
             "missing_run_start": sum(1 for f in facts.values() if f.run_start is None),
+        }
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far: machine-wide (busy), this process (the benchmark and the
+        emulators' threads), the fast-lane workers, PostgreSQL and Redis (processes alive now)."""
+
+        def used(process: psutil.Process) -> float:
+            with contextlib.suppress(psutil.Error):
+                times = process.cpu_times()
+                return times.user + times.system
+            return 0.0
+
+        workers = 0.0
+        for child in self.worker_children:
+            with contextlib.suppress(psutil.Error):
+                parent = psutil.Process(child.pid)
+                workers += used(parent) + sum(used(p) for p in parent.children(recursive=True))
+        by_name: Counter[str] = Counter()
+        for process in psutil.process_iter(["name"]):
+            name = process.info["name"] or ""
+            if name.startswith("postgres"):
+                by_name["postgres"] += used(process)
+            elif name.startswith("redis-server"):
+                by_name["redis"] += used(process)
+        machine_times = psutil.cpu_times()
+        busy = sum(machine_times) - machine_times.idle - getattr(machine_times, "iowait", 0.0)
+        return {
+            "machine": busy,
+            "benchmark_and_emulators": used(psutil.Process()),
+            "workers": workers,
+            "postgres": by_name["postgres"],
+            "redis": by_name["redis"],
         }
 
     def burst(self, lane: Lane, count: int, timeout_s: float) -> dict[str, Any]:
@@ -775,11 +900,13 @@ class Bench:
         """
         records = self.prepare(count, lane)
         accepted: dict[str, float] = {}
+        cpu_before = self.cpu_seconds()
         t0 = time.time()
         for record in records:
             accepted[record.id] = self.accept(record)
         accept_s = time.time() - t0
         finished = self.wait_settled(list(accepted), timeout_s, f"{lane} lane burst of {count}")
+        cpu_after = self.cpu_seconds()
         deadline = t0 + timeout_s
         facts = self.final_facts(list(accepted), timeout_s=30.0 if finished else 0.0)
         ends = sorted(
@@ -803,7 +930,12 @@ class Bench:
             ),
             "start_ms_under_burst": summarize(waits),
             "statuses": dict(Counter(f.status.value for f in facts.values())),
+            "failure_reasons": self.failure_reasons(list(facts)),
             "extra_runs": sum(max(0, f.run_count - 1) for f in facts.values()),
+            # Where the burst's CPU went, per request accepted (ms); postgres counts live backends only.
+            "cpu_ms_per_request": {
+                name: round((cpu_after[name] - cpu_before[name]) * 1000 / count, 1) for name in cpu_before
+            },
         }
 
     # -- priority -------------------------------------------------------------------------------
@@ -1186,6 +1318,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, default=None, help="write every figure here")
     parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {PHASES}")
     parser.add_argument("--skip-phases", default="", help="comma-separated phases to leave out")
+    parser.add_argument(
+        "--job",
+        choices=tuple(JOB_INTENTS),
+        default="ticket",
+        help="workflow the fast, priority and standard phases run (ticket: customer_service_ticket_routing, "
+        "invoice: finance_invoice_processing)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="warm fast-lane workers")
     parser.add_argument("--fast-requests", type=int, default=1000, help="fast-lane burst size")
     parser.add_argument("--standard-requests", type=int, default=30, help="standard-lane burst size")
@@ -1235,8 +1374,11 @@ def config_of(args: argparse.Namespace) -> dict[str, Any]:
     config = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items() if k != "json"}
     config["postgres_url"] = sa.make_url(args.postgres_url).render_as_string(hide_password=True)
     config["dagster_yaml_sha256"] = hashlib.sha256(Path(args.dagster_yaml).read_bytes()).hexdigest()[:16]
-    config["job"] = TICKET_JOB
-    config["other_jobs_in_inflight_mix"] = [INVOICE_JOB, LEAVE_JOB]
+    config["job"] = route_for(JOB_INTENTS[args.job]).job
+    config["other_jobs_in_inflight_mix"] = [
+        j for j in (TICKET_JOB, INVOICE_JOB, LEAVE_JOB) if j != config["job"]
+    ]
+    config["connectors"] = "eas_sandbox emulators in the benchmark process (HTTPS, SMTP)"
     return config
 
 
@@ -1333,6 +1475,9 @@ def run_phases(bench: Bench, result: dict[str, Any]) -> None:
             console.log(f"in flight: {report['created']} created, {report['lost']} lost")
 
         attempt("inflight", inflight_phase)
+
+    with contextlib.suppress(Exception):  # informative only
+        result["sandbox_records"] = bench.sandbox_counts()
 
 
 def print_summary(console: Console, result: dict[str, Any]) -> None:

@@ -173,8 +173,7 @@ class ADPClient:
             "adp",
             resource.base_url,
             timeout_s=resource.timeout_s,
-            verify=resource.verify(),
-            cert=(resource.client_cert_path, resource.client_key_path),
+            verify=resource.verify(cert=(resource.client_cert_path, resource.client_key_path)),
             headers={"Accept": "application/json"},
             error_message=adp_error_message,
         )

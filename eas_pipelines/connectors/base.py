@@ -14,6 +14,7 @@ system passes through ``outgoing`` first, which masks every PII type the system 
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 from collections.abc import Callable, Iterable, Mapping
@@ -64,6 +65,22 @@ def optional_env(name: str) -> dg.EnvVar | None:
     ``dg.EnvVar`` fails a run whose variable is unset; an optional setting must not.
     """
     return dg.EnvVar(name) if os.environ.get(name) else None
+
+
+@functools.lru_cache(maxsize=32)
+def tls_context(cafile: str | None, cert: tuple[str, str] | None = None) -> ssl.SSLContext:
+    """One TLS context per CA file and client certificate, for the life of the process.
+
+    Building one loads the system's CA store (about 27 ms of CPU here): done per client, it cost a
+    fast-lane run more CPU than its workflow (BENCHMARKS.md). A context is safe to share between
+    threads and clients once built; none is changed after this returns.
+    """
+    context = ssl.create_default_context()
+    if cafile:
+        context.load_verify_locations(cafile=cafile)
+    if cert is not None:
+        context.load_cert_chain(*cert)
+    return context
 
 
 class ConnectorResource(dg.ConfigurableResource):
@@ -142,10 +159,7 @@ class ConnectorResource(dg.ConfigurableResource):
         is built (the code location is often imported before ``eas up`` or a test sets it)."""
         return self.ca_bundle or os.environ.get(CA_BUNDLE_SETTING) or None
 
-    def verify(self) -> ssl.SSLContext | bool:
-        """What TLS clients verify against: the system CAs, plus ``ca_bundle`` when set."""
-        if not self.trusted_ca:
-            return True
-        context = ssl.create_default_context()
-        context.load_verify_locations(cafile=self.trusted_ca)
-        return context
+    def verify(self, cert: tuple[str, str] | None = None) -> ssl.SSLContext:
+        """What TLS clients verify against: the system CAs, plus ``ca_bundle`` when set; presenting
+        ``cert`` (certificate, key) where the system asks for mutual TLS."""
+        return tls_context(self.trusted_ca, cert)

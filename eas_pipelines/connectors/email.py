@@ -82,8 +82,7 @@ class EmailClient:
 
     def __init__(self, resource: EmailResource):
         self._resource = resource
-        verify = resource.verify()
-        self._tls = verify if isinstance(verify, ssl.SSLContext) else ssl.create_default_context()
+        self._tls = resource.verify()
 
     def compose(
         self,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import httpx
+from requests.adapters import HTTPAdapter
 
 from eas_pipelines.connectors.retry import Transient, VendorRejected, parse_retry_after
 
@@ -56,17 +57,12 @@ class VendorHTTP:
         verify: ssl.SSLContext | bool = True,
         auth: httpx.Auth | None = None,
         headers: Mapping[str, str] | None = None,
-        cert: tuple[str, str] | None = None,
         throttled: Callable[[httpx.Response], bool] | None = None,
         error_message: Callable[[httpx.Response], str] = default_error_message,
     ):
         self.system = system
         self._throttled = throttled
         self._error_message = error_message
-        if cert is not None:
-            context = verify if isinstance(verify, ssl.SSLContext) else ssl.create_default_context()
-            context.load_cert_chain(*cert)
-            verify = context
         self.client = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             timeout=timeout_s,
@@ -104,3 +100,19 @@ class VendorHTTP:
 
     def close(self) -> None:
         self.client.close()
+
+
+class TrustingAdapter(HTTPAdapter):
+    """A ``requests`` adapter whose connections use a given TLS context (:func:`.base.tls_context`).
+
+    Without it, urllib3 builds a context, loading the system's CA store, for every new session:
+    for SDKs built on ``requests`` (pyodata, python-quickbooks) that is once per client.
+    """
+
+    def __init__(self, context: ssl.SSLContext):
+        self._context = context
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["ssl_context"] = self._context
+        super().init_poolmanager(*args, **kwargs)

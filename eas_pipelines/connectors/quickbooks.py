@@ -25,7 +25,6 @@ Why it looks the way it does:
 
 from __future__ import annotations
 
-import ssl
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import date
@@ -42,10 +41,9 @@ from quickbooks.objects.bill import Bill as SdkBill
 from quickbooks.objects.detailline import AccountBasedExpenseLine, AccountBasedExpenseLineDetail
 from quickbooks.objects.purchase import Purchase as SdkPurchase
 from quickbooks.objects.vendor import Vendor as SdkVendor
-from requests.adapters import HTTPAdapter
 
 from eas_pipelines.connectors.base import CA_BUNDLE_SETTING, ConnectorResource, optional_env
-from eas_pipelines.connectors.http import VendorHTTP
+from eas_pipelines.connectors.http import TrustingAdapter, VendorHTTP
 from eas_pipelines.connectors.retry import Transient, VendorRejected
 
 T = TypeVar("T")
@@ -206,18 +204,6 @@ class _Tokens:
         self._http.close()
 
 
-class _TrustingAdapter(HTTPAdapter):
-    """A requests adapter verifying servers with an ``ssl.SSLContext`` (system CAs plus ``ca_bundle``)."""
-
-    def __init__(self, context: ssl.SSLContext):
-        self._context = context
-        super().__init__()
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["ssl_context"] = self._context
-        super().init_poolmanager(*args, **kwargs)
-
-
 class _QuickBooksAPI(QuickBooks):
     """``python-quickbooks``'s client on the configured host, with EAS's session, token and timeouts.
 
@@ -234,9 +220,7 @@ class _QuickBooksAPI(QuickBooks):
         self._throttle_wait_s = resource.throttle_wait_s
         self.last_status: int | None = None
         session = requests.Session()
-        verify = resource.verify()
-        if isinstance(verify, ssl.SSLContext):
-            session.mount("https://", _TrustingAdapter(verify))
+        session.mount("https://", TrustingAdapter(resource.verify()))
         self.session = session
         return self
 

@@ -38,7 +38,7 @@ from pydantic import BaseModel, Field
 from pyodata.exceptions import HttpError
 
 from eas_pipelines.connectors.base import CA_BUNDLE_SETTING, ConnectorResource, optional_env
-from eas_pipelines.connectors.http import RETRYABLE_STATUSES
+from eas_pipelines.connectors.http import RETRYABLE_STATUSES, TrustingAdapter
 from eas_pipelines.connectors.retry import Transient, VendorRejected, parse_retry_after
 
 T = TypeVar("T")
@@ -194,6 +194,7 @@ class SapClient:
         self._session = _TimeoutSession(resource.timeout_s)
         self._session.auth = (resource.user, resource.password)
         self._session.verify = resource.trusted_ca or True
+        self._session.mount("https://", TrustingAdapter(resource.verify()))
         self._services: dict[str, Any] = {}
 
     # --- plumbing -----------------------------------------------------------------------------------------
