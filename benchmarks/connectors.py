@@ -30,7 +30,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,7 +91,50 @@ def _sharepoint(client: Any, n: int, run: str) -> object:
     return client.upload(site, "Reports", f"bench-{run}-{n}.txt", b"report")
 
 
+def _sap(client: Any, n: int, run: str) -> object:
+    return client.purchase_order("PO-10001") if n % 2 else client.supplier_by_name("Acme Corp")
+
+
+def _oracle(client: Any, n: int, run: str) -> object:
+    if n % 2:
+        return client.suppliers("Acme Corp")
+    return client.create_invoice(f"B{run[-6:]}{n}", "Acme Corp", 10.0 + n, "USD", date(2026, 12, 1))
+
+
+def _salesforce(client: Any, n: int, run: str) -> object:
+    if n % 2:
+        return client.account_by_name("Acme Corp")
+    return client.create_case(f"benchmark case {n}", external_id=f"{run}-{n}")
+
+
+def _jira(client: Any, n: int, run: str) -> object:
+    if n % 2:
+        return client.issue("OPS-1")
+    return client.create_issue("OPS", f"benchmark issue {n}", idempotency_key=f"{run}-{n}")
+
+
+def _slack(client: Any, n: int, run: str) -> object:
+    if n % 2:
+        return client.user_by_email("marcus.chen@example.com")
+    return client.post_message("#general", f"benchmark message {n}")
+
+
+def _teams(client: Any, n: int, run: str) -> object:
+    return client.post_card("benchmark", f"message {n}")
+
+
+def _email(client: Any, n: int, run: str) -> object:
+    return client.send("marcus.chen@example.com", f"benchmark {n}", "body", idempotency_key=f"{run}-{n}")
+
+
 CASES: dict[str, tuple[str, str, Operation, dict[str, Any]]] = {
+    "sap": ("eas_pipelines.connectors.sap", "SapResource", _sap, {}),
+    "oracle": ("eas_pipelines.connectors.oracle", "OracleResource", _oracle, {}),
+    "salesforce": ("eas_pipelines.connectors.salesforce", "SalesforceResource", _salesforce, {}),
+    "jira": ("eas_pipelines.connectors.jira", "JiraResource", _jira, {}),
+    "slack": ("eas_pipelines.connectors.slack", "SlackResource", _slack, {}),
+    "teams": ("eas_pipelines.connectors.teams", "TeamsResource", _teams, {}),
+    "email": ("eas_pipelines.connectors.email", "EmailResource", _email, {}),
     "servicenow": ("eas_pipelines.connectors.servicenow", "ServiceNowResource", _servicenow, {}),
     "bamboohr": ("eas_pipelines.connectors.bamboohr", "BambooHRResource", _bamboohr, {}),
     "adp": ("eas_pipelines.connectors.adp", "ADPResource", _adp, {}),
