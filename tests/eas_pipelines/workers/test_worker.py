@@ -264,9 +264,15 @@ def test_the_product_worker_runs_the_real_agent_jobs(
     lane_env: dict[str, str],
 ) -> None:
     """Default Definitions: the project's code location, every routed job loaded once, run for real."""
+    import importlib
+
+    import eas_pipelines.definitions
     from eas_pipelines.routing import JOBS, TICKET_JOB
     from tests.eas_pipelines.dagster_support import entity, queued_request
 
+    # The module was imported at collection, before the session's emulators put their settings
+    # (SMTP port, CA) in the environment; a worker under `eas up` imports it after. Do the same.
+    importlib.reload(eas_pipelines.definitions)
     worker = Worker(request_store, queue, None, dagster_instance, "w-real", heartbeat_s=0.5)
     try:
         assert set(JOBS) <= set(worker.jobs)
