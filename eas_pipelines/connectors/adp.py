@@ -293,7 +293,7 @@ class ADPResource(ConnectorResource):
     client_key_path: str = Field(description="its private key, PEM (EAS_ADP_CLIENT_KEY)")
 
     def client(self) -> ADPClient:
-        return ADPClient(self)
+        return self.reused_client(ADPClient)
 
     @classmethod
     def from_env(cls, redis_url: str | dg.EnvVar) -> ADPResource:

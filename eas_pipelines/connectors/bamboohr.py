@@ -325,7 +325,7 @@ class BambooHRResource(ConnectorResource):
     api_key: str = Field(description="an API key, sent as the Basic user (EAS_BAMBOOHR_API_KEY)")
 
     def client(self) -> BambooHRClient:
-        return BambooHRClient(self)
+        return self.reused_client(BambooHRClient)
 
     @classmethod
     def from_env(cls, redis_url: str | dg.EnvVar) -> BambooHRResource:

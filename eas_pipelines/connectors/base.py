@@ -18,22 +18,25 @@ import functools
 import os
 import ssl
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
 import dagster as dg
 import pybreaker
-from pydantic import Field, field_validator
+from pydantic import Field, PrivateAttr, field_validator
 
+from eas_pipelines.connectors.ledger import DeliveryLedger
 from eas_pipelines.connectors.retry import call_with_retries
 from eas_pipelines.pii import NEVER_CLEARED, mask_value
 from eas_pipelines.resources.circuit import (
     DEFAULT_FAIL_MAX,
     DEFAULT_PREFIX,
     DEFAULT_RESET_TIMEOUT_S,
+    breaker_redis,
     shared_breaker,
 )
 
 T = TypeVar("T")
+C = TypeVar("C")
 
 CA_BUNDLE_SETTING = "EAS_CONNECTOR_CA_BUNDLE"
 """The extra CA every connector trusts (set by ``eas up`` to the emulators' generated CA)."""
@@ -109,6 +112,16 @@ class ConnectorResource(dg.ConfigurableResource):
         ),
     )
 
+    idempotency_prefix: str = Field(
+        default="eas:delivered",
+        description="Redis key prefix of the delivery ledger (keyed posts the system cannot look up cheaply)",
+    )
+    idempotency_ttl_s: float = Field(
+        default=7 * 24 * 3600, description="how long the ledger remembers a keyed post"
+    )
+
+    _client: tuple[int, Any] | None = PrivateAttr(default=None)
+
     @field_validator("pii_clearance")
     @classmethod
     def _known_clearance(cls, value: list[str] | None) -> list[str] | None:
@@ -127,6 +140,32 @@ class ConnectorResource(dg.ConfigurableResource):
         """``payload`` (text, or dicts/lists of it) as this system may see it: every PII type it is
         not cleared for masked; card numbers always."""
         return mask_value(payload, allowed=self.cleared_types())
+
+    def reused_client(self, build: Callable[[Self], C]) -> C:
+        """The client of this resource instance, built on first use.
+
+        Dagster builds a run's resources once, so the steps of a run share one client: its
+        connections, OAuth or CSRF token and look-ups, instead of paying for them again in every
+        step. Closed at the end of the run (:meth:`teardown_after_execution`).
+        """
+        owner, client = self._client or (None, None)
+        if owner != id(self):  # none yet, or copied with ``model_copy`` from another resource
+            client = build(self)
+            self._client = (id(self), client)
+        return client
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        owner, client = self._client or (None, None)
+        self._client = None
+        close = getattr(client, "close", None)
+        if owner == id(self) and callable(close):  # a copy's client is its original's to close
+            close()
+
+    def ledger(self, scope: str) -> DeliveryLedger:
+        """The delivery ledger of keyed posts to ``scope`` (a channel, a webhook) of this system."""
+        scoped = f"{self.system}:{scope}"
+        redis_client = breaker_redis(self.redis_url)
+        return DeliveryLedger(redis_client, self.idempotency_prefix, scoped, self.idempotency_ttl_s)
 
     @property
     def breaker(self) -> pybreaker.CircuitBreaker:

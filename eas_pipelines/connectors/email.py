@@ -169,7 +169,7 @@ class EmailResource(ConnectorResource):
     )
 
     def client(self) -> EmailClient:
-        return EmailClient(self)
+        return self.reused_client(EmailClient)
 
     @classmethod
     def from_env(cls, redis_url: str | dg.EnvVar) -> EmailResource:

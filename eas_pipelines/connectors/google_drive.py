@@ -32,6 +32,7 @@ from googleapiclient.http import MediaIoBaseUpload
 from pydantic import BaseModel, ConfigDict, Field
 
 from eas_pipelines.connectors.base import CA_BUNDLE_SETTING, ConnectorResource, optional_env
+from eas_pipelines.connectors.http import RETRYABLE_STATUSES
 from eas_pipelines.connectors.retry import Transient, VendorRejected, parse_retry_after
 
 DRIVE_SCOPE = "https://www.googleapis.com/auth/drive"
@@ -40,7 +41,6 @@ PAGE_SIZE = 100
 IDEMPOTENCY_PROPERTY = "eas_idempotency_key"
 FILE_FIELDS = "id,name,mimeType,parents,size,md5Checksum,createdTime,modifiedTime,appProperties"
 THROTTLE_REASONS = frozenset({"userRateLimitExceeded", "rateLimitExceeded"})
-RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
 class DriveFile(BaseModel):
@@ -202,7 +202,7 @@ class GoogleDriveResource(ConnectorResource):
     )
 
     def client(self) -> GoogleDriveClient:
-        return GoogleDriveClient(self)
+        return self.reused_client(GoogleDriveClient)
 
     @classmethod
     def from_env(cls, redis_url: str | dg.EnvVar) -> GoogleDriveResource:

@@ -6,10 +6,16 @@ with the server's ``Retry-After``; other 4xx become :class:`VendorRejected` carr
 own message (found by ``error_message``); transport errors (refused, reset, timed out) are
 transient too. Retrying and the breaker are the resource's job (:meth:`ConnectorResource.guarded`).
 Headers are never logged, so credentials do not leak into run logs.
+
+Connections are the process's, not the client's: every client trusting the same CAs draws on one
+keep-alive pool (:func:`shared_transport` for ``httpx``, :func:`shared_adapter` for SDKs built on
+``requests``), so a worker's runs reuse their TLS connections instead of opening new ones per step.
+Closing a client leaves the pool open; credentials, cookies and tokens stay per client.
 """
 
 from __future__ import annotations
 
+import functools
 import ssl
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -66,7 +72,7 @@ class VendorHTTP:
         self.client = httpx.Client(
             base_url=base_url.rstrip("/") + "/",
             timeout=timeout_s,
-            verify=verify,
+            transport=shared_transport(verify),
             auth=auth,
             headers=dict(headers or {}),
         )
@@ -102,6 +108,19 @@ class VendorHTTP:
         self.client.close()
 
 
+class _SharedTransport(httpx.HTTPTransport):
+    """An ``httpx`` transport that outlives the clients using it (closing one keeps the pool)."""
+
+    def close(self) -> None:
+        pass
+
+
+@functools.lru_cache(maxsize=32)
+def shared_transport(verify: ssl.SSLContext | bool) -> httpx.HTTPTransport:
+    """The process's connection pool for ``httpx`` clients verifying with ``verify``."""
+    return _SharedTransport(verify=verify)
+
+
 class TrustingAdapter(HTTPAdapter):
     """A ``requests`` adapter whose connections use a given TLS context (:func:`.base.tls_context`).
 
@@ -116,3 +135,16 @@ class TrustingAdapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         kwargs["ssl_context"] = self._context
         super().init_poolmanager(*args, **kwargs)
+
+
+class _SharedAdapter(TrustingAdapter):
+    """A :class:`TrustingAdapter` that outlives the sessions mounting it (closing one keeps the pool)."""
+
+    def close(self) -> None:
+        pass
+
+
+@functools.lru_cache(maxsize=32)
+def shared_adapter(context: ssl.SSLContext) -> TrustingAdapter:
+    """The process's connection pool for ``requests`` sessions trusting ``context``."""
+    return _SharedAdapter(context)

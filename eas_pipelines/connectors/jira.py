@@ -29,6 +29,7 @@ from jira import JIRA, JIRAError
 from pydantic import BaseModel, ConfigDict, Field
 
 from eas_pipelines.connectors.base import CA_BUNDLE_SETTING, ConnectorResource, optional_env
+from eas_pipelines.connectors.http import RETRYABLE_STATUSES
 from eas_pipelines.connectors.retry import Transient, VendorRejected, parse_retry_after
 
 T = TypeVar("T")
@@ -36,7 +37,6 @@ T = TypeVar("T")
 PAGE_SIZE = 50
 """Issues asked for per search page (Jira Cloud returns at most 100 with fields)."""
 SEARCH_FIELDS = ["summary", "description", "status", "labels", "issuetype", "project", "created", "updated"]
-RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 LABEL_PREFIX = "eas-"
 
 
@@ -264,7 +264,7 @@ class JiraResource(ConnectorResource):
     api_token: str = Field(description="its API token (EAS_JIRA_API_TOKEN)")
 
     def client(self) -> JiraClient:
-        return JiraClient(self)
+        return self.reused_client(JiraClient)
 
     @classmethod
     def from_env(cls, redis_url: str | dg.EnvVar) -> JiraResource:

@@ -276,7 +276,7 @@ class OracleResource(ConnectorResource):
     password: str = Field(description="its password (EAS_ORACLE_PASSWORD)")
 
     def client(self) -> OracleClient:
-        return OracleClient(self)
+        return self.reused_client(OracleClient)
 
     @classmethod
     def from_env(cls, redis_url: str | dg.EnvVar) -> OracleResource:

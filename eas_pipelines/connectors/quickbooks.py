@@ -43,7 +43,7 @@ from quickbooks.objects.purchase import Purchase as SdkPurchase
 from quickbooks.objects.vendor import Vendor as SdkVendor
 
 from eas_pipelines.connectors.base import CA_BUNDLE_SETTING, ConnectorResource, optional_env
-from eas_pipelines.connectors.http import TrustingAdapter, VendorHTTP
+from eas_pipelines.connectors.http import VendorHTTP, shared_adapter
 from eas_pipelines.connectors.retry import Transient, VendorRejected
 
 T = TypeVar("T")
@@ -220,7 +220,7 @@ class _QuickBooksAPI(QuickBooks):
         self._throttle_wait_s = resource.throttle_wait_s
         self.last_status: int | None = None
         session = requests.Session()
-        session.mount("https://", TrustingAdapter(resource.verify()))
+        session.mount("https://", shared_adapter(resource.verify()))
         self.session = session
         return self
 
@@ -497,7 +497,7 @@ class QuickBooksResource(ConnectorResource):
     max_backoff_s: float = Field(default=60.0, description="longest wait between attempts (fits the 60 s)")
 
     def client(self) -> QuickBooksClient:
-        return QuickBooksClient(self)
+        return self.reused_client(QuickBooksClient)
 
     @classmethod
     def from_env(cls, redis_url: str | dg.EnvVar) -> QuickBooksResource:

@@ -240,7 +240,7 @@ class S3ConnectorResource(ConnectorResource):
         )
 
     def client(self) -> S3Client:
-        return S3Client(self)
+        return self.reused_client(S3Client)
 
     @classmethod
     def from_env(cls, redis_url: str | dg.EnvVar) -> S3ConnectorResource:

@@ -34,6 +34,7 @@ from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import SalesforceError
 
 from eas_pipelines.connectors.base import CA_BUNDLE_SETTING, ConnectorResource, optional_env
+from eas_pipelines.connectors.http import RETRYABLE_STATUSES
 from eas_pipelines.connectors.retry import Transient, VendorRejected
 
 T = TypeVar("T")
@@ -42,8 +43,6 @@ API_VERSION = "59.0"
 EXTERNAL_ID_FIELD = "EAS_Request_Id__c"
 """The Case's custom external-id field holding EAS's request id (must exist, unique, in the org)."""
 THROTTLE_CODES = frozenset({"REQUEST_LIMIT_EXCEEDED"})
-RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
-
 _MODEL = ConfigDict(extra="ignore", populate_by_name=True)
 
 
@@ -289,7 +288,7 @@ class SalesforceResource(ConnectorResource):
     client_secret: str = Field(description="its consumer secret (EAS_SALESFORCE_CLIENT_SECRET)")
 
     def client(self) -> SalesforceClient:
-        return SalesforceClient(self)
+        return self.reused_client(SalesforceClient)
 
     @classmethod
     def from_env(cls, redis_url: str | dg.EnvVar) -> SalesforceResource:

@@ -2,8 +2,9 @@
 
 The finance agent matches invoices against purchase orders and posts supplier invoices; this module gives it
 typed answers. Each service (``API_PURCHASEORDER_PROCESS_SRV``, ``API_SUPPLIERINVOICE_PROCESS_SRV``,
-``API_BUSINESS_PARTNER``) lives under ``<host>/sap/opu/odata/sap/<SERVICE>/``; ``pyodata`` reads its
-``$metadata`` once per client and builds the requests. Auth is a communication user with Basic auth on a
+``API_BUSINESS_PARTNER``) lives under ``<host>/sap/opu/odata/sap/<SERVICE>/``; its ``$metadata`` is read and
+parsed once per process (:func:`_schema`: parsing it cost more CPU than the calls of a whole workflow) and
+``pyodata`` builds the requests from it. Auth is a communication user with Basic auth on a
 ``requests.Session``, which also keeps the CSRF token and the session cookie the Gateway binds it to: writes
 send the token fetched with ``x-csrf-token: Fetch``, and a 403 ``x-csrf-token: Required`` (token expired)
 fetches a new one and tries once more.
@@ -26,25 +27,29 @@ amount is the net amount less that, and zero once the PO is closed (every item f
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
 
 import dagster as dg
-import pyodata
 import requests
 from pydantic import BaseModel, Field
 from pyodata.exceptions import HttpError
+from pyodata.v2.model import MetadataBuilder, Schema
+from pyodata.v2.service import Service
 
 from eas_pipelines.connectors.base import CA_BUNDLE_SETTING, ConnectorResource, optional_env
-from eas_pipelines.connectors.http import RETRYABLE_STATUSES, TrustingAdapter
+from eas_pipelines.connectors.http import RETRYABLE_STATUSES, shared_adapter
 from eas_pipelines.connectors.retry import Transient, VendorRejected, parse_retry_after
 
 T = TypeVar("T")
 
 PAGE_SIZE = 100
 """``$top`` of one list request (the server may page further with ``__next``)."""
+POS_PER_QUERY = 20
+"""Purchase orders whose invoiced amounts one request asks for (the ``$filter`` stays a short URL)."""
 PO_SERVICE = "API_PURCHASEORDER_PROCESS_SRV"
 INVOICE_SERVICE = "API_SUPPLIERINVOICE_PROCESS_SRV"
 PARTNER_SERVICE = "API_BUSINESS_PARTNER"
@@ -185,6 +190,24 @@ class _TimeoutSession(requests.Session):
         return super().request(method, url, *args, **kwargs)
 
 
+_schemas: dict[str, Schema] = {}
+_schemas_lock = threading.Lock()
+
+
+def _schema(service_url: str, session: requests.Session) -> Schema:
+    """The service's parsed ``$metadata``, read once per process (it changes only with a transport of the
+    service's definition, which restarts nothing on our side: restart the workers after one)."""
+    schema = _schemas.get(service_url)
+    if schema is None:
+        response = session.get(f"{service_url}$metadata")
+        if response.status_code != 200:
+            raise HttpError(f"$metadata answered HTTP {response.status_code}", response)
+        schema = MetadataBuilder(response.content).build()
+        with _schemas_lock:
+            schema = _schemas.setdefault(service_url, schema)
+    return schema
+
+
 class SapClient:
     """Typed calls on one S/4HANA system; each is retried and guarded by the resource."""
 
@@ -194,8 +217,10 @@ class SapClient:
         self._session = _TimeoutSession(resource.timeout_s)
         self._session.auth = (resource.user, resource.password)
         self._session.verify = resource.trusted_ca or True
-        self._session.mount("https://", TrustingAdapter(resource.verify()))
+        self._session.mount("https://", shared_adapter(resource.verify()))
         self._services: dict[str, Any] = {}
+        self._suppliers: dict[str, Supplier] = {}
+        """Suppliers found by this client, by number and by name (a run asks for the same one often)."""
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -215,7 +240,8 @@ class SapClient:
     def _service(self, name: str) -> Any:
         """The pyodata service (its ``$metadata`` read on first use, inside the caller's attempt)."""
         if name not in self._services:
-            self._services[name] = pyodata.Client(f"{self._root}{name}/", self._session)
+            url = f"{self._root}{name}/"
+            self._services[name] = Service(url, _schema(url, self._session), self._session)
         return self._services[name]
 
     def _entity_set(self, service: str, name: str) -> Any:
@@ -315,25 +341,36 @@ class SapClient:
 
     # --- suppliers ----------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _supplier(entity: Any) -> Supplier:
-        return Supplier(supplier_id=entity.Supplier, name=entity.SupplierName)
+    def _supplier(self, entity: Any) -> Supplier:
+        found = Supplier(supplier_id=entity.Supplier, name=entity.SupplierName)
+        self._suppliers[f"id:{found.supplier_id}"] = self._suppliers[f"name:{found.name}"] = found
+        return found
 
     def supplier_by_name(self, name: str) -> Supplier | None:
         """The supplier whose ``SupplierName`` is exactly ``name``."""
+        if (known := self._suppliers.get(f"name:{name}")) is not None:
+            return known
         filter = f"SupplierName eq {_quote(name)}"
         return next(self._query(PARTNER_SERVICE, "A_Supplier", self._supplier, filter=filter), None)
 
     def supplier(self, supplier_id: str) -> Supplier | None:
+        if (known := self._suppliers.get(f"id:{supplier_id}")) is not None:
+            return known
+
         def attempt() -> Supplier | None:
             found = self._get(PARTNER_SERVICE, "A_Supplier", supplier_id)
             return None if found is None else self._supplier(found)
 
         return self._call(attempt)
 
+    def _find_supplier(self, supplier: str) -> Supplier | None:
+        """A supplier given by name or by number (one this client already knows costs no call)."""
+        known = self._suppliers.get(f"id:{supplier}") or self._suppliers.get(f"name:{supplier}")
+        return known or self.supplier_by_name(supplier) or self.supplier(supplier)
+
     def _resolve_supplier(self, supplier: str) -> Supplier:
         """A supplier given by name or by number; an unknown one is refused."""
-        found = self.supplier_by_name(supplier) or self.supplier(supplier)
+        found = self._find_supplier(supplier)
         if found is None:
             raise VendorRejected(
                 f"sap: no supplier named or numbered {supplier!r}", status=404, code="NOT_FOUND"
@@ -366,19 +403,29 @@ class SapClient:
             "lines": lines,
         }
 
-    def _invoiced_amount(self, po_number: str) -> Decimal:
-        amounts = self._query(
-            INVOICE_SERVICE,
-            "A_SuplrInvcItemPurOrdRef",
-            lambda row: Decimal(str(row.SupplierInvoiceItemAmount)),
-            filter=f"PurchaseOrder eq {_quote(po_number)}",
-        )
-        return sum(amounts, Decimal(0))
+    def _invoiced_amounts(self, po_numbers: Sequence[str]) -> dict[str, Decimal]:
+        """Each PO's invoiced amount, in one request per :data:`POS_PER_QUERY` POs (``or`` of ``eq``)."""
+        invoiced = dict.fromkeys(po_numbers, Decimal(0))
+        unique = list(invoiced)
+        for start in range(0, len(unique), POS_PER_QUERY):
+            chunk = unique[start : start + POS_PER_QUERY]
+            rows = self._query(
+                INVOICE_SERVICE,
+                "A_SuplrInvcItemPurOrdRef",
+                lambda row: (row.PurchaseOrder, Decimal(str(row.SupplierInvoiceItemAmount))),
+                filter=" or ".join(f"PurchaseOrder eq {_quote(po)}" for po in chunk),
+            )
+            for po_number, amount in rows:
+                invoiced[po_number] += amount
+        return invoiced
 
-    def _complete(self, fields: dict[str, Any], supplier_name: str | None = None) -> PurchaseOrder:
+    def _complete(
+        self, fields: dict[str, Any], supplier_name: str | None = None, invoiced: Decimal | None = None
+    ) -> PurchaseOrder:
         lines: list[PurchaseOrderLine] = fields["lines"]
         net = sum((line.amount for line in lines), Decimal(0)).quantize(Decimal("0.01"))
-        invoiced = self._invoiced_amount(fields["po_number"])
+        if invoiced is None:
+            invoiced = self._invoiced_amounts([fields["po_number"]])[fields["po_number"]]
         closed = bool(lines) and all(line.finally_invoiced for line in lines)
         if supplier_name is None:
             supplier = self.supplier(fields["supplier_id"])
@@ -417,7 +464,8 @@ class SapClient:
                 expand="to_PurchaseOrderItem",
             )
         )
-        return [self._complete(fields, supplier.name) for fields in orders]
+        invoiced = self._invoiced_amounts([fields["po_number"] for fields in orders])
+        return [self._complete(fields, supplier.name, invoiced[fields["po_number"]]) for fields in orders]
 
     def create_purchase_order(
         self,
@@ -500,7 +548,7 @@ class SapClient:
 
     def supplier_invoice(self, supplier: str, invoice_reference: str) -> SupplierInvoice | None:
         """The posted invoice of ``supplier`` (name or number) with the supplier's reference, if any."""
-        found = self.supplier_by_name(supplier) or self.supplier(supplier)
+        found = self._find_supplier(supplier)
         if found is None:
             return None
         filter = self._invoice_filter(found.supplier_id, invoice_reference)
@@ -596,7 +644,7 @@ class SapResource(ConnectorResource):
     password: str = Field(description="its password (EAS_SAP_PASSWORD)")
 
     def client(self) -> SapClient:
-        return SapClient(self)
+        return self.reused_client(SapClient)
 
     @classmethod
     def from_env(cls, redis_url: str | dg.EnvVar) -> SapResource:

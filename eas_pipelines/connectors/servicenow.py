@@ -247,7 +247,7 @@ class ServiceNowResource(ConnectorResource):
     password: str = Field(description="its password (EAS_SERVICENOW_PASSWORD)")
 
     def client(self) -> ServiceNowClient:
-        return ServiceNowClient(self)
+        return self.reused_client(ServiceNowClient)
 
     @classmethod
     def from_env(cls, redis_url: str | dg.EnvVar) -> ServiceNowResource:

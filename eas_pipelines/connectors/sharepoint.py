@@ -227,7 +227,7 @@ class SharePointResource(ConnectorResource):
     site_id: str | None = Field(default=None, description="the default site (EAS_SHAREPOINT_SITE_ID)")
 
     def client(self) -> SharePointClient:
-        return SharePointClient(self)
+        return self.reused_client(SharePointClient)
 
     @classmethod
     def from_env(cls, redis_url: str | dg.EnvVar) -> SharePointResource:

@@ -10,10 +10,11 @@ Slack answers errors with HTTP 200 ``{"ok": false, "error": "<code>"}`` (the SDK
 ``not_in_channel``...) is a final refusal. The SDK's own retry handlers are switched off: retries
 go through :meth:`ConnectorResource.guarded` so that the breaker counts them.
 
-Slack has no idempotency key. A post with one stores it in the message ``metadata`` (event type
-``eas_request``) and first looks through the channel's recent history (``conversations.history``
-with ``include_all_metadata``, or the thread's replies) for a message carrying it, so a retried
-post returns the first message instead of posting twice.
+Slack has no idempotency key. A post with one goes through the delivery ledger (:mod:`.ledger`)
+and stores the key in the message ``metadata`` (event type ``eas_request``): a key already
+delivered returns the first message; a key whose earlier attempt's answer was lost is looked for
+in the channel's history (``conversations.history`` with ``include_all_metadata``, or the thread's
+replies) since that attempt, so a retried post returns the first message instead of posting twice.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ PAGE_SIZE = 200
 IDEMPOTENCY_EVENT = "eas_request"
 """``metadata.event_type`` of the messages EAS posts with an idempotency key."""
 TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "service_unavailable"})
+LEDGER_CLOCK_SKEW_S = 120.0
+"""How far before a pending attempt's start (this machine's clock) its message may be stamped by Slack."""
 _ID = re.compile(r"^[CGDUW][A-Z0-9]{2,}$")
 
 
@@ -216,10 +219,15 @@ class SlackClient:
         )
 
     def find_by_key(
-        self, channel_id: str, idempotency_key: str, *, thread_ts: str | None = None
+        self,
+        channel_id: str,
+        idempotency_key: str,
+        *,
+        thread_ts: str | None = None,
+        since: float | None = None,
     ) -> str | None:
-        """``ts`` of a recent message EAS posted with this key, if any."""
-        oldest = time.time() - self._resource.idempotency_lookback_s
+        """``ts`` of a message EAS posted with this key since ``since`` (default: the look-back)."""
+        oldest = since if since is not None else time.time() - self._resource.idempotency_lookback_s
         messages = (
             self.replies(channel_id, thread_ts, oldest=oldest)
             if thread_ts
@@ -244,16 +252,41 @@ class SlackClient:
     ) -> PostedMessage:
         """Post ``text`` (the notification fallback when ``blocks`` are given) to a channel.
 
-        ``channel``: an ID, ``#name`` or a member ID (their DM). With ``idempotency_key``, a message
-        already posted with it in the last ``idempotency_lookback_s`` is returned instead.
+        ``channel``: an ID, ``#name`` or a member ID (their DM). With ``idempotency_key``, the post
+        is made once (:mod:`.ledger`): a key already delivered returns that message; a key whose
+        earlier attempt may have been delivered without an answer is looked for in the channel's
+        history (or the thread's replies) since that attempt began, before posting.
         """
-        metadata = None
-        if idempotency_key is not None:
-            channel = self.channel_id(channel)
-            existing = self.find_by_key(channel, idempotency_key, thread_ts=thread_ts)
+        if idempotency_key is None:
+            return self._post(channel, text, blocks, thread_ts, None)
+        ledger = self._resource.ledger(f"{channel.removeprefix('#')}/{thread_ts or ''}")
+        known = ledger.recall(idempotency_key)
+        if known is not None and known.delivered and known.reference:
+            channel_id, _, ts = known.reference.partition("|")
+            return PostedMessage(channel=channel_id, ts=ts, thread_ts=thread_ts)
+        attempt = ledger.begin(idempotency_key)
+        if known is not None:  # an earlier attempt: delivered, its answer lost?
+            channel_id = self.channel_id(channel)
+            since = attempt.since - LEDGER_CLOCK_SKEW_S
+            existing = self.find_by_key(channel_id, idempotency_key, thread_ts=thread_ts, since=since)
             if existing is not None:
-                return PostedMessage(channel=channel, ts=existing, thread_ts=thread_ts)
-            metadata = {"event_type": IDEMPOTENCY_EVENT, "event_payload": {"key": idempotency_key}}
+                ledger.delivered(idempotency_key, f"{channel_id}|{existing}", attempt.since)
+                return PostedMessage(channel=channel_id, ts=existing, thread_ts=thread_ts)
+        metadata = {"event_type": IDEMPOTENCY_EVENT, "event_payload": {"key": idempotency_key}}
+        posted = self._post(channel, text, blocks, thread_ts, metadata)
+        ledger.delivered(idempotency_key, f"{posted.channel}|{posted.ts}", attempt.since)
+        return posted
+
+    def _post(
+        self,
+        channel: str,
+        text: str,
+        blocks: list[dict[str, Any]] | None,
+        thread_ts: str | None,
+        metadata: dict[str, Any] | None,
+    ) -> PostedMessage:
+        if not channel.startswith("#") and _ID.match(channel) and channel[0] in "UW":
+            channel = self.open_dm(channel)  # chat.postMessage takes a channel, not a member
         response = self._call(
             "chat.postMessage",
             lambda: self.web.chat_postMessage(
@@ -290,7 +323,7 @@ class SlackResource(ConnectorResource, dagster_slack.SlackResource):
         )
 
     def client(self) -> SlackClient:
-        return SlackClient(self)
+        return self.reused_client(SlackClient)
 
     @classmethod
     def from_env(cls, redis_url: str | dg.EnvVar) -> SlackResource:

@@ -30,11 +30,10 @@ import dagster as dg
 import requests
 from dagster_msteams.client import TeamsClient
 from pydantic import BaseModel, Field
-from requests.adapters import HTTPAdapter
 
 from eas_pipelines.connectors.base import CA_BUNDLE_SETTING, ConnectorResource, optional_env
+from eas_pipelines.connectors.http import RETRYABLE_STATUSES, TrustingAdapter
 from eas_pipelines.connectors.retry import Transient, VendorRejected, parse_retry_after
-from eas_pipelines.resources.circuit import breaker_redis
 
 ADAPTIVE_CARD_VERSION = "1.2"
 """The version in the webhook documentation's example; Teams renders up to 1.5 (unconfirmed for webhooks)."""
@@ -42,8 +41,6 @@ THROTTLED_IN_BODY = re.compile(r"HTTP error 429", re.IGNORECASE)
 FAILED_IN_BODY = re.compile(r"HTTP error (5\d\d)|delivery failed", re.IGNORECASE)
 THROTTLE_WAIT_S = 1.0
 """Wait after a throttle answer without ``Retry-After`` (the limit is 4 posts a second; unconfirmed)."""
-RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-
 Facts = Mapping[str, str] | Sequence[tuple[str, str]]
 
 
@@ -81,18 +78,6 @@ def adaptive_card(title: str, text: str, facts: Facts | None = None) -> dict[str
     }
 
 
-class _TrustingAdapter(HTTPAdapter):
-    """An adapter whose TLS context is the connector's (system CAs plus ``ca_bundle``)."""
-
-    def __init__(self, context: ssl.SSLContext):
-        self._context = context
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["ssl_context"] = self._context
-        super().init_poolmanager(*args, **kwargs)
-
-
 class TeamsWebhookClient(TeamsClient):
     """``dagster_msteams.TeamsClient`` whose posts are classified (and trust the connector's CA)."""
 
@@ -104,7 +89,7 @@ class TeamsWebhookClient(TeamsClient):
         """A session for one post (webhooks allow 4 a second: nothing to gain from keeping it open)."""
         session = requests.Session()
         if self._context is not None:
-            session.mount("https://", _TrustingAdapter(self._context))
+            session.mount("https://", TrustingAdapter(self._context))
         return session
 
     def send(self, payload: Mapping[str, Any]) -> requests.Response:
@@ -158,18 +143,20 @@ class TeamsClientOps:
         self._resource = resource
         self.webhook = resource.get_client()
 
-    def _ledger_key(self, idempotency_key: str) -> str:
-        hook = hashlib.sha256(self._resource.hook_url.encode()).hexdigest()[:16]
-        return f"{self._resource.idempotency_prefix}:teams:{hook}:{idempotency_key}"
-
     def post(self, payload: Mapping[str, Any], *, idempotency_key: str | None = None) -> TeamsDelivery:
-        """Post any webhook payload once per ``idempotency_key``."""
-        ledger = breaker_redis(self._resource.redis_url) if idempotency_key is not None else None
-        if ledger is not None and ledger.exists(self._ledger_key(idempotency_key)):
+        """Post any webhook payload once per ``idempotency_key`` (the delivery ledger: a webhook
+        cannot be read back, so a pending earlier attempt is sent again)."""
+        if idempotency_key is None:
+            self._resource.guarded(lambda: self.webhook.send(payload))
+            return TeamsDelivery()
+        hook = hashlib.sha256(self._resource.hook_url.encode()).hexdigest()[:16]
+        ledger = self._resource.ledger(hook)
+        known = ledger.recall(idempotency_key)
+        if known is not None and known.delivered:
             return TeamsDelivery(duplicate=True, idempotency_key=idempotency_key)
+        attempt = ledger.begin(idempotency_key)
         self._resource.guarded(lambda: self.webhook.send(payload))
-        if ledger is not None:
-            ledger.set(self._ledger_key(idempotency_key), b"1", ex=int(self._resource.idempotency_ttl_s))
+        ledger.delivered(idempotency_key, "1", attempt.since)
         return TeamsDelivery(idempotency_key=idempotency_key)
 
     def post_card(
@@ -188,11 +175,6 @@ class TeamsResource(ConnectorResource):
     http_proxy: str | None = Field(default=None, description="HTTP proxy URL")
     https_proxy: str | None = Field(default=None, description="HTTPS proxy URL")
 
-    idempotency_prefix: str = Field(
-        default="eas:delivered", description="Redis key prefix of delivered posts"
-    )
-    idempotency_ttl_s: float = Field(default=7 * 24 * 3600, description="how long a delivered key is kept")
-
     def get_client(self) -> TeamsWebhookClient:
         return TeamsWebhookClient(
             self.hook_url,
@@ -203,7 +185,7 @@ class TeamsResource(ConnectorResource):
         )
 
     def client(self) -> TeamsClientOps:
-        return TeamsClientOps(self)
+        return self.reused_client(TeamsClientOps)
 
     @classmethod
     def from_env(cls, redis_url: str | dg.EnvVar) -> TeamsResource:

@@ -324,7 +324,7 @@ class WorkdayResource(ConnectorResource):
     refresh_token: str = Field(description="the integration's refresh token (EAS_WORKDAY_REFRESH_TOKEN)")
 
     def client(self) -> WorkdayClient:
-        return WorkdayClient(self)
+        return self.reused_client(WorkdayClient)
 
     @classmethod
     def from_env(cls, redis_url: str | dg.EnvVar) -> WorkdayResource:

@@ -191,3 +191,4 @@ class AuditLog(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=sql("'{}'::jsonb"))
 
     __table_args__ = (Index(None, "request_id", "id"), Index(None, "at"))
+    __mapper_args__ = {"eager_defaults": True}  # id and at come back with the INSERT (RETURNING)

@@ -628,8 +628,7 @@ class RequestStore:
         """Append an entry to the audit log (for events that are not status changes)."""
         with self._tx() as session:
             entry = self._audit(session, request_id, actor, action, dict(detail or {}))
-            session.flush()
-            session.refresh(entry)
+            session.flush()  # INSERT ... RETURNING id, at (eager_defaults): no second query
             return AuditEntry.from_row(entry)
 
     def audit_trail(self, request_id: str) -> builtins.list[AuditEntry]:

@@ -114,7 +114,7 @@ def _employee(store: Records, employee_id: str) -> dict[str, Any] | None:
 def directory(store: Store, onlyCurrent: bool = True) -> Response:  # noqa: N803 - BambooHR's name
     employees = [
         {"id": row["id"], **{field: row.get(field) for field, _, _ in DIRECTORY_FIELDS}}
-        for row in store.all(NAME, "employees")
+        for row in store.find(NAME, "employees", {"status": "Active"} if onlyCurrent else None)
         if not onlyCurrent or row.get("status") == "Active"
     ]
     fields = [{"id": field, "type": kind, "name": label} for field, kind, label in DIRECTORY_FIELDS]
@@ -193,9 +193,10 @@ def time_off_requests(
         return error(400, "start and end are required dates (YYYY-MM-DD)")
     statuses = set(status.split(",")) if status else None
     types = set(type.split(",")) if type else None
+    of_employee = None if employeeId is None else {"employeeId": employeeId}
     found = [
         row
-        for row in store.all(NAME, "time_off_requests")
+        for row in store.find(NAME, "time_off_requests", of_employee)
         if row["start"] <= last.isoformat()
         and row["end"] >= first.isoformat()
         and (employeeId is None or row["employeeId"] == employeeId)
@@ -206,9 +207,11 @@ def time_off_requests(
 
 
 def _used(store: Records, employee_id: str, type_id: str) -> float:
+    """Days of approved requests; the store selects them, as each request asks for the balance."""
+    approved = {"employeeId": employee_id, "type": {"id": type_id}, "status": {"status": "approved"}}
     return sum(
         float(row["amount"]["amount"])
-        for row in store.all(NAME, "time_off_requests")
+        for row in store.find(NAME, "time_off_requests", approved)
         if row["employeeId"] == employee_id
         and row["type"]["id"] == type_id
         and row["status"]["status"] == "approved"

@@ -11,7 +11,8 @@ What the real Gateway does and this emulator copies: Basic auth of a communicati
 refused with 403 and ``x-csrf-token: Required``); JSON wrapped in ``{"d": ...}`` (collections in
 ``d.results``); ``$top``/``$skip``/``$inlinecount=allpages`` (``d.__count``); server-side paging with
 ``d.__next`` carrying ``$skiptoken`` after :data:`SERVER_PAGE_SIZE` rows; ``$filter`` restricted to
-``Property eq 'value'`` terms joined by ``and``; ``$expand`` of the declared navigation properties; deep
+``Property eq 'value'`` terms joined by ``and`` and ``or`` (``and`` binds tighter; parentheses group);
+``$expand`` of the declared navigation properties; deep
 insert of purchase orders and supplier invoices; the SAP error body
 ``{"error": {"code", "message": {"lang", "value"}, "innererror": {"transactionid", "errordetails"}}}``.
 
@@ -45,7 +46,7 @@ from xml.sax.saxutils import escape
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
-from eas_sandbox.state import RecordExists, Records
+from eas_sandbox.state import Body, RecordExists, Records
 from eas_sandbox.vendor import Endpoints, NotAuthenticated, Store, Vendor
 
 NAME = "sap"
@@ -339,7 +340,19 @@ def _csrf_refused(request: Request, store: Records) -> Response | None:
 _SEGMENT = re.compile(r"^(?P<set>\w+)(?:\((?P<key>.*)\))?$")
 _KEY_PART = re.compile(r"(?:(\w+)=)?'((?:[^']|'')*)'")
 _TERM = re.compile(r"\s*(\w+)\s+eq\s+(?:'((?:[^']|'')*)'|(true|false|-?[\d.]+))\s*")
-_AND = re.compile(r"and\s+", re.IGNORECASE)
+_OPERATOR = re.compile(r"(and|or)(?=[\s(])\s*", re.IGNORECASE)
+_PAREN = re.compile(r"\s*([()])\s*")
+
+Term = tuple[str, str]
+"""``Property eq literal`` as (property, literal text)."""
+Conjunction = tuple[Term, ...]
+Filter = list[Conjunction]
+"""A ``$filter`` in disjunctive normal form: a row matches when it satisfies every term of one conjunction."""
+
+MAX_ALTERNATIVES = 100
+"""Conjunctions a ``$filter`` may expand to (``(a or b) and (c or d)`` is four); more answers 400."""
+MAX_NESTING = 16
+"""Parentheses a ``$filter`` may nest, so that a crafted URL answers 400, not a recursion error."""
 
 
 def _parse_key(entity: EntityType, text: str) -> dict[str, str] | None:
@@ -352,23 +365,85 @@ def _parse_key(entity: EntityType, text: str) -> dict[str, str] | None:
     return found if set(found) == set(entity.keys) else None
 
 
-def _parse_filter(entity: EntityType, text: str) -> list[tuple[str, str]]:
-    """``Prop eq 'value' and ...`` as (property, literal) pairs; anything else is a ValueError."""
-    terms: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(text):
-        match = _TERM.match(text, pos)
-        if match is None or match.group(1) not in entity.properties:
-            raise ValueError(text[pos:])
-        value = match.group(2).replace("''", "'") if match.group(2) is not None else match.group(3)
-        terms.append((match.group(1), value))
-        pos = match.end()
-        if pos < len(text):
-            joined = _AND.match(text, pos)
-            if joined is None:
-                raise ValueError(text[pos:])
-            pos = joined.end()
-    return terms
+class _FilterParser:
+    """Recursive descent over ``$filter``, in OData's precedence: ``or`` of ``and`` of terms or ``( ... )``.
+
+    The result is in disjunctive normal form (``and`` distributes over a parenthesised ``or``), the shape
+    the store is queried in: one containment document per conjunction. Whatever is not understood is a
+    ValueError carrying the rest of the text, as the error answer shows it.
+    """
+
+    def __init__(self, entity: EntityType, text: str):
+        self.entity, self.text, self.pos, self.depth = entity, text, 0, 0
+
+    def parse(self) -> Filter:
+        if not self.text:
+            return [()]
+        found = self._disjunction()
+        if self.pos < len(self.text):
+            raise self._invalid()
+        return found
+
+    def _invalid(self) -> ValueError:
+        return ValueError(self.text[self.pos :])
+
+    def _disjunction(self) -> Filter:
+        found = self._conjunction()
+        while self._operator("or"):
+            found = self._bounded(found + self._conjunction())
+        return found
+
+    def _conjunction(self) -> Filter:
+        found = self._factor()
+        while self._operator("and"):
+            right = self._factor()
+            found = self._bounded([left + more for left in found for more in right])
+        return found
+
+    def _factor(self) -> Filter:
+        if not self._paren("("):
+            return [(self._term(),)]
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise ValueError(f"more than {MAX_NESTING} nested parentheses")
+        inner = self._disjunction()
+        if not self._paren(")"):
+            raise self._invalid()
+        self.depth -= 1
+        return inner
+
+    def _term(self) -> Term:
+        match = _TERM.match(self.text, self.pos)
+        if match is None or match.group(1) not in self.entity.properties:
+            raise self._invalid()
+        self.pos = match.end()
+        quoted = match.group(2)
+        return match.group(1), quoted.replace("''", "'") if quoted is not None else match.group(3)
+
+    def _operator(self, word: str) -> bool:
+        match = _OPERATOR.match(self.text, self.pos)
+        if match is None or match.group(1).lower() != word:
+            return False
+        self.pos = match.end()
+        return True
+
+    def _paren(self, which: str) -> bool:
+        match = _PAREN.match(self.text, self.pos)
+        if match is None or match.group(1) != which:
+            return False
+        self.pos = match.end()
+        return True
+
+    @staticmethod
+    def _bounded(found: Filter) -> Filter:
+        if len(found) > MAX_ALTERNATIVES:
+            raise ValueError(f"the filter expands to more than {MAX_ALTERNATIVES} alternatives")
+        return found
+
+
+def _parse_filter(entity: EntityType, text: str) -> Filter:
+    """``$filter`` as conjunctions of (property, literal) terms; anything else is a ValueError."""
+    return _FilterParser(entity, text).parse()
 
 
 def _literal(value: Any) -> str:
@@ -377,12 +452,54 @@ def _literal(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _rows(store: Records, service: str, set_name: str) -> list[dict[str, Any]]:
+def _matches(row: dict[str, Any], conditions: Filter) -> bool:
+    """The Gateway's comparison: a property's value as its literal text, a missing one as ''."""
+    return any(all(_literal(row.get(p)) == v for p, v in conjunction) for conjunction in conditions)
+
+
+def _containment(entity: EntityType, conjunction: Conjunction) -> Body:
+    """What a stored document must contain to satisfy ``conjunction`` (``{}``: nothing can be said).
+
+    Only non-empty ``Edm.String`` terms go in: those properties are stored as JSON strings (see
+    :func:`_with_strings`), so ``_literal(value) == v`` is exactly JSON equality; a boolean, a decimal or
+    '' (which a missing property also matches) is left to :func:`_matches`. Rows stored inside their
+    parent are looked for as an element of the parent's navigation array.
+    """
+    wanted = {p: v for p, v in conjunction if v and entity.properties.get(p) == S}
+    if not wanted or entity.parent is None:
+        return wanted
+    return {entity.parent[1]: [wanted]}
+
+
+def _candidates(store: Records, service: str, set_name: str, conditions: Filter) -> list[dict[str, Any]]:
+    """The rows of a set that may match, in creation order: PostgreSQL narrows, :func:`_matches` decides.
+
+    One containment query (one alternative per conjunction) costs the rows it finds, where reading the
+    whole set costs every invoice ever posted; the set is read whole only when some conjunction has no
+    string term to narrow by.
+    """
     entity = SERVICES[service][set_name]
+    stored_set, nav = entity.parent or (set_name, "")
+    documents = [_containment(entity, conjunction) for conjunction in conditions]
+    if not all(documents):
+        stored = store.all(NAME, stored_set)
+    elif len(documents) == 1:
+        stored = store.find(NAME, stored_set, documents[0])
+    else:
+        stored = store.find(NAME, stored_set, any_of=documents)
     if entity.parent is None:
-        return store.all(NAME, set_name)
-    parent_set, nav = entity.parent
-    return [child for parent in store.all(NAME, parent_set) for child in parent.get(nav, [])]
+        return stored
+    return [child for parent in stored for child in parent.get(nav, [])]
+
+
+def _selected(store: Records, service: str, set_name: str, conditions: Filter) -> list[dict[str, Any]]:
+    return [row for row in _candidates(store, service, set_name, conditions) if _matches(row, conditions)]
+
+
+def _by_key(store: Records, service: str, set_name: str, key: dict[str, str]) -> dict[str, Any] | None:
+    """The first row whose key properties read as ``key`` (each part also narrows the query)."""
+    rows = _candidates(store, service, set_name, [tuple(key.items())])
+    return next((r for r in rows if all(str(r.get(k)) == v for k, v in key.items())), None)
 
 
 def _service_root(request: Request, service: str) -> str:
@@ -450,13 +567,12 @@ def read(service: str, segment: str, request: Request, store: Store) -> Response
     if unknown := expand - set(entity.navigation):
         return error(400, "/IWBEP/CM_MGW_RT/005", f"Property '{sorted(unknown)[0]}' is invalid")
     root = _service_root(request, service)
-    rows = _rows(store, service, set_name)
 
     if match.group("key") is not None:
         key = _parse_key(entity, match.group("key"))
         if key is None:
             return error(400, "/IWBEP/CM_MGW_RT/004", f"Invalid key predicate in '{segment}'")
-        row = next((r for r in rows if all(str(r.get(k)) == v for k, v in key.items())), None)
+        row = _by_key(store, service, set_name, key)
         if row is None:
             return error(404, "/IWBEP/CM_MGW_RT/020", f"Resource not found for segment '{set_name}Type'")
         return _fetch_token(
@@ -464,13 +580,13 @@ def read(service: str, segment: str, request: Request, store: Store) -> Response
         )
 
     try:
-        terms = _parse_filter(entity, params.get("$filter", ""))
+        conditions = _parse_filter(entity, params.get("$filter", ""))
         skip = int(params.get("$skip", 0))
         top = int(params["$top"]) if "$top" in params else None
         token = int(params.get("$skiptoken", 0))
     except ValueError as exc:
         return error(400, "/IWBEP/CM_MGW_RT/022", f"Invalid system query option or filter: {exc}")
-    selected = [r for r in rows if all(_literal(r.get(p)) == v for p, v in terms)]
+    selected = _selected(store, service, set_name, conditions)
     window = selected[skip : None if top is None else skip + top]
     page = window[token : token + SERVER_PAGE_SIZE]
     d: dict[str, Any] = {"results": [_entity(root, service, set_name, r, expand) for r in page]}
@@ -500,6 +616,24 @@ def _check_properties(service: str, set_name: str, body: dict[str, Any]) -> str 
         elif name not in entity.properties:
             return f"Property '{name}' is invalid"
     return None
+
+
+def _with_strings(service: str, set_name: str, row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` (and the rows of its navigations) with each ``Edm.String`` value a JSON string.
+
+    A client may send ``"CompanyCode": 1010``; stored as a number it would match ``CompanyCode eq '1010'``
+    in :func:`_matches` but not the containment query that narrows the read (JSON types differ). The
+    Gateway answers strings for such properties anyway.
+    """
+    entity = SERVICES[service][set_name]
+    stored: dict[str, Any] = {}
+    for name, value in row.items():
+        if name in entity.navigation:
+            value = [_with_strings(service, entity.navigation[name], child) for child in value]
+        elif entity.properties.get(name) == S and value is not None:
+            value = _literal(value)
+        stored[name] = value
+    return stored
 
 
 def _create_purchase_order(root: str, body: dict[str, Any], store: Records) -> Response:
@@ -536,6 +670,7 @@ def _create_purchase_order(root: str, body: dict[str, Any], store: Records) -> R
                 "IsFinallyInvoiced": bool(item.get("IsFinallyInvoiced", False)),
             }
         )
+    order = _with_strings(PO_SERVICE, "A_PurchaseOrder", order)
     try:
         store.insert(NAME, "A_PurchaseOrder", order, key=number)
     except RecordExists:
@@ -548,17 +683,15 @@ def _create_supplier_invoice(root: str, body: dict[str, Any], store: Records) ->
     if store.get(NAME, "A_Supplier", party) is None:
         return error(400, "M8/152", f"Invoicing party {party} does not exist")
     reference = str(body.get("SupplierInvoiceIDByInvcgParty", ""))
-    for existing in store.all(NAME, "A_SupplierInvoice"):
-        if (
-            existing.get("InvoicingParty") == party
-            and existing.get("SupplierInvoiceIDByInvcgParty") == reference
-        ):
-            return error(
-                400,
-                "M8/108",
-                "Check if invoice already entered under accounting doc. no. "
-                f"{existing['SupplierInvoice']} {existing['FiscalYear']}",
-            )
+    same = {"InvoicingParty": party, "SupplierInvoiceIDByInvcgParty": reference}
+    if earlier := store.find(NAME, "A_SupplierInvoice", same, limit=1):
+        existing = earlier[0]
+        return error(
+            400,
+            "M8/108",
+            "Check if invoice already entered under accounting doc. no. "
+            f"{existing['SupplierInvoice']} {existing['FiscalYear']}",
+        )
     year = _date_year(body.get("DocumentDate"))
     if year is None:
         return error(400, "/IWBEP/CM_MGW_RT/006", "DocumentDate must be an Edm.DateTime")
@@ -596,6 +729,7 @@ def _create_supplier_invoice(root: str, body: dict[str, Any], store: Records) ->
                 "SupplierInvoiceItemAmount": f"{amount:.2f}",
             }
         )
+    invoice = _with_strings(INVOICE_SERVICE, "A_SupplierInvoice", invoice)
     store.insert(NAME, "A_SupplierInvoice", invoice, key=f"{number}/{year}")
     return _created(root, INVOICE_SERVICE, "A_SupplierInvoice", invoice)
 

@@ -56,6 +56,17 @@ def _matches(record: dict[str, Any], query: str) -> tuple[bool, list[tuple[str, 
     return ok, order
 
 
+def _equalities(query: str) -> dict[str, str]:
+    """The ``field=value`` terms of ``query`` that PostgreSQL can narrow the table by.
+
+    An empty value is left out: ``_matches`` reads a missing field as '', which SQL cannot select by.
+    """
+    terms = (
+        term.partition("=") for term in query.split("^") if "=" in term and not term.startswith("ORDERBY")
+    )
+    return {field: value for field, _, value in terms if value}
+
+
 def _write(row: dict[str, Any], changes: dict[str, Any], now: str) -> None:
     """Store ``changes`` on ``row`` as strings; a journal field gets a new entry on top of the others."""
     for field, value in changes.items():
@@ -82,7 +93,9 @@ def list_records(
 ) -> Response:
     if (problem := _known(table)) is not None:
         return problem
-    rows = store.all(NAME, table)
+    # ServiceNow's "=" ignores case, which JSON containment cannot: the store narrows by a case-folded
+    # comparison (a superset) and _matches keeps the exact semantics.
+    rows = store.find(NAME, table, equal_ignoring_case=_equalities(sysparm_query))
     selected = [row for row in rows if _matches(row, sysparm_query)[0]]
     for field, descending in reversed(_matches({}, sysparm_query)[1]):
         selected.sort(key=lambda row: str(row.get(field, "")), reverse=descending)

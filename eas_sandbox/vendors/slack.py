@@ -134,7 +134,8 @@ def _resolve_channel(store: Records, channel: str) -> dict[str, Any] | None:
     if found is not None:
         return found
     name = channel.removeprefix("#")
-    return next((c for c in store.all(NAME, "channels") if c.get("name") == name and not c["is_im"]), None)
+    named = store.find(NAME, "channels", {"name": name})
+    return next((c for c in named if c.get("name") == name and not c["is_im"]), None)
 
 
 def _open_dm(store: Records, user_id: str) -> dict[str, Any]:
@@ -228,7 +229,7 @@ def _messages(store: Records, channel_id: str, args: dict[str, Any]) -> list[dic
     latest = float(args["latest"]) if args.get("latest") else None
     include_metadata = _flag(args.get("include_all_metadata"))
     found = []
-    for message in store.all(NAME, "messages"):
+    for message in store.find(NAME, "messages", {"channel": channel_id}):  # not every channel's
         if message["channel"] != channel_id or float(message["ts"]) < oldest:
             continue
         if latest is not None and float(message["ts"]) > latest:

@@ -11,8 +11,6 @@ only when an overdue approval is held by a person (approvers are named by their 
 part, "dana.smith"). A BambooHR outage fails the tick; the next one, 5 minutes later, tries again.
 """
 
-from contextlib import closing
-
 import dagster as dg
 
 from eas_pipelines.agents.hr.people import OrgChart, contact_of, person_id
@@ -66,9 +64,9 @@ def escalate_overdue_approvals(
     policy: WorkflowPolicyResource,
 ) -> int:
     """Hand every overdue approval to the next approver, with a new deadline and a notification."""
-    with closing(bamboohr.client()) as client:
-        # The directory is read on the first person looked up, at most once per tick.
-        return _escalate(context, store, OrgChart.of(client), notifications, policy)
+    client = bamboohr.client()
+    # The directory is read on the first person looked up, at most once per tick.
+    return _escalate(context, store, OrgChart.of(client), notifications, policy)
 
 
 def _escalate(

@@ -32,7 +32,6 @@ retries and then the failure sensor.
 """
 
 import re
-from contextlib import closing
 
 from eas_pipelines.agents.common import Step, WorkItem, WorkResult, workflow_job, workflow_step
 from eas_pipelines.agents.customer_service.tickets import (
@@ -118,36 +117,36 @@ def open_ticket(case: TicketCase, *, servicenow: ServiceNowResource) -> Step:
     """Open the incident, once per request; an escalation of a known ticket reuses that incident."""
     item = case.item
     key = item.key("ticket")
-    with closing(servicenow.client()) as client:
-        try:
-            known = find_ticket(client, case.external_ref) if case.external_ref else None
-            if known is not None and known.correlation_id != key:  # not the one a first try opened
-                known_queue = queue_of_subject(known.short_description)
-                if known_queue is not None:  # EAS opened it: keep its queue and subject, so its team hears
-                    case = case.with_(queue=known_queue, subject=known.short_description)
-                found = case.with_(ticket_number=known.number, ticket_id=known.sys_id, existing=True)
-                return Step.passed(found, "ticket.found", ticket_number=known.number, queue=found.queue)
-            now = now_utc()
-            sla = SLA[case.priority]
-            urgency, impact = URGENCY_IMPACT[case.priority]
-            response_due = now + sla.first_response
-            incident = client.create_incident(
-                case.subject,
-                correlation_id=key,
-                description=item.text,
-                urgency=urgency,
-                impact=impact,
-                caller_id=caller_sys_id(client, case.requester),
-                assignment_group=queue_group(case.queue),
-                u_requester=case.requester,
-                u_external_ref=case.external_ref or "",
-                u_response_due=servicenow_datetime(response_due),
-                due_date=servicenow_datetime(now + sla.resolution),
-            )
-        except VendorRejected as exc:
-            if (reason := _refusal(exc)) is None:
-                raise
-            return Step.refused(reason, queue=case.queue, priority=case.priority)
+    client = servicenow.client()
+    try:
+        known = find_ticket(client, case.external_ref) if case.external_ref else None
+        if known is not None and known.correlation_id != key:  # not the one a first try opened
+            known_queue = queue_of_subject(known.short_description)
+            if known_queue is not None:  # EAS opened it: keep its queue and subject, so its team hears
+                case = case.with_(queue=known_queue, subject=known.short_description)
+            found = case.with_(ticket_number=known.number, ticket_id=known.sys_id, existing=True)
+            return Step.passed(found, "ticket.found", ticket_number=known.number, queue=found.queue)
+        now = now_utc()
+        sla = SLA[case.priority]
+        urgency, impact = URGENCY_IMPACT[case.priority]
+        response_due = now + sla.first_response
+        incident = client.create_incident(
+            case.subject,
+            correlation_id=key,
+            description=item.text,
+            urgency=urgency,
+            impact=impact,
+            caller_id=caller_sys_id(client, case.requester),
+            assignment_group=queue_group(case.queue),
+            u_requester=case.requester,
+            u_external_ref=case.external_ref or "",
+            u_response_due=servicenow_datetime(response_due),
+            due_date=servicenow_datetime(now + sla.resolution),
+        )
+    except VendorRejected as exc:
+        if (reason := _refusal(exc)) is None:
+            raise
+        return Step.refused(reason, queue=case.queue, priority=case.priority)
     return Step.passed(
         case.with_(ticket_number=incident.number, ticket_id=incident.sys_id),
         "ticket.created",
@@ -164,13 +163,13 @@ def draft_first_response(case: TicketCase, *, servicenow: ServiceNowResource) ->
     """The queue's template, filled in and added to the incident as a customer-visible comment."""
     body = first_response(case)
     assert case.ticket_id is not None  # set by open_ticket
-    with closing(servicenow.client()) as client:
-        try:
-            client.add_comment(case.ticket_id, body, idempotency_key=case.item.key("first_response"))
-        except VendorRejected as exc:
-            if (reason := _refusal(exc)) is None:
-                raise
-            return Step.refused(reason, ticket_number=case.ticket_number)
+    client = servicenow.client()
+    try:
+        client.add_comment(case.ticket_id, body, idempotency_key=case.item.key("first_response"))
+    except VendorRejected as exc:
+        if (reason := _refusal(exc)) is None:
+            raise
+        return Step.refused(reason, ticket_number=case.ticket_number)
     return Step.passed(
         case.with_(first_response=body),
         "ticket.first_response_drafted",
@@ -188,18 +187,18 @@ def apply_sla(
         return Step.passed(case, "ticket.sla_set", priority=case.priority, escalated=False)
     target = SLA[case.priority].escalate_to
     reason = case.escalation_reason or "escalated"
-    with closing(servicenow.client()) as client:
-        try:
-            ticket = client.escalate(
-                case.ticket_id,
-                assignment_group=target,
-                reason=reason,
-                idempotency_key=case.item.key("escalate"),
-            )
-        except VendorRejected as exc:
-            if (refusal := _refusal(exc)) is None:
-                raise
-            return Step.refused(refusal, ticket_number=case.ticket_number)
+    client = servicenow.client()
+    try:
+        ticket = client.escalate(
+            case.ticket_id,
+            assignment_group=target,
+            reason=reason,
+            idempotency_key=case.item.key("escalate"),
+        )
+    except VendorRejected as exc:
+        if (refusal := _refusal(exc)) is None:
+            raise
+        return Step.refused(refusal, ticket_number=case.ticket_number)
     notifications.send(
         f"#{target}",
         f"Escalation: {case.ticket_number} ({case.priority}, {case.queue})",

@@ -14,8 +14,6 @@ request is refused naming who was not found (a request that names nobody is abou
 often an API client id such as "cli", who is not an employee either).
 """
 
-from contextlib import closing
-
 from eas_pipelines.agents.common import Step, WorkItem, WorkResult, notify_all, workflow_job, workflow_step
 from eas_pipelines.agents.hr.leave import (
     DEFAULT_LEAVE_TYPE,
@@ -71,11 +69,11 @@ def read_leave_request(item: WorkItem, *, bamboohr: BambooHRResource) -> Step:
     if days == 0:
         return Step.refused(f"{start} to {end} has no working days")
     name = str(item.value("employee") or item.requester)
-    with closing(bamboohr.client()) as client:
-        employee = find_employee(client, name)
-        if employee is None:
-            return Step.refused(not_found_reason(item, name), employee=name)
-        manager = manager_of(client, employee)
+    client = bamboohr.client()
+    employee = find_employee(client, name)
+    if employee is None:
+        return Step.refused(not_found_reason(item, name), employee=name)
+    manager = manager_of(client, employee)
     employee_id = person_id(employee)
     # Nobody above (the top of the chart): a placeholder role the escalation job walks up, asked in
     # the HR team's channel.
@@ -112,15 +110,15 @@ def read_leave_request(item: WorkItem, *, bamboohr: BambooHRResource) -> Step:
 @workflow_step(LeaveRequest)
 def check_leave_balance(leave: LeaveRequest, *, bamboohr: BambooHRResource) -> Step:
     """BambooHR has the time-off type and the employee has enough days of it (its calculator)."""
-    with closing(bamboohr.client()) as client:
-        known = {name.lower(): name for name in client.time_off_types().values()}
-        type_name = known.get(leave.time_off_type.lower())
-        if type_name is None:
-            return Step.refused(
-                f"{leave.leave_type} leave cannot be booked: BambooHR has no {leave.time_off_type!r} "
-                f"time-off type (it has {', '.join(sorted(known.values()))})"
-            )
-        left = _balance_of(client.balances(leave.bamboohr_id, as_of=leave.end), type_name)
+    client = bamboohr.client()
+    known = {name.lower(): name for name in client.time_off_types().values()}
+    type_name = known.get(leave.time_off_type.lower())
+    if type_name is None:
+        return Step.refused(
+            f"{leave.leave_type} leave cannot be booked: BambooHR has no {leave.time_off_type!r} "
+            f"time-off type (it has {', '.join(sorted(known.values()))})"
+        )
+    left = _balance_of(client.balances(leave.bamboohr_id, as_of=leave.end), type_name)
     pool = pool_of(leave.leave_type)
     if left < leave.working_days:
         reason = (
@@ -203,8 +201,8 @@ def file_time_off(leave: LeaveRequest, client: BambooHRClient) -> Step:
 @workflow_step(LeaveRequest)
 def book_leave(leave: LeaveRequest, *, bamboohr: BambooHRResource) -> Step:
     """Book the approved leave in BambooHR: an approved time-off request (see :func:`file_time_off`)."""
-    with closing(bamboohr.client()) as client:
-        return file_time_off(leave, client)
+    client = bamboohr.client()
+    return file_time_off(leave, client)
 
 
 @workflow_step(WorkResult, optional=False)

@@ -13,6 +13,7 @@ import httpx
 import pybreaker
 import pytest
 
+from eas_pipelines.connectors import sap as sap_module
 from eas_pipelines.connectors.retry import ConnectorUnavailable, VendorRejected
 from eas_pipelines.connectors.sap import DuplicateInvoice, NewPurchaseOrderLine, SapResource
 
@@ -44,7 +45,13 @@ def raw(sandbox) -> httpx.Client:
         yield client
 
 
-def test_purchase_order_reads_the_po_its_items_and_supplier(sap, sandbox):
+@pytest.fixture
+def unread_metadata(monkeypatch):
+    """A process that has read no service's ``$metadata`` yet."""
+    monkeypatch.setattr(sap_module, "_schemas", {})
+
+
+def test_purchase_order_reads_the_po_its_items_and_supplier(sap, sandbox, unread_metadata):
     po = sap.client().purchase_order("PO-10001")
 
     assert po is not None
@@ -61,6 +68,28 @@ def test_purchase_order_reads_the_po_its_items_and_supplier(sap, sandbox):
     token = base64.b64encode(f"{env['EAS_SAP_USER']}:{env['EAS_SAP_PASSWORD']}".encode()).decode()
     assert read["headers"]["authorization"] == f"Basic {token}"
     assert any(c["path"] == f"{PO_PATH}/$metadata" for c in sandbox.calls("sap"))
+
+
+def test_metadata_is_read_once_per_process_and_suppliers_once_per_client(
+    sap, sandbox, connector_options, unread_metadata
+):
+    client = sap.client()
+    client.purchase_orders_of_supplier("Acme Corp")
+    client.supplier_invoice("Acme Corp", "INV-NONE")
+    another_run = SapResource(**{**sap.model_dump(), **connector_options}).client()
+    another_run.purchase_order("PO-10001")
+
+    paths = [c["path"] for c in sandbox.calls("sap")]
+    assert paths.count(f"{PO_PATH}/$metadata") == 1
+    assert sum(p.endswith("/A_Supplier") for p in paths) == 1  # by name, once; the second asks by number
+
+
+def test_the_invoiced_amounts_of_a_suppliers_orders_come_in_one_request(sap, sandbox):
+    orders = sap.client().purchase_orders_of_supplier("Acme Corp")
+
+    reads = [c for c in sandbox.calls("sap") if c["path"].endswith("/A_SuplrInvcItemPurOrdRef")]
+    assert len(orders) > 1 and len(reads) == 1
+    assert " or " in reads[0]["query"].replace("%20", " ").replace("+", " ")
 
 
 def test_closed_unknown_and_foreign_currency_orders(sap):

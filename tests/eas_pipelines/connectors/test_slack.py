@@ -97,6 +97,33 @@ def test_a_retried_post_with_its_key_posts_once(slack, sandbox):
     assert len(_messages(sandbox)) == 2
     stored = _messages(sandbox)[0]["metadata"]
     assert stored == {"event_type": "eas_request", "event_payload": {"key": "req-1"}}
+    reads = [call for call in sandbox.calls("slack") if "conversations." in call["path"]]
+    assert reads == []  # the ledger answered: no channel read back before a post
+
+
+def test_a_post_whose_answer_was_lost_is_found_not_sent_again(slack, sandbox):
+    client = slack.client()
+    ledger = slack.ledger("finance/")
+    ledger.begin("req-lost")  # the first attempt began...
+    delivered = client.web.chat_postMessage(  # ...and Slack stored it, but its answer never came
+        channel="C0FINANCE",
+        text="PO approved",
+        metadata={"event_type": "eas_request", "event_payload": {"key": "req-lost"}},
+    )
+
+    retried = client.post_message("#finance", "PO approved", idempotency_key="req-lost")
+
+    assert retried.ts == delivered["ts"] and retried.channel == delivered["channel"]
+    assert len(_posts(sandbox)) == 1
+    assert ledger.recall("req-lost").delivered
+
+
+def test_a_pending_attempt_that_never_arrived_is_posted(slack, sandbox):
+    slack.ledger("finance/").begin("req-failed")  # began, and failed before reaching Slack
+
+    posted = slack.client().post_message("#finance", "PO approved", idempotency_key="req-failed")
+
+    assert [m["ts"] for m in _messages(sandbox)] == [posted.ts]
 
 
 def test_ratelimited_is_retried_after_retry_after(slack, sandbox):

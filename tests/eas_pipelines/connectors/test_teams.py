@@ -20,7 +20,6 @@ from eas_pipelines.connectors.teams import TeamsResource
 def teams(sandbox, connector_options) -> TeamsResource:
     return TeamsResource(
         hook_url=sandbox.env["EAS_TEAMS_WEBHOOK_URL"],
-        idempotency_prefix=f"{connector_options['breaker_prefix']}:delivered",
         **connector_options,
     )
 
