@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -48,6 +49,8 @@ T = TypeVar("T")
 
 PAGE_SIZE = 100
 """``$top`` of one list request (the server may page further with ``__next``)."""
+SUPPLIER_CACHE_SIZE = 4096
+"""Suppliers a client remembers at most (the cache starts over when full)."""
 POS_PER_QUERY = 20
 """Purchase orders whose invoiced amounts one request asks for (the ``$filter`` stays a short URL)."""
 PO_SERVICE = "API_PURCHASEORDER_PROCESS_SRV"
@@ -219,8 +222,9 @@ class SapClient:
         self._session.verify = resource.trusted_ca or True
         self._session.mount("https://", shared_adapter(resource.verify()))
         self._services: dict[str, Any] = {}
-        self._suppliers: dict[str, Supplier] = {}
-        """Suppliers found by this client, by number and by name (a run asks for the same one often)."""
+        self._suppliers: dict[str, tuple[float, Supplier]] = {}
+        """Suppliers found by this client, by number and by name (a run asks for the same one often;
+        a warm worker's client lives long, so a supplier's change is seen within ``lookup_cache_s``)."""
 
     # --- plumbing -----------------------------------------------------------------------------------------
 
@@ -343,18 +347,25 @@ class SapClient:
 
     def _supplier(self, entity: Any) -> Supplier:
         found = Supplier(supplier_id=entity.Supplier, name=entity.SupplierName)
-        self._suppliers[f"id:{found.supplier_id}"] = self._suppliers[f"name:{found.name}"] = found
+        if len(self._suppliers) >= SUPPLIER_CACHE_SIZE:
+            self._suppliers.clear()
+        kept = (time.monotonic() + self._resource.lookup_cache_s, found)
+        self._suppliers[f"id:{found.supplier_id}"] = self._suppliers[f"name:{found.name}"] = kept
         return found
+
+    def _known_supplier(self, key: str) -> Supplier | None:
+        kept = self._suppliers.get(key)
+        return kept[1] if kept is not None and kept[0] > time.monotonic() else None
 
     def supplier_by_name(self, name: str) -> Supplier | None:
         """The supplier whose ``SupplierName`` is exactly ``name``."""
-        if (known := self._suppliers.get(f"name:{name}")) is not None:
+        if (known := self._known_supplier(f"name:{name}")) is not None:
             return known
         filter = f"SupplierName eq {_quote(name)}"
         return next(self._query(PARTNER_SERVICE, "A_Supplier", self._supplier, filter=filter), None)
 
     def supplier(self, supplier_id: str) -> Supplier | None:
-        if (known := self._suppliers.get(f"id:{supplier_id}")) is not None:
+        if (known := self._known_supplier(f"id:{supplier_id}")) is not None:
             return known
 
         def attempt() -> Supplier | None:
@@ -365,7 +376,7 @@ class SapClient:
 
     def _find_supplier(self, supplier: str) -> Supplier | None:
         """A supplier given by name or by number (one this client already knows costs no call)."""
-        known = self._suppliers.get(f"id:{supplier}") or self._suppliers.get(f"name:{supplier}")
+        known = self._known_supplier(f"id:{supplier}") or self._known_supplier(f"name:{supplier}")
         return known or self.supplier_by_name(supplier) or self.supplier(supplier)
 
     def _resolve_supplier(self, supplier: str) -> Supplier:
@@ -642,6 +653,9 @@ class SapResource(ConnectorResource):
     base_url: str = Field(description="https://<api-host> without /sap/opu/odata/... (EAS_SAP_URL)")
     user: str = Field(description="communication user (EAS_SAP_USER)")
     password: str = Field(description="its password (EAS_SAP_PASSWORD)")
+    lookup_cache_s: float = Field(
+        default=300.0, description="how long a client reuses a supplier it looked up (0: never)"
+    )
 
     def client(self) -> SapClient:
         return self.reused_client(SapClient)

@@ -9,7 +9,8 @@ recognizers EAS adjusts are in :mod:`eas_pipelines.pii.recognizers`.
 
 Why Presidio is imported inside :func:`engines`: importing it (and spaCy with it) takes seconds,
 and every layer of EAS imports this package; a process pays that only when it first masks text
-that might hold PII (see ``masking._might_hold_pii``), not when it merely imports the package.
+that might hold PII (see :func:`eas_pipelines.pii.gate.might_hold_pii`), not when it merely
+imports the package.
 
 Only results scoring at least :data:`SCORE_THRESHOLD` count, which drops Presidio's "very weak"
 SSN patterns (any 9 digits, 0.05) that would otherwise mask purchase-order numbers.
@@ -39,6 +40,10 @@ ENTITIES: tuple[str, ...] = (
     "UK_NHS",
 )
 """The types the pattern recognizers find; ``PERSON`` and others come only as extra spans."""
+
+PHONE_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR")
+"""The regions whose national-format numbers the phone recognizer finds (Presidio's default set);
+named here because :mod:`eas_pipelines.pii.gate` checks numbers against the same regions."""
 
 _lock = threading.Lock()
 _building = threading.local()

@@ -7,21 +7,29 @@ cards keep their last four digits (``****1111``, the most PCI DSS allows to be s
 reviewer can still tell two cards apart. Overlapping findings are both masked (the union of
 their spans); a type the caller is cleared for is left as written.
 
-Text with neither a digit nor an ``@`` cannot hold any pattern type EAS detects, so it skips the
-analyzer (log lines are mostly such text); extra spans still apply.
+Most text cannot hold any type EAS detects, and the analyzer is costly (the phone recognizer
+runs ``phonenumbers``' matcher once per region), so :mod:`eas_pipelines.pii.gate` decides first,
+from cheap regex checks, which recognizers could find anything: text with no ``@``, no four digits
+close together and no IBAN start skips the analyzer (and the import of Presidio) altogether
+(``Finished execution of step "x" in 12.3ms.``); other text is analyzed only for the types it
+could hold, the phone recognizer only where a piece of digits passes ``plausible_phone`` and is a
+valid number of a supported region. Each check is a necessary condition of a finding, so nothing
+the analyzer would find is skipped. Short texts (audit values: codes, names, amounts) repeat, so
+their findings are cached (bounded: :data:`CACHED_TEXT_LENGTH`, :data:`CACHE_SIZE`). Extra spans
+always apply.
 """
 
 from __future__ import annotations
 
 import functools
-import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from eas_pipelines.pii.engine import ENTITIES, LANGUAGE, engines
+from eas_pipelines.pii.engine import LANGUAGE, engines
+from eas_pipelines.pii.gate import PHONE, candidate_entities, might_hold_pii, plausible_phone
 
 if TYPE_CHECKING:
     from presidio_anonymizer.entities import OperatorConfig
@@ -82,46 +90,35 @@ def _operators() -> dict[str, OperatorConfig]:
     }
 
 
-def _might_hold_pii(text: str) -> bool:
-    return "@" in text or any(c.isdigit() for c in text)
-
-
-PHONE = "PHONE_NUMBER"
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def _plausible_phone(text: str, start: int, end: int) -> bool:
-    """Whether a ``phonenumbers`` match is written like a phone number, not like a number.
-
-    ``phonenumbers`` accepts 6- and 7-digit numbers of some regions, so without this, timestamps'
-    fractions (``12:04:20.030533``), floats (``916269.835505``) and bare ids (``344275``) in logs
-    and audit entries came out as ``<PHONE_NUMBER>``. Kept: ``+`` international form; digit groups
-    split by spaces, dashes, parentheses or slashes (``(212) 555-0187``, ``07700 900123``); dotted
-    groups of at most four digits (``212.555.0187``); a bare run of 10+ digits (``2125550187``).
-    """
-    value = text[start:end]
-    if start > 0 and text[start - 1] in ":.,":  # the seconds or fraction of a time, a decimal's tail
-        return False
-    if value.startswith("+"):
-        return True
-    if "," in value or _DATE.search(value):
-        return False
-    groups = re.findall(r"\d+", value)
-    if len(groups) == 1:
-        return len(groups[0]) >= 10
-    limit = 4 if "." in value else 8
-    return all(len(group) <= limit for group in groups)
+CACHED_TEXT_LENGTH = 128
+"""Texts up to this length have their findings cached (audit values, short log lines)."""
+CACHE_SIZE = 4096
+"""How many such texts the cache keeps (least recently used go first)."""
 
 
 def _analyze(text: str) -> list[Finding]:
-    if not _might_hold_pii(text):
+    if not might_hold_pii(text):
         return []  # the fast path: no analyzer, and Presidio not even imported
+    if len(text) <= CACHED_TEXT_LENGTH:
+        return list(_analyze_cached(text))
+    return list(_analyze_text(text))
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def _analyze_cached(text: str) -> tuple[Finding, ...]:
+    return _analyze_text(text)
+
+
+def _analyze_text(text: str) -> tuple[Finding, ...]:
+    entities = candidate_entities(text)
+    if not entities:
+        return ()  # digits, but none any recognizer could match (a timestamp, an amount)
     analyzer, _ = engines()
-    return [
+    return tuple(
         Finding(r.entity_type, r.start, r.end, r.score)
-        for r in analyzer.analyze(text, language=LANGUAGE, entities=list(ENTITIES))
-        if r.entity_type != PHONE or _plausible_phone(text, r.start, r.end)
-    ]
+        for r in analyzer.analyze(text, language=LANGUAGE, entities=list(entities))
+        if r.entity_type != PHONE or plausible_phone(text, r.start, r.end)
+    )
 
 
 def _extra(text: str, extra_spans: Iterable[Span]) -> list[Finding]:
@@ -146,7 +143,7 @@ def mask(text: str, *, allowed: frozenset[str] = frozenset(), extra_spans: Itera
     """
     allowed = allowed - NEVER_CLEARED
     spans = _extra(text, extra_spans)
-    if not spans and not _might_hold_pii(text):
+    if not spans and not might_hold_pii(text):
         return text
     with _masking():
         findings = [f for f in _analyze(text) + spans if f.type not in allowed]

@@ -10,6 +10,8 @@ builds the analyzer, which imports this module.
 * US SSN: Presidio drops the published sample numbers (``078-05-1120``, ``123-45-6789``); a
   masker must not, since a real person was issued 078-05-1120 and a "sample" in a log is still a
   well-formed SSN. The other validity rules (no 000/666 area, no zero group) stay.
+* phone: Presidio's, for the regions named in :data:`eas_pipelines.pii.engine.PHONE_REGIONS`
+  (its default set), which :mod:`eas_pipelines.pii.gate` validates against too.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from presidio_analyzer.predefined_recognizers import (
     UsItinRecognizer,
     UsSsnRecognizer,
 )
+
+from eas_pipelines.pii.engine import PHONE_REGIONS
 
 _OFFLINE_TLDS = tldextract.TLDExtract(cache_dir=None, suffix_list_urls=())
 
@@ -53,7 +57,7 @@ def recognizers() -> list[EntityRecognizer]:
     """One instance of each recognizer EAS uses (see ``engine.ENTITIES`` for what they find)."""
     return [
         OfflineEmailRecognizer(),
-        PhoneRecognizer(),
+        PhoneRecognizer(supported_regions=PHONE_REGIONS),
         CreditCardRecognizer(),
         IbanRecognizer(),
         MaskingSsnRecognizer(),

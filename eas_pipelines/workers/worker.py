@@ -66,6 +66,7 @@ from eas_pipelines.store import (
     RequestStore,
     Status,
 )
+from eas_pipelines.workers.warm import WarmResources
 
 log = logging.getLogger(__name__)
 
@@ -203,6 +204,7 @@ class Worker:
         self.jobs: dict[str, dg.JobDefinition] = {
             job.name: job for job in self.definitions.resolve_all_job_defs()
         }
+        self.warm = WarmResources()
         queue.ensure_groups()
         self.heartbeat = Heartbeat(
             queue.client, self.worker_id, heartbeat_s, prefix=queue.prefix, on_beat=self._extend_lease
@@ -236,8 +238,10 @@ class Worker:
             log.info("worker %s stopped", self.worker_id)
 
     def close(self) -> None:
-        """Stop heartbeating (the key is deleted: the worker stops counting as live at once)."""
+        """Stop heartbeating (the key is deleted: the worker stops counting as live at once) and tear
+        the warm resources down."""
         self.heartbeat.stop()
+        self.warm.close()
 
     def recover_stranded(self) -> stranded.StrandedReport | None:
         """Run the stranded-request pass (:func:`eas_pipelines.lanes.stranded.recover_stranded`) once, now.
@@ -451,7 +455,7 @@ class Worker:
 
         run_id = str(uuid.uuid4())
         tags = {**run_tags_for(record, lane=FAST_LANE), TAG_WORKER: self.worker_id}
-        result = self.jobs[job_name].execute_in_process(
+        result = self.warm.job(self.jobs[job_name]).execute_in_process(
             run_config=self.run_config(record.id),
             instance=self.instance,
             tags=tags,
