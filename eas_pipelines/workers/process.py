@@ -26,6 +26,7 @@ import redis
 from eas_pipelines.embedded import resolve_services
 from eas_pipelines.lanes.fast_queue import DEFAULT_PREFIX, FastQueue
 from eas_pipelines.pii import PiiLogFilter
+from eas_pipelines.pii.engine import engines as pii_engines
 from eas_pipelines.settings import EASSettings, load_settings
 from eas_pipelines.store import RequestStore, make_engine
 from eas_pipelines.workers.worker import DEFAULT_DEFINITIONS, Worker
@@ -139,6 +140,9 @@ def run_worker(
         handlers=[handler],
     )
     stop = stop_event or threading.Event()
+    # The PII analyzer takes seconds to import and build; built here, beside the worker's own start,
+    # it is ready before the first run masks an audit entry instead of delaying that run.
+    threading.Thread(target=pii_engines, name="pii-warm-up", daemon=True).start()
     with resolve_services(settings) as services:
         # Resources of the jobs read these through dg.EnvVar: make embedded URLs visible to them.
         for name, value in services.env().items():

@@ -25,7 +25,7 @@ PACKAGE = "eas_pipelines"
 ROOT = Path(eas_pipelines.__file__).parent
 
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("pii", "transform"),  # PII detection and masking; data transformation between systems
+    ("pii", "transform", "dagster_storage"),  # PII masking; data transformation; Dagster's event log storage
     ("blackouts", "store"),  # a rule's format; the request store (tables, state machine, audit)
     ("settings",),  # the validated EAS_* configuration
     ("embedded", "routing"),  # the embedded servers; the routing table (intent -> agent, job)
