@@ -32,6 +32,7 @@ from rich.table import Table
 
 from eas_pipelines.gateway.nlp_client import Classification
 from eas_pipelines.gateway.triage import decide
+from eas_pipelines.routing import ROUTES
 from nlp_service.data.realworld import RoutingCase, realworld_cases
 from nlp_service.inference.parser import NLUParser
 from nlp_service.inference.result import ParseResult
@@ -39,6 +40,8 @@ from nlp_service.inference.result import ParseResult
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "datasets"
 BATCH = 64
+NO_AMOUNT_APPROVALS = {route.amount_threshold_setting: float("inf") for route in ROUTES.values()}
+"""Thresholds no amount is over: only where a request goes is scored, not whether it is approved."""
 
 
 @dataclass
@@ -60,7 +63,7 @@ def routed_intent(result: ParseResult, min_confidence: float) -> str | None:
         entities=(),
         model_version=result.model_version,
     )
-    decision = decide(answer, min_confidence=min_confidence, amount_threshold=float("inf"))
+    decision = decide(answer, min_confidence=min_confidence, amount_thresholds=NO_AMOUNT_APPROVALS)
     return decision.route.intent if decision.route is not None else None
 
 

@@ -23,7 +23,7 @@ class ApprovalPolicy(StrEnum):
     """When a workflow must stop for a person's decision."""
 
     NEVER = "never"
-    AMOUNT_OVER_THRESHOLD = "amount_over_threshold"  # EAS_APPROVAL_AMOUNT_THRESHOLD
+    AMOUNT_OVER_THRESHOLD = "amount_over_threshold"  # the route's amount_threshold_setting
     MANAGER = "manager"  # always, by the requester's manager
     SENSITIVE_SYSTEM = "sensitive_system"  # access to a system on the sensitive list
 
@@ -37,6 +37,9 @@ class Route:
     lane: Lane = Lane.FAST
     approval: ApprovalPolicy = ApprovalPolicy.NEVER
     approver_role: str | None = None
+    # Which EASSettings field holds the amount its workflow asks approval above (AMOUNT_OVER_THRESHOLD):
+    # the gateway's "approval expected" reads the same one, so the two agree.
+    amount_threshold_setting: str = "approval_amount_threshold"
 
 
 INVOICE_JOB = "finance_invoice_processing"
@@ -56,52 +59,77 @@ _ROUTES = (
         ApprovalPolicy.AMOUNT_OVER_THRESHOLD,
         "finance_manager",
     ),
-    Route("finance.invoice_status", "finance", None),
-    Route("finance.expense_submit", "finance", None),
+    Route("finance.invoice_status", "finance", "finance_invoice_status"),
+    Route(
+        "finance.expense_submit",
+        "finance",
+        "finance_expense_submission",
+        P1,
+        Lane.FAST,
+        ApprovalPolicy.AMOUNT_OVER_THRESHOLD,
+        "finance_manager",
+        amount_threshold_setting="expense_approval_threshold",
+    ),
     Route("hr.leave_request", "hr", LEAVE_JOB, P1, Lane.FAST, ApprovalPolicy.MANAGER, "manager"),
-    Route("hr.leave_balance", "hr", None),
-    Route("hr.onboarding", "hr", None),
-    Route("hr.offboarding", "hr", None),
-    Route("hr.payroll_question", "hr", None),
-    Route("operations.inventory_check", "operations", None),
-    Route("operations.reorder", "operations", None),
-    Route("operations.shipment_tracking", "operations", None),
-    Route("operations.purchase_order", "operations", None),
+    Route("hr.leave_balance", "hr", "hr_leave_balance"),
+    Route("hr.onboarding", "hr", "hr_onboarding"),
+    Route("hr.offboarding", "hr", "hr_offboarding"),
+    Route("hr.payroll_question", "hr", "hr_payroll_question", approver_role="payroll_admin"),
+    Route("operations.inventory_check", "operations", "operations_inventory_check"),
+    Route(
+        "operations.reorder",
+        "operations",
+        "operations_reorder",
+        P1,
+        Lane.FAST,
+        ApprovalPolicy.AMOUNT_OVER_THRESHOLD,
+        "procurement_manager",
+    ),
+    Route("operations.shipment_tracking", "operations", "operations_shipment_tracking"),
+    Route(
+        "operations.purchase_order",
+        "operations",
+        "operations_purchase_order",
+        P1,
+        Lane.FAST,
+        ApprovalPolicy.AMOUNT_OVER_THRESHOLD,
+        "procurement_manager",
+    ),
     Route("customer_service.ticket_create", "customer_service", TICKET_JOB),
-    Route("customer_service.ticket_status", "customer_service", None),
+    Route("customer_service.ticket_status", "customer_service", "customer_service_ticket_status"),
     Route("customer_service.ticket_escalate", "customer_service", TICKET_JOB, P0),
-    Route("data_analysis.report_request", "data_analysis", None, P2, STANDARD),
-    Route("data_analysis.kpi_query", "data_analysis", None, P2),
+    Route("data_analysis.report_request", "data_analysis", "data_analysis_report", P2, STANDARD),
+    Route("data_analysis.kpi_query", "data_analysis", "data_analysis_kpi", P2),
     Route(
         "security.access_grant",
         "security",
-        None,
+        "security_access_grant",
         P1,
         Lane.FAST,
         ApprovalPolicy.SENSITIVE_SYSTEM,
         "security_officer",
     ),
-    Route("security.access_revoke", "security", None, P0),
-    Route("security.incident_report", "security", None, P0),
-    Route("security.compliance_check", "security", None, P2, STANDARD),
-    Route("integration.data_sync", "integration", None, P2, STANDARD),
-    Route("integration.data_transform", "integration", None, P2, STANDARD),
-    Route("monitoring.system_health", "monitoring", None),
-    Route("monitoring.outage_report", "monitoring", None, P0),
-    Route("scheduling.meeting_schedule", "scheduling", None),
-    Route("scheduling.resource_booking", "scheduling", None),
-    Route("communication.send_message", "communication", None),
-    Route("communication.announcement", "communication", None, P2),
-    Route("communication.send_email", "communication", None),
-    Route("documents.extract", "documents", None, P2, STANDARD),
-    Route("documents.generate", "documents", None, P2, STANDARD),
-    Route("approvals.approve", "approvals", None),
-    Route("approvals.reject", "approvals", None),
-    Route("approvals.list", "approvals", None),
-    Route("audit.query", "audit", None, P2),
-    Route("learning.classification_feedback", "learning", None, P2),
-    Route("recovery.retry_request", "recovery", None),
-    Route("recovery.rollback", "recovery", None, P0),
+    Route("security.access_revoke", "security", "security_access_revoke", P0),
+    Route("security.incident_report", "security", "security_incident_report", P0),
+    Route("security.compliance_check", "security", "security_compliance_check", P2, STANDARD),
+    Route("integration.data_sync", "integration", "integration_data_sync", P2, STANDARD),
+    Route("integration.data_transform", "integration", "integration_data_transform", P2, STANDARD),
+    Route("monitoring.system_health", "monitoring", "monitoring_system_health"),
+    Route("monitoring.outage_report", "monitoring", "monitoring_outage_report", P0),
+    Route("scheduling.meeting_schedule", "scheduling", "scheduling_meeting_schedule"),
+    Route("scheduling.resource_booking", "scheduling", "scheduling_resource_booking"),
+    Route("communication.send_message", "communication", "communication_send_message"),
+    Route("communication.announcement", "communication", "communication_announcement", P2, STANDARD),
+    Route("communication.send_email", "communication", "communication_send_email"),
+    Route("documents.extract", "documents", "documents_extract", P2, STANDARD),
+    Route("documents.generate", "documents", "documents_generate", P2, STANDARD),
+    Route("approvals.approve", "approvals", "approvals_decision"),
+    Route("approvals.reject", "approvals", "approvals_decision"),
+    Route("approvals.list", "approvals", "approvals_listing"),
+    Route("audit.query", "audit", "audit_query", P2),
+    Route("learning.classification_feedback", "learning", "learning_classification_feedback", P2),
+    Route("recovery.retry_request", "recovery", "recovery_retry_request"),
+    Route("recovery.rollback", "recovery", "recovery_rollback", P0),
 )
 
 ROUTES: dict[str, Route] = {route.intent: route for route in _ROUTES}

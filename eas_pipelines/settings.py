@@ -150,6 +150,15 @@ class EASSettings(BaseSettings):
         10000.0, ge=0.0, description="amounts above this need an approval"
     )
     approval_deadline_hours: float = Field(24.0, gt=0.0, description="approvals past this are escalated")
+    approval_second_threshold: float = Field(
+        50000.0, ge=0.0, description="invoice amounts above this need a second approval, after the first"
+    )
+    approval_second_role: str = Field(
+        "cfo", min_length=1, max_length=100, description="the approver role of that second approval"
+    )
+    expense_approval_threshold: float = Field(
+        500.0, ge=0.0, description="expense claims above this wait for a finance manager"
+    )
     worker_count: int = Field(
         2, ge=0, description="warm fast-lane workers `eas up` starts; 0 sends everything to the standard lane"
     )

@@ -16,17 +16,46 @@ from types import ModuleType
 import dagster as dg
 
 from eas_pipelines.agents.approvals import definitions as approvals
+from eas_pipelines.agents.approvals import workflows as approval_workflows
+from eas_pipelines.agents.audit import definitions as audit
+from eas_pipelines.agents.communication import definitions as communication
 from eas_pipelines.agents.customer_service import customer_service_ticket_routing
 from eas_pipelines.agents.customer_service import definitions as customer_service
+from eas_pipelines.agents.data_analysis import definitions as data_analysis
+from eas_pipelines.agents.documents import definitions as documents
 from eas_pipelines.agents.finance import definitions as finance
 from eas_pipelines.agents.finance import finance_invoice_processing
 from eas_pipelines.agents.hr import definitions as hr
 from eas_pipelines.agents.hr import hr_leave_request
+from eas_pipelines.agents.integration import definitions as integration
+from eas_pipelines.agents.learning import definitions as learning
+from eas_pipelines.agents.monitoring import definitions as monitoring
+from eas_pipelines.agents.operations import definitions as operations
+from eas_pipelines.agents.recovery import definitions as recovery
+from eas_pipelines.agents.recovery import saga_definitions as recovery_saga
+from eas_pipelines.agents.scheduling import definitions as scheduling
+from eas_pipelines.agents.security import definitions as security
 
-AGENTS: tuple[ModuleType, ...] = (finance, hr, customer_service)
+AGENTS: tuple[ModuleType, ...] = (
+    finance,
+    hr,
+    customer_service,
+    documents,
+    communication,
+    scheduling,
+    security,
+    data_analysis,
+    operations,
+    monitoring,
+    integration,
+    approval_workflows,
+    audit,
+    recovery,
+    learning,
+)
 """Each agent's ``definitions`` module (``defs``, ``CONNECTORS``): the one list of agents."""
 
-SHARED: tuple[ModuleType, ...] = (approvals,)
+SHARED: tuple[ModuleType, ...] = (approvals, recovery_saga)
 """Parts every agent shares that are not a workflow (the approval escalation)."""
 
 AGENT_DEFS: tuple[dg.Definitions, ...] = tuple(part.defs for part in (*AGENTS, *SHARED))

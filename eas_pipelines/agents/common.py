@@ -30,7 +30,10 @@ from typing import Any, get_type_hints
 
 import dagster as dg
 
+from eas_pipelines.agents.approvals.levels import SecondLevelPolicy, approval_levels
 from eas_pipelines.agents.notifications import NotificationsResource
+from eas_pipelines.agents.saga import Compensation, as_compensation, record_completed
+from eas_pipelines.resources.policy import WorkflowPolicyResource
 from eas_pipelines.resources.store import RequestStoreResource
 from eas_pipelines.routing import ROUTES
 from eas_pipelines.runs import START_OP, TAG_AGENT, TAG_DUPLICATE, now_utc
@@ -255,6 +258,13 @@ def complete_request(context: dg.OpExecutionContext, result: WorkResult, store: 
     context.log.info(f"request {item.request_id} succeeded: {result.summary}")
 
 
+def _second_level_policy(context: dg.OpExecutionContext) -> SecondLevelPolicy:
+    """The second approval's threshold and role, from the run's policy resource
+    (``EAS_APPROVAL_SECOND_THRESHOLD``, ``EAS_APPROVAL_SECOND_ROLE``)."""
+    policy: WorkflowPolicyResource = context.resources.policy
+    return SecondLevelPolicy(policy.approval_second_threshold, policy.approval_second_role)
+
+
 def approval_gate(
     context: dg.OpExecutionContext,
     store: RequestStore,
@@ -266,40 +276,68 @@ def approval_gate(
     deadline_hours: float,
     recipient: str | None = None,
 ) -> bool:
-    """Whether the workflow may go on past an approval it needs.
+    """Whether the workflow may go on past the approval(s) it needs.
 
-    True when this request's latest approval is ``approved`` (the run after the decision). Else
-    asks ``approver`` (request -> ``awaiting_approval``, the run will end) and returns False. A
-    retry after the approval was opened finds it pending and only re-sends the (idempotent)
-    notification.
+    The levels come from :func:`~eas_pipelines.agents.approvals.levels.approval_levels`: ``approver``,
+    then (an invoice above the second threshold) the second role. True once every level is
+    ``approved`` (the run after the last decision). Else asks the first level not yet approved
+    (request -> ``awaiting_approval``, the run will end) and returns False; its approval resumes the
+    workflow, which comes back here and asks the next level. A retry after an approval was opened
+    finds it pending and only re-sends the (idempotent) notification. Delegates in force of the
+    approver are told too.
     """
-    latest = next(iter(store.approvals(status=None, request_id=item.request_id, limit=1)), None)
-    if latest is not None and latest.decision == "approved":
-        audit(store, item, "approval.granted", approval_id=latest.id, approver=latest.decided_by)
+    levels = approval_levels(item.intent, item.entities, approver, _second_level_policy(context))
+    history = store.approvals(status=None, request_id=item.request_id, limit=20)  # newest first
+    approved = {a.stage: a for a in history if a.decision == "approved"}
+    if all(stage in approved for stage in range(1, len(levels) + 1)):
+        final = approved[len(levels)]
+        audit(
+            store,
+            item,
+            "approval.granted",
+            approval_id=final.id,
+            approver=final.decided_by,
+            levels=len(levels),
+            approved_by=[approved[stage].decided_by for stage in range(1, len(levels) + 1)],
+        )
         return True
-    if latest is not None and latest.decision is None:
-        approval = latest
+    stage = next(stage for stage in range(1, len(levels) + 1) if stage not in approved)
+    asked = levels[stage - 1]
+    why = (
+        reason
+        if stage == 1
+        else f"{reason}; approved by {approved[1].decided_by}, a second approval is needed"
+    )
+    pending = next((a for a in history if a.decision is None), None)
+    if pending is not None:
+        approval = pending
     else:
         try:
             approval = store.request_approval(
                 item.request_id,
-                approver,
+                asked,
                 now_utc() + timedelta(hours=deadline_hours),
                 item.agent,
-                reason=reason,
+                reason=why,
+                stage=stage,
             )
         except IllegalTransition as exc:
             raise dg.Failure(f"cannot ask for approval: {exc}", allow_retries=False) from exc
-    notifications.send(
-        recipient or approver,
-        f"Approval needed: request {item.request_id}",
-        f'{reason}.\nRequest: "{item.text}"\nDecide by {approval.deadline:%Y-%m-%d %H:%M %Z} '
-        f"(approval {approval.id}).",
-        request_id=item.request_id,
-        idempotency_key=item.key(f"notify:approval:{approval.id}"),
-        detail={"approval_id": approval.id, "approver": approver},
-    )
-    context.log.info(f"request {item.request_id} awaits approval {approval.id} by {approver}")
+    targets = [(recipient if stage == 1 and recipient else approval.approver)]
+    targets += [d.delegate for d in store.delegations(delegator=approval.approver)]
+    for target in dict.fromkeys(targets):
+        notifications.send(
+            target,
+            f"Approval needed: request {item.request_id}",
+            f'{why}.\nRequest: "{item.text}"\nDecide by {approval.deadline:%Y-%m-%d %H:%M %Z} '
+            f"(approval {approval.id}, level {approval.stage} of {len(levels)}).",
+            request_id=item.request_id,
+            idempotency_key=item.key(
+                f"notify:approval:{approval.id}" + ("" if target == targets[0] else f":{target}")
+            ),
+            detail={"approval_id": approval.id, "approver": approval.approver, "stage": approval.stage},
+        )
+    context.log.info(f"request {item.request_id} awaits approval {approval.id} by {approval.approver}")
     return False
 
 
@@ -395,15 +433,26 @@ def _step_outputs(context: dg.OpExecutionContext, subject: Any, outcome: Step) -
         raise TypeError(f"a workflow step returned {outcome!r}, not a Step")
 
 
-def workflow_step(out: type, *, optional: bool = True) -> Callable[[Callable[..., Step]], dg.OpDefinition]:
+def workflow_step(
+    out: type,
+    *,
+    optional: bool = True,
+    compensate: Compensation | Callable[..., str | None] | None = None,
+) -> Callable[[Callable[..., Step]], dg.OpDefinition]:
     """Make a workflow step's op from a plain function ``fn(subject, *, <resource>: ...) -> Step``.
 
     The op (named as the function, described by its docstring) takes the previous step's output
     (typed as ``fn``'s first parameter), gives ``fn`` the resources its keyword-only parameters
     name, and outputs ``out``: the passed value, or nothing after a refusal or while an approval is
     pending (``optional``; a step that always goes on, the last one, says ``optional=False``).
-    ``store`` and ``notifications`` are always required: refusals and approvals use them.
+    ``store``, ``notifications`` and ``policy`` are always required: refusals and approvals use them.
+
+    ``compensate`` (optional): the step's compensating action (:mod:`eas_pipelines.agents.saga`),
+    a function ``undo(done: CompletedStep, *, <resource>: ...) -> str | None``. When the step passes,
+    the op records it (with the step's audit detail) before handing its output on, so that a
+    rollback or a failed run can undo it later, newest step first. Steps without one are unchanged.
     """
+    undo = as_compensation(compensate) if compensate is not None else None
 
     def build(fn: Callable[..., Step]) -> dg.OpDefinition:
         params = list(inspect.signature(fn).parameters.values())
@@ -415,10 +464,22 @@ def workflow_step(out: type, *, optional: bool = True) -> Callable[[Callable[...
             description=inspect.getdoc(fn),
             ins={"subject": dg.In(in_type)},
             out=dg.Out(out, is_required=not optional),
-            required_resource_keys={"store", "notifications", *keys},
+            required_resource_keys={"store", "notifications", "policy", *keys},
         )
         def step(context: dg.OpExecutionContext, subject: Any) -> Iterator[dg.Output]:
             outcome = fn(subject, **{key: getattr(context.resources, key) for key in keys})
+            if undo is not None and isinstance(outcome, Passed):
+                item = item_of(subject)
+                record_completed(
+                    context.resources.store.get_store(),
+                    item.request_id,
+                    item.agent,
+                    step=fn.__name__,
+                    compensate=undo,
+                    action=outcome.action,
+                    detail=outcome.detail,
+                    run_id=item.run_id,
+                )
             yield from _step_outputs(context, subject, outcome)
 
         return step

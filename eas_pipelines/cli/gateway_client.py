@@ -57,10 +57,24 @@ class GatewayClient:
             raise GatewayError(f"{response.status_code}: {readable_detail(detail)}")
         return response.json()
 
-    def submit(self, text: str, priority: str | None = None, idempotency_key: str | None = None) -> dict:
+    def submit(
+        self,
+        text: str,
+        priority: str | None = None,
+        idempotency_key: str | None = None,
+        *,
+        conversation_id: str | None = None,
+        start_conversation: bool = False,
+    ) -> dict:
+        """``POST /v1/requests``; with ``conversation_id`` the text continues that conversation, with
+        ``start_conversation`` the gateway starts one (its id is in the answer's ``conversation_id``)."""
         body: dict[str, Any] = {"text": text}
         if priority:
             body["priority"] = priority
+        if conversation_id is not None:
+            body["conversation_id"] = conversation_id
+        if start_conversation:
+            body["start_conversation"] = True
         key = idempotency_key or str(uuid.uuid4())
         return self._call("POST", "/v1/requests", json=body, headers={"Idempotency-Key": key})
 
@@ -71,6 +85,17 @@ class GatewayClient:
     def decide(self, request_id: str, decision: str, reason: str | None) -> dict:
         body = {"reason": reason} if reason else {}
         return self._call("POST", f"/v1/approvals/{request_id}/{decision}", json=body)
+
+    def review_queue(self, limit: int = 50, before: str | None = None) -> dict:
+        """``GET /v1/review``: requests waiting for a person, newest first."""
+        params: dict[str, Any] = {"limit": limit}
+        if before:
+            params["before"] = before
+        return self._call("GET", "/v1/review", params=params)
+
+    def review(self, request_id: str, action: str, body: dict[str, Any]) -> dict:
+        """``POST /v1/review/{id}/{action}``: reclassify, reroute or cancel a request in review."""
+        return self._call("POST", f"/v1/review/{request_id}/{action}", json=body)
 
 
 def readable_detail(detail: Any) -> str:

@@ -10,11 +10,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from eas_pipelines.cli.review import review_app
 from eas_pipelines.settings import EASSettings, SettingsError, load_settings
 
 app = typer.Typer(help="EAS, the Enterprise Automation System.", no_args_is_help=True)
 db_app = typer.Typer(help="Request store database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(review_app, name="review")
 console = Console(stderr=True, soft_wrap=True)  # errors stay on one line for grep and logs
 out = Console()
 
@@ -55,6 +57,7 @@ def _show(request: dict) -> None:
         "workflow",
         "priority",
         "lane",
+        "conversation_id",
         "needs_review_reason",
         "message",
     ):
@@ -62,7 +65,8 @@ def _show(request: dict) -> None:
             table.add_row(f"[bold]{key}[/bold]", str(request[key]))
     for entity in request.get("entities") or []:
         value = json.dumps(entity.get("value")) if entity.get("value") is not None else ""
-        table.add_row("[bold]entity[/bold]", f"{entity['type']}: {entity['text']!r} {value}")
+        inherited = " (from the conversation)" if entity.get("inherited") else ""
+        table.add_row("[bold]entity[/bold]", f"{entity['type']}: {entity['text']!r} {value}{inherited}")
     out.print(table)
 
 
@@ -107,6 +111,17 @@ def submit(
     timeout: Annotated[float, typer.Option(min=0.0, help="seconds to follow")] = 60.0,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON for scripts")] = False,
     gateway: Annotated[str | None, typer.Option(help="gateway URL (default from settings)")] = None,
+    conversation: Annotated[
+        str | None,
+        typer.Option(
+            help="continue this conversation: a follow-up ('same dates for Bob') inherits what it leaves "
+            "out from the earlier requests of the conversation"
+        ),
+    ] = None,
+    new_conversation: Annotated[
+        bool,
+        typer.Option(help="start a conversation with this request; its id is printed as conversation_id"),
+    ] = False,
 ) -> None:
     """Submit a request; prints its id, intent, entities, priority and lane, then follows it."""
     from eas_pipelines.cli.gateway_client import GatewayError
@@ -115,9 +130,20 @@ def submit(
         _fail(f"--priority must be P0, P1 or P2, not {priority!r}")
     if not text.strip():
         _fail("the request text is empty")
+    if conversation is not None and new_conversation:
+        _fail("--conversation and --new-conversation exclude each other: continue one, or start one")
+    if conversation is not None:
+        from eas_pipelines.gateway.schemas import check_conversation_id
+
+        try:
+            check_conversation_id(conversation)
+        except ValueError as exc:
+            _fail(f"--conversation: {exc}")
     client = _client(_settings(), gateway)
     try:
-        request = client.submit(text, priority)
+        request = client.submit(
+            text, priority, conversation_id=conversation, start_conversation=new_conversation
+        )
         if not as_json:
             _show(request)
         deadline = time.monotonic() + timeout

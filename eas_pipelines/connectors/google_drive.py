@@ -200,6 +200,11 @@ class GoogleDriveResource(ConnectorResource):
         description="service-account key JSON; its token_uri is where tokens come from "
         "(EAS_GDRIVE_SERVICE_ACCOUNT_FILE)"
     )
+    documents_folder_id: str | None = Field(
+        default=None,
+        description="folder generated documents go to; none: the service account's root "
+        "(EAS_GDRIVE_DOCUMENTS_FOLDER_ID)",
+    )
 
     def client(self) -> GoogleDriveClient:
         return self.reused_client(GoogleDriveClient)
@@ -211,5 +216,6 @@ class GoogleDriveResource(ConnectorResource):
             redis_url=redis_url,
             ca_bundle=optional_env(CA_BUNDLE_SETTING),
             service_account_file=dg.EnvVar("EAS_GDRIVE_SERVICE_ACCOUNT_FILE"),
+            documents_folder_id=optional_env("EAS_GDRIVE_DOCUMENTS_FOLDER_ID"),
             **({"api_root": root} if root is not None else {}),
         )

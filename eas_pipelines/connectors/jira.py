@@ -73,6 +73,17 @@ class Issue(BaseModel):
         )
 
 
+class JiraUser(BaseModel):
+    """An Atlassian account as Jira's user API shows it (Cloud names users by ``accountId`` only)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    account_id: str = Field(alias="accountId")
+    email: str = Field(default="", alias="emailAddress")
+    display_name: str = Field(default="", alias="displayName")
+    active: bool = True
+
+
 class Transition(BaseModel):
     """A workflow transition available on an issue now."""
 
@@ -248,6 +259,62 @@ class JiraClient:
         moved = self.issue(key)
         assert moved is not None
         return moved
+
+    # -- users and groups (access administration) ---------------------------------------------------
+    # Jira Cloud's platform API has no "deactivate": an account's product access is its groups
+    # (``jira-software-users``...), so access is revoked by removing it from every group; deactivating the
+    # Atlassian account itself is the organization admin API's (api.atlassian.com), which EAS does not use.
+    # The SDK's add/remove_user_from_group send Server's ``username``, which Cloud no longer accepts: these
+    # calls use the SDK's session (its auth, its error handling) with ``accountId`` instead.
+
+    def _rest(self, method: str, path: str, **kwargs: Any) -> Any:
+        def call(jira: JIRA) -> Any:
+            response = jira._session.request(method, jira._get_url(path), **kwargs)  # noqa: SLF001
+            return response.json() if response.content else None
+
+        return self._call(call)
+
+    def user_by_email(self, email: str) -> JiraUser | None:
+        """The account with this e-mail (``GET user/search?query=``), else None."""
+        found = self._rest("GET", "user/search", params={"query": email, "maxResults": 10}) or []
+        matches = [
+            JiraUser.model_validate(u)
+            for u in found
+            if str(u.get("emailAddress", "")).lower() == email.lower()
+        ]
+        return matches[0] if matches else None
+
+    def users(self) -> list[JiraUser]:
+        """Every account of the site (``GET users/search``, paged by ``startAt``)."""
+        found: list[JiraUser] = []
+        while True:
+            page = self._rest("GET", "users/search", params={"startAt": len(found), "maxResults": 100}) or []
+            found.extend(JiraUser.model_validate(u) for u in page)
+            if len(page) < 100:
+                return found
+
+    def create_user(self, email: str, *, display_name: str, products: list[str] | None = None) -> JiraUser:
+        """Invite an account (``POST user``), unless one with this e-mail exists (looked up first)."""
+        existing = self.user_by_email(email)
+        if existing is not None:
+            return existing
+        body = {"emailAddress": email, "displayName": display_name, "products": products or ["jira-software"]}
+        return JiraUser.model_validate(self._rest("POST", "user", json=body))
+
+    def user_groups(self, account_id: str) -> list[str]:
+        """The names of the groups the account is in (``GET user/groups``)."""
+        found = self._rest("GET", "user/groups", params={"accountId": account_id}) or []
+        return [str(group["name"]) for group in found]
+
+    def add_to_group(self, account_id: str, group: str) -> None:
+        """Put the account in ``group`` (already in it: nothing changes)."""
+        if group in self.user_groups(account_id):
+            return
+        self._rest("POST", "group/user", params={"groupname": group}, json={"accountId": account_id})
+
+    def remove_from_group(self, account_id: str, group: str) -> None:
+        """Take the account out of ``group`` (``DELETE group/user``)."""
+        self._rest("DELETE", "group/user", params={"groupname": group, "accountId": account_id})
 
     def close(self) -> None:
         if self._jira is not None:

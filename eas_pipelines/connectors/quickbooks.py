@@ -140,6 +140,7 @@ class Expense(BaseModel):
     txn_date: str = ""
     total: float = 0.0
     account_ids: list[str] = Field(default_factory=list)
+    private_note: str = ""
 
     @classmethod
     def from_qbo(cls, body: dict[str, Any]) -> Expense:
@@ -152,6 +153,7 @@ class Expense(BaseModel):
             txn_date=body.get("TxnDate") or "",
             total=float(body.get("TotalAmt") or 0),
             account_ids=_line_accounts(body),
+            private_note=body.get("PrivateNote") or "",
         )
 
 
@@ -385,6 +387,12 @@ class QuickBooksClient:
             raise
         return Bill.from_qbo(found.to_dict())
 
+    def expenses(self, *, doc_number: str | None = None, limit: int | None = None) -> list[Expense]:
+        """Expenses (``Purchase``), oldest first; ``doc_number`` narrows to those with that DocNumber
+        (an expense claim's fingerprint, how a duplicate claim is found)."""
+        where = f"DocNumber = {_quote(doc_number)}" if doc_number is not None else ""
+        return [Expense.from_qbo(row) for row in self._query("Purchase", where, limit=limit)]
+
     # ------------------------------------------------------------------ creates
 
     def _vendor_id(self, vendor_name_or_id: str) -> str:
@@ -431,6 +439,11 @@ class QuickBooksClient:
         bill.DueDate = _iso(due_date)
         return Bill.from_qbo(self._save(bill, request_id))
 
+    def save_bill(self, body: dict[str, Any], *, request_id: str) -> Bill:
+        """Enter a bill given as its wire JSON (``VendorRef``, ``Line``...: what the transformation
+        layer maps to), once per ``request_id``; a taken ``DocNumber`` is refused (Fault 6210)."""
+        return Bill.from_qbo(self._save(SdkBill.from_json(body), request_id))
+
     def create_vendor(
         self,
         display_name: str,
@@ -458,9 +471,13 @@ class QuickBooksClient:
         doc_number: str = "",
         txn_date: date | str | None = None,
         description: str = "",
+        private_note: str = "",
         request_id: str | None = None,
     ) -> Expense:
-        """Record money already paid (a ``Purchase``) from ``payment_account`` against expense ``account``."""
+        """Record money already paid (a ``Purchase``) from ``payment_account`` against expense ``account``.
+
+        ``private_note`` (QuickBooks' ``PrivateNote``, not printed on forms) keeps who claimed it and why.
+        """
         purchase = SdkPurchase()
         purchase.PaymentType = payment_type
         purchase.AccountRef = _make_ref(self._account_id(payment_account))
@@ -472,6 +489,8 @@ class QuickBooksClient:
         purchase.TotalAmt = round(float(amount), 2)
         purchase.DocNumber = doc_number
         purchase.TxnDate = _iso(txn_date)
+        if private_note:
+            purchase.PrivateNote = private_note
         return Expense.from_qbo(self._save(purchase, request_id))
 
     def close(self) -> None:

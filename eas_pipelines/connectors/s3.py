@@ -199,6 +199,10 @@ class S3ConnectorResource(ConnectorResource):
     aws_secret_access_key: str | None = Field(default=None, description="EAS_AWS_SECRET_ACCESS_KEY")
     aws_session_token: str | None = Field(default=None, description="EAS_AWS_SESSION_TOKEN")
     profile_name: str | None = Field(default=None, description="AWS profile, when keys are not given")
+    documents_bucket: str = Field(
+        default="eas-documents",
+        description="bucket of the documents agents read and write by bare key (EAS_S3_DOCUMENTS_BUCKET)",
+    )
 
     def s3_resource(self) -> S3Resource:
         """dagster-aws's resource with these settings (botocore retries off: ``guarded`` retries)."""
@@ -252,4 +256,5 @@ class S3ConnectorResource(ConnectorResource):
             aws_access_key_id=optional_env("EAS_AWS_ACCESS_KEY_ID"),
             aws_secret_access_key=optional_env("EAS_AWS_SECRET_ACCESS_KEY"),
             aws_session_token=optional_env("EAS_AWS_SESSION_TOKEN"),
+            **({"documents_bucket": bucket} if (bucket := optional_env("EAS_S3_DOCUMENTS_BUCKET")) else {}),
         )

@@ -87,6 +87,23 @@ class Contact(BaseModel):
     account_id: str | None = Field(default=None, alias="AccountId")
 
 
+class SalesforceUser(BaseModel):
+    """A ``User`` of the org (``IsActive`` false: the user cannot log in; Salesforce never deletes users)."""
+
+    model_config = _MODEL
+
+    id: str = Field(alias="Id")
+    username: str = Field(default="", alias="Username")
+    email: str = Field(default="", alias="Email")
+    first_name: str | None = Field(default=None, alias="FirstName")
+    last_name: str | None = Field(default=None, alias="LastName")
+    is_active: bool = Field(default=False, alias="IsActive")
+    last_login_date: str | None = Field(default=None, alias="LastLoginDate")
+    created_date: str | None = Field(default=None, alias="CreatedDate")
+    access_role: str | None = Field(default=None, alias="EAS_Access_Role__c")
+    grant: str | None = Field(default=None, alias="EAS_Grant__c")
+
+
 def _fields(model: type[BaseModel]) -> str:
     return ", ".join(field.alias or name for name, field in model.model_fields.items())
 
@@ -94,6 +111,7 @@ def _fields(model: type[BaseModel]) -> str:
 CASE_FIELDS = _fields(Case)
 ACCOUNT_FIELDS = _fields(Account)
 CONTACT_FIELDS = _fields(Contact)
+USER_FIELDS = _fields(SalesforceUser)
 
 
 class _TimeoutSession(requests.Session):
@@ -266,6 +284,58 @@ class SalesforceClient:
             format_soql(f"SELECT {CONTACT_FIELDS} FROM Contact WHERE Email = {{}} LIMIT 1", email)
         )
         return None if found is None else Contact.model_validate(found)
+
+    def accounts(self, soql_where: str = "") -> list[Account]:
+        """Accounts matching a SOQL ``WHERE`` condition (values built with ``format_soql``), by Name."""
+        soql = f"SELECT {ACCOUNT_FIELDS} FROM Account" + (f" WHERE {soql_where}" if soql_where else "")
+        return [Account.model_validate(row) for row in self.query(soql + " ORDER BY Name")]
+
+    def contacts(self, soql_where: str = "") -> list[Contact]:
+        """Contacts matching a SOQL ``WHERE`` condition, oldest first (an account's first is its primary)."""
+        soql = f"SELECT {CONTACT_FIELDS} FROM Contact" + (f" WHERE {soql_where}" if soql_where else "")
+        return [Contact.model_validate(row) for row in self.query(soql + " ORDER BY CreatedDate")]
+
+    # --- Users (access administration) -----------------------------------------------------------
+
+    def user_by_email(self, email: str) -> SalesforceUser | None:
+        """The org's user with this e-mail (the oldest, if several), else None."""
+        found = self._first(
+            format_soql(
+                f"SELECT {USER_FIELDS} FROM User WHERE Email = {{}} ORDER BY CreatedDate LIMIT 1", email
+            )
+        )
+        return None if found is None else SalesforceUser.model_validate(found)
+
+    def users(self, soql_where: str = "") -> list[SalesforceUser]:
+        """The org's users (matching a SOQL ``WHERE`` condition), for access reviews."""
+        soql = f"SELECT {USER_FIELDS} FROM User" + (f" WHERE {soql_where}" if soql_where else "")
+        return [SalesforceUser.model_validate(row) for row in self.query(soql + " ORDER BY Username")]
+
+    def create_user(self, email: str, *, first_name: str, last_name: str, **fields: Any) -> SalesforceUser:
+        """Add an active user whose Username is the e-mail, unless one with that e-mail exists.
+
+        The User object has no EAS external id: the e-mail is the natural key, looked up first, so a
+        retried create finds the user the first attempt made. ``fields``: more User fields.
+        """
+        existing = self.user_by_email(email)
+        if existing is not None:
+            return existing
+        body = {
+            "Username": email,
+            "Email": email,
+            "FirstName": first_name,
+            "LastName": last_name,
+            "Alias": (first_name[:1] + last_name)[:8].lower() or "user",
+            "IsActive": True,
+            **fields,
+        }
+        created = self._call(lambda sf: sf.User.create(body))
+        return SalesforceUser.model_validate(self._call(lambda sf: sf.User.get(created["id"])))
+
+    def set_user_active(self, user_id: str, active: bool, **fields: Any) -> SalesforceUser:
+        """Activate or deactivate a user (Salesforce's way to remove access: users cannot be deleted)."""
+        self._call(lambda sf: sf.User.update(user_id, {"IsActive": active, **fields}))
+        return SalesforceUser.model_validate(self._call(lambda sf: sf.User.get(user_id)))
 
     @property
     def api_usage(self) -> dict[str, Any]:

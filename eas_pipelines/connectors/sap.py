@@ -30,7 +30,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -56,6 +56,14 @@ POS_PER_QUERY = 20
 PO_SERVICE = "API_PURCHASEORDER_PROCESS_SRV"
 INVOICE_SERVICE = "API_SUPPLIERINVOICE_PROCESS_SRV"
 PARTNER_SERVICE = "API_BUSINESS_PARTNER"
+STOCK_SERVICE = "API_MATERIAL_STOCK_SRV"
+MATERIAL_DOCUMENT_SERVICE = "API_MATERIAL_DOCUMENT_SRV"
+INFO_RECORD_SERVICE = "API_INFORECORD_PROCESS_SRV"
+INBOUND_DELIVERY_SERVICE = "API_INBOUND_DELIVERY_SRV;v=0002"
+PLANT_SERVICE = "API_PLANT_SRV"
+"""Unconfirmed: the plant master's API name (VENDOR_APIS.md names none); plants are read for their names."""
+GOODS_ISSUE_MOVEMENTS = frozenset({"201", "221", "261", "601"})
+"""Movement types that consume stock: to a cost center, a project, a production order, a delivery."""
 DUPLICATE_INVOICE_CODE = "M8/108"
 """SAP's "invoice already entered" message, answered when the duplicate-invoice check is an error."""
 
@@ -72,6 +80,7 @@ class Supplier(BaseModel):
 class PurchaseOrderLine(BaseModel):
     item: str
     text: str = ""
+    material: str = ""
     quantity: Decimal
     unit: str = ""
     net_price: Decimal
@@ -104,6 +113,8 @@ class NewPurchaseOrderLine(BaseModel):
     quantity: Decimal = Decimal(1)
     unit: str = "EA"
     net_price: Decimal
+    material: str | None = None
+    """The material (SKU) ordered; None for a text item (a service, a one-off purchase)."""
 
 
 class SupplierInvoice(BaseModel):
@@ -121,6 +132,92 @@ class SupplierInvoice(BaseModel):
     po_numbers: list[str] = Field(default_factory=list)
     status: str = ""
     header_text: str = ""
+    reverse_document: str = Field(
+        default="", description="ReverseDocument: the reversal's number once the invoice is cancelled"
+    )
+
+
+class InvoiceReversal(BaseModel):
+    """A supplier invoice reversed by the ``Cancel`` function import: the original and its reversal."""
+
+    invoice_number: str
+    fiscal_year: str
+    reverse_document: str
+    reverse_fiscal_year: str
+
+
+class Plant(BaseModel):
+    plant: str
+    name: str
+
+
+class StockLevel(BaseModel):
+    """Stock of a material in one storage location of a plant (``A_MatlStkInAcctMod``)."""
+
+    material: str
+    plant: str
+    storage_location: str = ""
+    stock_type: str = Field(default="", description="InventoryStockType: 01 unrestricted, 02 QI, 07 blocked")
+    quantity: Decimal
+    unit: str = ""
+
+
+class GoodsMovement(BaseModel):
+    """One material document item: a quantity moved in (receipt) or out (issue) on a day."""
+
+    document: str
+    material: str
+    plant: str
+    posting_date: date | None
+    movement_type: str
+    quantity: Decimal = Field(description="positive, as SAP states it; ``debit_credit`` says which way")
+    unit: str = ""
+    debit_credit: str = Field(default="", description="S: into stock (debit), H: out of stock (credit)")
+
+    @property
+    def is_consumption(self) -> bool:
+        """A goods issue out of stock (reversals, receipts and transfers are not consumption)."""
+        return self.debit_credit == "H" and self.movement_type in GOODS_ISSUE_MOVEMENTS
+
+
+class PurchasingTerms(BaseModel):
+    """What a supplier's purchasing info record says for a material at a plant: price, lead time, lot."""
+
+    info_record: str
+    supplier_id: str
+    material: str
+    plant: str
+    purchasing_organization: str = ""
+    net_price: Decimal
+    currency: str
+    lead_time_days: int = Field(description="MaterialPlannedDeliveryDurn: planned delivery time in days")
+    standard_quantity: Decimal = Decimal(0)
+    minimum_quantity: Decimal = Decimal(0)
+
+
+class InboundDeliveryItem(BaseModel):
+    item: str
+    material: str = ""
+    quantity: Decimal
+    unit: str = ""
+    po_number: str = Field(default="", description="ReferenceSDDocument: the purchase order delivered")
+
+
+class InboundDelivery(BaseModel):
+    """A supplier's shipment announced against purchase orders (``A_InbDeliveryHeader``)."""
+
+    delivery: str
+    supplier_id: str
+    plant: str = ""
+    tracking_number: str = Field(default="", description="BillOfLading (unconfirmed as SAP's carrier field)")
+    delivery_date: date | None = Field(default=None, description="planned arrival")
+    goods_receipt_date: date | None = Field(default=None, description="ActualGoodsMovementDate")
+    goods_movement_status: str = Field(default="", description="A: not yet received, B: partly, C: fully")
+    items: list[InboundDeliveryItem] = Field(default_factory=list)
+
+    @property
+    def po_numbers(self) -> list[str]:
+        return list(dict.fromkeys(item.po_number for item in self.items if item.po_number))
 
 
 def idempotency_reference(key: str, length: int = 12) -> str:
@@ -137,8 +234,32 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _datetime_literal(day: date) -> str:
+    """Midnight of ``day`` as an OData V2 ``Edm.DateTime`` literal for ``$filter``."""
+    return f"datetime'{day.isoformat()}T00:00:00'"
+
+
+def posting_window(posted_from: date | None, posted_to: date | None, field: str = "PostingDate") -> list[str]:
+    """``$filter`` terms keeping ``field`` within the days ``posted_from`` to ``posted_to`` (both included).
+
+    The end is sent as ``lt`` the next midnight, so that a date carrying a time of day is still inside.
+    """
+    terms = []
+    if posted_from is not None:
+        terms.append(f"{field} ge {_datetime_literal(posted_from)}")
+    if posted_to is not None:
+        terms.append(f"{field} lt {_datetime_literal(posted_to + timedelta(days=1))}")
+    return terms
+
+
 def _day(value: Any) -> date | None:
     return value.date() if isinstance(value, datetime) else None
+
+
+def _optional_day(value: Any) -> date | None:
+    """An ``Edm.DateTime`` that may be empty: pyodata reads a null one as its minimum, 1753-01-01."""
+    day = _day(value)
+    return None if day is None or day.year <= 1753 else day
 
 
 def _midnight_utc(day: date) -> datetime:
@@ -396,6 +517,7 @@ class SapClient:
             PurchaseOrderLine(
                 item=item.PurchaseOrderItem,
                 text=item.PurchaseOrderItemText,
+                material=item.Material or "",
                 quantity=Decimal(str(item.OrderQuantity)),
                 unit=item.PurchaseOrderQuantityUnit,
                 net_price=Decimal(str(item.NetPriceAmount)),
@@ -514,6 +636,7 @@ class SapClient:
                     "OrderQuantity": str(line.quantity),
                     "PurchaseOrderQuantityUnit": line.unit,
                     "NetPriceAmount": str(line.net_price),
+                    **({"Material": line.material} if line.material else {}),
                 }
                 for n, line in enumerate(lines, start=1)
             ],
@@ -551,6 +674,7 @@ class SapClient:
             po_numbers=list(dict.fromkeys(item.PurchaseOrder for item in entity.to_SuplrInvcItemPurOrdRef)),
             status=entity.SupplierInvoiceStatus,
             header_text=entity.DocumentHeaderText,
+            reverse_document=getattr(entity, "ReverseDocument", "") or "",
         )
 
     def _invoice_filter(self, supplier_id: str, invoice_reference: str) -> str:
@@ -571,6 +695,36 @@ class SapClient:
             return None if entity is None else self._invoice(entity)
 
         return self._call(attempt)
+
+    def supplier_invoices(
+        self,
+        *,
+        posted_from: date | None = None,
+        posted_to: date | None = None,
+        reference: str | None = None,
+        supplier_id: str | None = None,
+    ) -> list[SupplierInvoice]:
+        """The supplier invoices matching every criterion given, oldest posting first.
+
+        Filtered by the Gateway (``$filter``: ``PostingDate ge``/``lt`` the days ``posted_from`` to
+        ``posted_to``, both included; ``SupplierInvoiceIDByInvcgParty eq`` the supplier's own
+        ``reference``; ``InvoicingParty eq`` the supplier number) and read page by page, so a report over
+        one month or a look-up by reference costs the invoices it finds, not every invoice ever posted.
+        None given: every invoice.
+        """
+        terms = posting_window(posted_from, posted_to)
+        if reference is not None:
+            terms.append(f"SupplierInvoiceIDByInvcgParty eq {_quote(reference)}")
+        if supplier_id is not None:
+            terms.append(f"InvoicingParty eq {_quote(supplier_id)}")
+        found = self._query(
+            INVOICE_SERVICE,
+            "A_SupplierInvoice",
+            self._invoice,
+            filter=" and ".join(terms) or None,
+            expand="to_SuplrInvcItemPurOrdRef",
+        )
+        return sorted(found, key=lambda i: (i.posting_date or date.min, i.fiscal_year, i.invoice_number))
 
     def post_supplier_invoice(
         self,
@@ -640,6 +794,207 @@ class SapClient:
             return self._invoice(self._create(INVOICE_SERVICE, "A_SupplierInvoice", values))
 
         return self._call(attempt)
+
+    def cancel_supplier_invoice(
+        self,
+        invoice_number: str,
+        fiscal_year: str,
+        *,
+        reversal_reason: str = "01",
+        posting_date: date | None = None,
+    ) -> InvoiceReversal:
+        """Reverse a posted supplier invoice, once: the compensation of posting it.
+
+        SAP's function import ``Cancel`` of API_SUPPLIERINVOICE_PROCESS_SRV (``POST .../Cancel?
+        SupplierInvoice='..'&FiscalYear='..'&ReversalReason='..'&PostingDate=datetime'..'``, CSRF token
+        as for any write) posts a reversal document; its answer ``d.Cancel`` carries ``ReverseDocument``
+        and ``FiscalYear`` (parameter and answer names unconfirmed beyond VENDOR_APIS.md's "function
+        imports Post, Release, Cancel"). Called through the session rather than pyodata, which needs
+        the function import in ``$metadata``. An invoice already reversed answers its reversal (a
+        retried compensation reverses nothing twice); an unknown one is a :class:`VendorRejected` 404.
+        """
+        number, year = _quote(invoice_number), _quote(fiscal_year)
+        filter = f"SupplierInvoice eq {number} and FiscalYear eq {year}"
+        when = _midnight_utc(posting_date or datetime.now(UTC).date()).strftime("%Y-%m-%dT%H:%M:%S")
+        params = {
+            "SupplierInvoice": number,
+            "FiscalYear": year,
+            "ReversalReason": _quote(reversal_reason),
+            "PostingDate": f"datetime'{when}'",
+        }
+
+        def attempt() -> InvoiceReversal:
+            found = self._first(INVOICE_SERVICE, "A_SupplierInvoice", filter)
+            if found is None:
+                raise VendorRejected(f"sap: no supplier invoice {invoice_number}/{fiscal_year}", status=404)
+            done = getattr(found, "ReverseDocument", "") or ""
+            if done:
+                return InvoiceReversal(
+                    invoice_number=invoice_number,
+                    fiscal_year=fiscal_year,
+                    reverse_document=done,
+                    reverse_fiscal_year=getattr(found, "ReverseDocumentFiscalYear", "") or fiscal_year,
+                )
+            if "x-csrf-token" not in self._session.headers:
+                self._fetch_csrf_token(INVOICE_SERVICE)
+            url = f"{self._root}{INVOICE_SERVICE}/Cancel"
+            headers = {"Accept": "application/json"}
+            response = self._session.post(url, params=params, headers=headers)
+            if _csrf_required(response):
+                self._fetch_csrf_token(INVOICE_SERVICE)
+                response = self._session.post(url, params=params, headers=headers)
+            if response.status_code >= 400:
+                raise _classify(response)
+            answer = response.json()["d"]["Cancel"]
+            return InvoiceReversal(
+                invoice_number=invoice_number,
+                fiscal_year=fiscal_year,
+                reverse_document=str(answer["ReverseDocument"]),
+                reverse_fiscal_year=str(answer.get("FiscalYear") or fiscal_year),
+            )
+
+        return self._call(attempt)
+
+    # --- logistics: plants, stock, goods movements, purchasing terms, inbound deliveries ------------------
+
+    def plants(self) -> list[Plant]:
+        """Every plant with its name (few: a company has a handful)."""
+        return list(
+            self._query(PLANT_SERVICE, "A_Plant", lambda row: Plant(plant=row.Plant, name=row.PlantName))
+        )
+
+    def material_stock(self, material: str, plant: str | None = None) -> list[StockLevel]:
+        """The material's stock per plant and storage location ([] for a material SAP holds none of)."""
+        filter = f"Material eq {_quote(material)}" + (f" and Plant eq {_quote(plant)}" if plant else "")
+
+        def convert(row: Any) -> StockLevel:
+            return StockLevel(
+                material=row.Material,
+                plant=row.Plant,
+                storage_location=row.StorageLocation,
+                stock_type=row.InventoryStockType,
+                quantity=Decimal(str(row.MatlWrhsStkQtyInMatlBaseUnit)),
+                unit=row.MaterialBaseUnit,
+            )
+
+        return list(self._query(STOCK_SERVICE, "A_MatlStkInAcctMod", convert, filter=filter))
+
+    def goods_movements(
+        self,
+        material: str,
+        plant: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+    ) -> list[GoodsMovement]:
+        """The material's goods movements (material document items), oldest first, posted on the days
+        ``since`` to ``until`` (both included; either open).
+
+        The window is part of the ``$filter`` (``PostingDate ge``/``lt``), so a long history is cut by the
+        Gateway rather than read whole.
+        """
+        terms = [f"Material eq {_quote(material)}", *([f"Plant eq {_quote(plant)}"] if plant else [])]
+        filter = " and ".join(terms + posting_window(since, until))
+
+        def convert(row: Any) -> GoodsMovement:
+            return GoodsMovement(
+                document=f"{row.MaterialDocument}/{row.MaterialDocumentYear}",
+                material=row.Material,
+                plant=row.Plant,
+                posting_date=_day(row.PostingDate),
+                movement_type=row.GoodsMovementType,
+                quantity=Decimal(str(row.QuantityInEntryUnit)),
+                unit=row.EntryUnit,
+                debit_credit=row.DebitCreditCode,
+            )
+
+        rows = self._query(MATERIAL_DOCUMENT_SERVICE, "A_MaterialDocumentItem", convert, filter=filter)
+        return sorted(rows, key=lambda m: (m.posting_date or date.min, m.document))
+
+    def purchasing_terms(self, material: str, plant: str | None = None) -> list[PurchasingTerms]:
+        """Each supplier's terms for the material (at ``plant`` when given), from the info records."""
+
+        def convert(record: Any) -> list[PurchasingTerms]:
+            return [
+                PurchasingTerms(
+                    info_record=record.PurchasingInfoRecord,
+                    supplier_id=record.Supplier,
+                    material=record.Material,
+                    plant=row.Plant,
+                    purchasing_organization=row.PurchasingOrganization,
+                    net_price=Decimal(str(row.NetPriceAmount)),
+                    currency=row.Currency,
+                    lead_time_days=int(Decimal(str(row.MaterialPlannedDeliveryDurn or 0))),
+                    standard_quantity=Decimal(str(row.StandardPurchaseOrderQuantity or 0)),
+                    minimum_quantity=Decimal(str(row.MinimumPurchaseOrderQuantity or 0)),
+                )
+                for row in record.to_PurgInfoRecdOrgPlantData
+                if plant is None or row.Plant == plant
+            ]
+
+        records = self._query(
+            INFO_RECORD_SERVICE,
+            "A_PurchasingInfoRecord",
+            convert,
+            filter=f"Material eq {_quote(material)}",
+            expand="to_PurgInfoRecdOrgPlantData",
+        )
+        return [terms for record in records for terms in record]
+
+    @staticmethod
+    def _delivery(entity: Any) -> InboundDelivery:
+        return InboundDelivery(
+            delivery=entity.DeliveryDocument,
+            supplier_id=entity.Supplier,
+            plant=entity.ReceivingPlant,
+            tracking_number=entity.BillOfLading,
+            delivery_date=_optional_day(entity.DeliveryDate),
+            goods_receipt_date=_optional_day(entity.ActualGoodsMovementDate),
+            goods_movement_status=entity.OverallGoodsMovementStatus,
+            items=[
+                InboundDeliveryItem(
+                    item=item.DeliveryDocumentItem,
+                    material=item.Material,
+                    quantity=Decimal(str(item.ActualDeliveryQuantity)),
+                    unit=item.DeliveryQuantityUnit,
+                    po_number=item.ReferenceSDDocument,
+                )
+                for item in entity.to_DeliveryDocumentItem
+            ],
+        )
+
+    def inbound_deliveries_by_tracking(self, tracking_number: str) -> list[InboundDelivery]:
+        """The inbound deliveries whose bill of lading is ``tracking_number``."""
+        return list(
+            self._query(
+                INBOUND_DELIVERY_SERVICE,
+                "A_InbDeliveryHeader",
+                self._delivery,
+                filter=f"BillOfLading eq {_quote(tracking_number)}",
+                expand="to_DeliveryDocumentItem",
+            )
+        )
+
+    def inbound_deliveries_of_po(self, po_number: str) -> list[InboundDelivery]:
+        """The inbound deliveries with an item referencing ``po_number``: items first, then their headers."""
+        numbers = list(
+            dict.fromkeys(
+                self._query(
+                    INBOUND_DELIVERY_SERVICE,
+                    "A_InbDeliveryItem",
+                    lambda row: row.DeliveryDocument,
+                    filter=f"ReferenceSDDocument eq {_quote(po_number)}",
+                )
+            )
+        )
+
+        def attempt(number: str) -> InboundDelivery | None:
+            found = self._get(
+                INBOUND_DELIVERY_SERVICE, "A_InbDeliveryHeader", number, expand="to_DeliveryDocumentItem"
+            )
+            return None if found is None else self._delivery(found)
+
+        found = [self._call(lambda number=number: attempt(number)) for number in numbers]
+        return [delivery for delivery in found if delivery is not None]
 
     def close(self) -> None:
         self._session.close()

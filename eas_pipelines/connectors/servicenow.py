@@ -34,6 +34,10 @@ ESCALATION_LEVEL_FIELD = "u_escalation_level"
 """Custom integer column (sent as a string, as the Table API does): how many times EAS escalated it."""
 
 
+INCIDENT_CANCELED = "8"
+"""The incident ``state`` code of "Canceled" (1 New ... 6 Resolved, 7 Closed, 8 Canceled)."""
+
+
 def servicenow_datetime(when: datetime) -> str:
     """A time as the Table API writes a date/time field without display values: UTC, to the second."""
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
@@ -92,6 +96,8 @@ class ChangeRequest(BaseModel):
 
 
 class User(BaseModel):
+    """A ``sys_user`` record (display values off: ``active`` is "true"/"false")."""
+
     model_config = ConfigDict(extra="ignore")
 
     sys_id: str
@@ -99,6 +105,14 @@ class User(BaseModel):
     email: str = ""
     name: str = ""
     active: str = ""
+    last_login_time: str = ""
+    sys_created_on: str = ""
+    u_access_role: str = ""  # the access level EAS granted (a custom column)
+    u_eas_grant: str = ""  # the EAS request (and approval) the account was granted by
+
+    @property
+    def is_active(self) -> bool:
+        return self.active.lower() == "true"
 
 
 class ServiceNowClient:
@@ -203,6 +217,17 @@ class ServiceNowClient:
         """An internal journal entry ("Work notes"), once per ``idempotency_key``."""
         return self.update_incident_once(number_or_sys_id, idempotency_key=idempotency_key, work_notes=text)
 
+    def cancel_incident(self, number_or_sys_id: str, note: str, *, idempotency_key: str) -> Incident:
+        """Cancel an incident (``state`` 8, "Canceled") with ``note`` as its close notes and a work note,
+        once per ``idempotency_key``: how an incident EAS opened is taken back (a saga's compensation)."""
+        return self.update_incident_once(
+            number_or_sys_id,
+            idempotency_key=idempotency_key,
+            state=INCIDENT_CANCELED,
+            close_notes=note,
+            work_notes=note,
+        )
+
     def escalate(
         self, number_or_sys_id: str, *, assignment_group: str, reason: str, idempotency_key: str
     ) -> Incident:
@@ -232,6 +257,25 @@ class ServiceNowClient:
     def user_by_email(self, email: str) -> User | None:
         found = next(self._query("sys_user", f"email={email}", limit=1), None)
         return None if found is None else User.model_validate(found)
+
+    def users(self, query: str = "ORDERBYuser_name", *, limit: int | None = None) -> list[User]:
+        """``sys_user`` records matching an encoded query (for access reviews)."""
+        return [User.model_validate(row) for row in self._query("sys_user", query, limit=limit)]
+
+    def create_user(
+        self, user_name: str, *, email: str, name: str, correlation_id: str, **extra: Any
+    ) -> User:
+        """Add an active ``sys_user``, once per ``correlation_id`` (looked up before the insert)."""
+        fields = {"user_name": user_name, "email": email, "name": name, "active": "true", **extra}
+        return User.model_validate(self._create("sys_user", fields, correlation_id))
+
+    def set_user_active(self, sys_id: str, active: bool, **extra: Any) -> User:
+        """Activate or deactivate a user (``active`` true/false: a deactivated user cannot log in).
+
+        Setting the value it already has changes nothing, so a retry is harmless.
+        """
+        fields = {"active": "true" if active else "false", **extra}
+        return User.model_validate(self._call("PATCH", f"table/sys_user/{sys_id}", json=fields)["result"])
 
     def close(self) -> None:
         self._http.close()

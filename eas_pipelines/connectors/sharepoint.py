@@ -225,6 +225,11 @@ class SharePointResource(ConnectorResource):
         default=GRAPH_URL, description="Graph root with version (EAS_SHAREPOINT_GRAPH_URL)"
     )
     site_id: str | None = Field(default=None, description="the default site (EAS_SHAREPOINT_SITE_ID)")
+    documents_folder: str = Field(
+        default="Reports",
+        description="library folder generated documents go to when a request names none; it must exist "
+        "(EAS_SHAREPOINT_DOCUMENTS_FOLDER)",
+    )
 
     def client(self) -> SharePointClient:
         return self.reused_client(SharePointClient)
@@ -239,5 +244,6 @@ class SharePointResource(ConnectorResource):
             client_id=dg.EnvVar("EAS_SHAREPOINT_CLIENT_ID"),
             client_secret=dg.EnvVar("EAS_SHAREPOINT_CLIENT_SECRET"),
             site_id=optional_env("EAS_SHAREPOINT_SITE_ID"),
+            **({"documents_folder": f} if (f := optional_env("EAS_SHAREPOINT_DOCUMENTS_FOLDER")) else {}),
             **({"graph_url": graph_url} if graph_url is not None else {}),
         )

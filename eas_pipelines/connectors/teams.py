@@ -16,11 +16,16 @@ Answers: ``1`` (legacy webhooks) or any other 2xx is delivered; a body naming HT
 Webhooks have no idempotency key and nothing to read back, so a post with an idempotency key is
 recorded in Redis (the connectors' Redis, ``SET`` with a TTL) once delivered; a later post with the
 same key and webhook is not sent again.
+
+An incoming webhook belongs to one channel: ``hook_url`` is the default channel's, and
+``channel_hooks`` (``EAS_TEAMS_CHANNEL_WEBHOOKS``, a JSON object ``{"general": "<webhook URL>"}``)
+names the webhooks of other channels, so that a post can go to a channel by its name.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import ssl
 from collections.abc import Mapping, Sequence
@@ -142,28 +147,66 @@ class TeamsClientOps:
     def __init__(self, resource: TeamsResource):
         self._resource = resource
         self.webhook = resource.get_client()
+        self._channel_webhooks: dict[str, TeamsWebhookClient] = {}
 
-    def post(self, payload: Mapping[str, Any], *, idempotency_key: str | None = None) -> TeamsDelivery:
+    def has_channel(self, channel: str) -> bool:
+        """Whether a webhook is configured for ``channel`` ("#general" or "general")."""
+        return channel_key(channel) in self._resource.channel_webhooks()
+
+    def _webhook(self, channel: str | None) -> tuple[TeamsWebhookClient, str]:
+        """The client and URL posting to ``channel`` (None: the default webhook's channel)."""
+        if channel is None:
+            return self.webhook, self._resource.hook_url
+        url = self._resource.channel_webhooks().get(channel_key(channel))
+        if url is None:
+            raise VendorRejected(
+                f"teams: no incoming webhook is configured for the channel {channel}",
+                code="channel_not_found",
+            )
+        if url not in self._channel_webhooks:
+            self._channel_webhooks[url] = self._resource.get_client(url)
+        return self._channel_webhooks[url], url
+
+    def post(
+        self,
+        payload: Mapping[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        channel: str | None = None,
+    ) -> TeamsDelivery:
         """Post any webhook payload once per ``idempotency_key`` (the delivery ledger: a webhook
-        cannot be read back, so a pending earlier attempt is sent again)."""
+        cannot be read back, so a pending earlier attempt is sent again), to ``channel``'s webhook
+        (None: the default one)."""
+        webhook, url = self._webhook(channel)
         if idempotency_key is None:
-            self._resource.guarded(lambda: self.webhook.send(payload))
+            self._resource.guarded(lambda: webhook.send(payload))
             return TeamsDelivery()
-        hook = hashlib.sha256(self._resource.hook_url.encode()).hexdigest()[:16]
+        hook = hashlib.sha256(url.encode()).hexdigest()[:16]
         ledger = self._resource.ledger(hook)
         known = ledger.recall(idempotency_key)
         if known is not None and known.delivered:
             return TeamsDelivery(duplicate=True, idempotency_key=idempotency_key)
         attempt = ledger.begin(idempotency_key)
-        self._resource.guarded(lambda: self.webhook.send(payload))
+        self._resource.guarded(lambda: webhook.send(payload))
         ledger.delivered(idempotency_key, "1", attempt.since)
         return TeamsDelivery(idempotency_key=idempotency_key)
 
     def post_card(
-        self, title: str, text: str, facts: Facts | None = None, idempotency_key: str | None = None
+        self,
+        title: str,
+        text: str,
+        facts: Facts | None = None,
+        idempotency_key: str | None = None,
+        *,
+        channel: str | None = None,
     ) -> TeamsDelivery:
-        """Post an Adaptive Card (title, text, facts) to the webhook's channel."""
-        return self.post(adaptive_card(title, text, facts), idempotency_key=idempotency_key)
+        """Post an Adaptive Card (title, text, facts) to ``channel`` (None: the default webhook's)."""
+        return self.post(adaptive_card(title, text, facts), idempotency_key=idempotency_key, channel=channel)
+
+
+def channel_key(channel: str) -> str:
+    """How channels are named in ``channel_hooks``: "#General" -> "general"."""
+    return channel.strip().removeprefix("#").lower()
 
 
 class TeamsResource(ConnectorResource):
@@ -174,10 +217,26 @@ class TeamsResource(ConnectorResource):
     hook_url: str = Field(description="the channel's incoming webhook URL (EAS_TEAMS_WEBHOOK_URL)")
     http_proxy: str | None = Field(default=None, description="HTTP proxy URL")
     https_proxy: str | None = Field(default=None, description="HTTPS proxy URL")
+    channel_hooks: str = Field(
+        default="",
+        description='webhooks of other channels: {"general": "<URL>"} in JSON (EAS_TEAMS_CHANNEL_WEBHOOKS)',
+    )
 
-    def get_client(self) -> TeamsWebhookClient:
+    def channel_webhooks(self) -> dict[str, str]:
+        """``channel_hooks`` as channel name (:func:`channel_key`) -> webhook URL."""
+        if not self.channel_hooks.strip():
+            return {}
+        try:
+            hooks = json.loads(self.channel_hooks)
+        except ValueError as exc:
+            raise ValueError(f"EAS_TEAMS_CHANNEL_WEBHOOKS is not a JSON object: {exc}") from None
+        if not isinstance(hooks, dict):
+            raise ValueError("EAS_TEAMS_CHANNEL_WEBHOOKS must be a JSON object of channel -> webhook URL")
+        return {channel_key(str(name)): str(url) for name, url in hooks.items()}
+
+    def get_client(self, hook_url: str | None = None) -> TeamsWebhookClient:
         return TeamsWebhookClient(
-            self.hook_url,
+            hook_url or self.hook_url,
             timeout=self.timeout_s,
             verify=self.verify(),
             http_proxy=self.http_proxy,
@@ -193,4 +252,5 @@ class TeamsResource(ConnectorResource):
             redis_url=redis_url,
             ca_bundle=optional_env(CA_BUNDLE_SETTING),
             hook_url=dg.EnvVar("EAS_TEAMS_WEBHOOK_URL"),
+            **({"channel_hooks": hooks} if (hooks := optional_env("EAS_TEAMS_CHANNEL_WEBHOOKS")) else {}),
         )

@@ -34,7 +34,7 @@ from eas_pipelines.gateway.metrics import GatewayMetrics
 from eas_pipelines.gateway.nlp_client import NLPClient
 from eas_pipelines.gateway.ratelimit import DEFAULT_KEY_PREFIX, RateLimiter
 from eas_pipelines.gateway.request_log import RequestLogMiddleware
-from eas_pipelines.gateway.routes import approvals, intake, operations
+from eas_pipelines.gateway.routes import approvals, intake, operations, review
 from eas_pipelines.gateway.triage import Triage
 from eas_pipelines.lanes.fast_queue import DEFAULT_PREFIX
 from eas_pipelines.settings import EASSettings, ensure_jwt_secret
@@ -177,4 +177,5 @@ def create_app(
     app.include_router(intake.build_router(ctx))
     app.include_router(approvals.build_router(ctx))
     app.include_router(operations.build_router(ctx))
+    app.include_router(review.build_router(ctx))
     return app

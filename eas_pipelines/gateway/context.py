@@ -10,7 +10,7 @@ from eas_pipelines.gateway.auth import Authenticator
 from eas_pipelines.gateway.metrics import GatewayMetrics
 from eas_pipelines.gateway.nlp_client import NLPClient
 from eas_pipelines.gateway.ratelimit import RateLimiter
-from eas_pipelines.gateway.triage import Triage
+from eas_pipelines.gateway.triage import AmountThresholds, Triage
 from eas_pipelines.settings import EASSettings
 from eas_pipelines.store import RequestStore
 
@@ -27,5 +27,6 @@ class GatewayContext:
     metrics: GatewayMetrics
 
     @property
-    def amount_threshold(self) -> float:
-        return self.settings.approval_amount_threshold
+    def amount_thresholds(self) -> AmountThresholds:
+        """Each threshold setting a route names, with its value (the triage's own, so the two agree)."""
+        return self.triage.amount_thresholds

@@ -9,6 +9,15 @@ and re-admits ejected ones as soon as they are ready again, without waiting for 
 
 The retry *is* the failover to the next replica; a retry library would add nothing but latency,
 and a request that no replica can classify is not lost (it stays ``received`` for the reconciler).
+
+Conversations: with a ``conversation_id`` the NLP service resolves the text against the earlier
+turns of that conversation (kept in its Redis) and answers the entities it inherited from them in
+``carried_entities``; they come back here as :attr:`Classification.carried_entities`, marked
+``inherited``. A replica that answers 409 (another turn of the same conversation kept changing it)
+is healthy: the call is given up as :class:`ConversationBusy` without ejecting anything, and the
+request is classified again later. A failover after a replica recorded the turn but timed out
+before answering records the turn twice; the second resolution repeats the first (the context it
+sees already holds the turn's own entities), so nothing but the history length is affected.
 """
 
 from __future__ import annotations
@@ -32,20 +41,40 @@ DEFAULT_COOLDOWN_S = 15.0
 
 @dataclass(frozen=True)
 class ParsedEntity:
+    """One entity of a parse. ``inherited``: carried over from an earlier turn of the conversation,
+    so ``text``/``start``/``end`` point into that turn's text, not into the request's."""
+
     type: str
     text: str
     start: int
     end: int
     value: Any = None
+    inherited: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """The stored shape; ``inherited`` only when set, so a request's own entities keep the
+        shape they always had."""
+        data = {
             "type": self.type,
             "text": self.text,
             "start": self.start,
             "end": self.end,
             "value": self.value,
         }
+        if self.inherited:
+            data["inherited"] = True
+        return data
+
+    @classmethod
+    def from_response(cls, body: dict[str, Any], *, inherited: bool = False) -> ParsedEntity:
+        return cls(
+            str(body["type"]),
+            str(body["text"]),
+            int(body["start"]),
+            int(body["end"]),
+            body.get("value"),
+            inherited,
+        )
 
 
 @dataclass(frozen=True)
@@ -59,6 +88,16 @@ class Classification:
     model_version: str
     alternatives: tuple[tuple[str, float], ...] = ()
     replica: str = ""
+    carried_entities: tuple[ParsedEntity, ...] = ()
+
+    @property
+    def all_entities(self) -> tuple[ParsedEntity, ...]:
+        """The text's own entities, then those inherited from the conversation (marked).
+
+        What the request is about: "same dates for Bob" is a leave request for Bob *on the dates
+        of the turn before*, so routing, approval and the workflow must all see both.
+        """
+        return self.entities + self.carried_entities
 
     @classmethod
     def from_response(cls, body: dict[str, Any], replica: str) -> Classification:
@@ -68,17 +107,15 @@ class Classification:
                 intent=str(body["intent"]),
                 confidence=float(body["confidence"]),
                 out_of_scope=bool(body["out_of_scope"]),
-                entities=tuple(
-                    ParsedEntity(
-                        str(e["type"]), str(e["text"]), int(e["start"]), int(e["end"]), e.get("value")
-                    )
-                    for e in body.get("entities") or ()
-                ),
+                entities=tuple(ParsedEntity.from_response(e) for e in body.get("entities") or ()),
                 model_version=str(body.get("model_version") or "unknown"),
                 alternatives=tuple(
                     (str(a["intent"]), float(a["confidence"])) for a in body.get("alternatives") or ()
                 ),
                 replica=replica,
+                carried_entities=tuple(
+                    ParsedEntity.from_response(e, inherited=True) for e in body.get("carried_entities") or ()
+                ),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"unexpected parse response from {replica}: {exc!r}") from None
@@ -86,6 +123,13 @@ class Classification:
 
 class NLPUnavailable(Exception):
     """No replica answered; the request must wait for a later try. Says what each replica did."""
+
+
+class ConversationBusy(NLPUnavailable):
+    """The replica answered 409: other turns of the same conversation kept changing it.
+
+    Not the text's fault and not the replica's: the request waits and is classified again later.
+    """
 
 
 class NLPRejected(Exception):
@@ -169,22 +213,36 @@ class NLPClient:
 
     # --- calls ---------------------------------------------------------------------------
 
-    def parse(self, text: str, *, request_id: str | None = None) -> Classification:
+    def parse(
+        self, text: str, *, request_id: str | None = None, conversation_id: str | None = None
+    ) -> Classification:
         """Classify ``text`` on the next available replica, failing over to the others.
 
-        Raises :class:`NLPUnavailable` when no replica answered and :class:`NLPRejected` when one
-        answered with a client error (the text itself is the problem).
+        With ``conversation_id`` the text is resolved against that conversation (and recorded as
+        its next turn); the inherited entities are in the result's ``carried_entities``.
+
+        Raises :class:`NLPUnavailable` when no replica answered, :class:`ConversationBusy` (one of
+        those) when the conversation was too busy to record the turn, and :class:`NLPRejected`
+        when a replica answered with a client error (the text itself is the problem).
         """
         headers = {"x-request-id": request_id} if request_id else None
+        body: dict[str, Any] = {"text": text}
+        if conversation_id is not None:
+            body["conversation_id"] = conversation_id
         failures: list[str] = []
         for replica in self._order():
             started = time.perf_counter()
             try:
-                response = self._http.post(f"{replica.url}/v1/parse", json={"text": text}, headers=headers)
+                response = self._http.post(f"{replica.url}/v1/parse", json=body, headers=headers)
             except httpx.HTTPError as exc:
                 self._failed(replica, f"{type(exc).__name__}: {exc}", started)
                 failures.append(f"{replica.url}: {type(exc).__name__}")
                 continue
+            if response.status_code == 409:
+                self._succeeded(replica, started, outcome="busy")
+                raise ConversationBusy(
+                    f"conversation {conversation_id!r} is busy on {replica.url}: {_detail_of(response)}"
+                )
             if 400 <= response.status_code < 500 and response.status_code not in (408, 429):
                 self._succeeded(replica, started, outcome="rejected")
                 raise NLPRejected(response.status_code, _detail_of(response))

@@ -14,7 +14,7 @@ from eas_pipelines.gateway.schemas import (
     Links,
     RequestOut,
 )
-from eas_pipelines.gateway.triage import ApprovalInfo, approval_info
+from eas_pipelines.gateway.triage import AmountThresholds, ApprovalInfo, approval_info
 from eas_pipelines.routing import UnroutableIntent, route_for
 from eas_pipelines.store import ApprovalRecord, AuditEntry, RequestRecord, Status, Transition
 
@@ -40,7 +40,7 @@ def review_reason_from(history: Sequence[Transition]) -> str | None:
     return None
 
 
-def stored_approval_info(record: RequestRecord, amount_threshold: float) -> ApprovalInfo | None:
+def stored_approval_info(record: RequestRecord, amount_thresholds: AmountThresholds) -> ApprovalInfo | None:
     """The route's approval policy for a classified request (recomputed: it is not stored)."""
     if record.intent is None:
         return None
@@ -48,7 +48,7 @@ def stored_approval_info(record: RequestRecord, amount_threshold: float) -> Appr
         route = route_for(record.intent)
     except UnroutableIntent:
         return None
-    return approval_info(route, record.entities, amount_threshold)
+    return approval_info(route, record.entities, amount_thresholds)
 
 
 def _entities(value: Any) -> list[EntityOut]:
@@ -58,7 +58,7 @@ def _entities(value: Any) -> list[EntityOut]:
 def request_out(
     record: RequestRecord,
     *,
-    amount_threshold: float,
+    amount_thresholds: AmountThresholds,
     review_reason: str | None = None,
     approval: ApprovalInfo | None = None,
     message: str | None = None,
@@ -67,7 +67,7 @@ def request_out(
 ) -> RequestOut:
     if review_reason is None and record.status is Status.NEEDS_REVIEW and history is not None:
         review_reason = review_reason_from(history)
-    approval = approval or stored_approval_info(record, amount_threshold)
+    approval = approval or stored_approval_info(record, amount_thresholds)
     return RequestOut(
         id=record.id,
         status=record.status,
@@ -86,6 +86,7 @@ def request_out(
         else None,
         message=message,
         model_version=record.nlp_model_version,
+        conversation_id=record.conversation_id,
         created_at=record.created_at,
         updated_at=record.updated_at,
         links=links_for(record),

@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr, ValidationInfo, field_validator
 
 from eas_pipelines.store.states import Lane, Status
 
@@ -38,6 +38,13 @@ IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]([\x20-\x7e]*[\x21-\x7e])?$"
 # Request ids are the UUIDs the store gives them (lower case, as str(uuid4()) writes them).
 REQUEST_ID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 REQUEST_ID_EXAMPLE = "3f1c2a9e-8b4d-4c6e-9f0a-1b2c3d4e5f60"
+
+# The NLP service's rule for conversation ids (nlp_service.context.conversation: they become part of
+# its Redis keys), written out here because the gateway talks to that service over HTTP only and does
+# not import it; tests/eas_pipelines/gateway/test_conversation.py checks that the two agree.
+CONVERSATION_ID_MAX_LENGTH = 128
+CONVERSATION_ID_PATTERN = r"^[A-Za-z0-9._:-]+$"
+_CONVERSATION_ID = re.compile(CONVERSATION_ID_PATTERN)
 
 RequestId = Annotated[
     str,
@@ -62,6 +69,17 @@ class _Strict(BaseModel):
 
 
 class SubmitRequest(_Strict):
+    # The one rule across fields, in the document too: not a conversation_id with start_conversation.
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "not": {
+                "required": ["conversation_id", "start_conversation"],
+                "properties": {"conversation_id": {"type": "string"}, "start_conversation": {"const": True}},
+            }
+        },
+    )
+
     text: StrictStr = Field(
         min_length=1,
         max_length=MAX_TEXT_LENGTH,
@@ -75,11 +93,55 @@ class SubmitRequest(_Strict):
         "priority, never lower it. Applied when the request is classified during this call; a request "
         "classified later by the reconciler (the NLP service was down) gets the route's priority.",
     )
+    conversation_id: StrictStr | None = Field(
+        None,
+        min_length=1,
+        max_length=CONVERSATION_ID_MAX_LENGTH,
+        description="Conversation the text continues (letters, digits and . _ : -): a follow-up such as "
+        "'same dates for Bob' then inherits the entities of the earlier turns it leaves out. Any new id "
+        "starts a conversation; conversations expire after the NLP service's TTL.",
+        examples=["chat-42"],
+        json_schema_extra={"pattern": CONVERSATION_ID_PATTERN},
+    )
+    start_conversation: StrictBool = Field(
+        False,
+        description="Start a new conversation with this text: the gateway gives it an id, returned as "
+        "conversation_id, to send with the follow-ups. Not together with conversation_id.",
+    )
 
     @field_validator("text")
     @classmethod
     def _storable(cls, value: str) -> str:
         return check_stored_text(value, "text")
+
+    @field_validator("conversation_id")
+    @classmethod
+    def _conversation_id(cls, value: str | None) -> str | None:
+        return None if value is None else check_conversation_id(value)
+
+    @field_validator("start_conversation")
+    @classmethod
+    def _one_conversation(cls, value: bool, info: ValidationInfo) -> bool:
+        # Fields validate in declaration order: conversation_id is in info.data when it was valid.
+        if value and info.data.get("conversation_id") is not None:
+            raise ValueError(
+                "start_conversation cannot be true together with conversation_id: continue the "
+                "conversation named, or start a new one"
+            )
+        return value
+
+
+def check_conversation_id(value: str) -> str:
+    """``value`` if the NLP service accepts it as a conversation id, else a ValueError saying why."""
+    if len(value) > CONVERSATION_ID_MAX_LENGTH:
+        raise ValueError(
+            f"conversation_id must be at most {CONVERSATION_ID_MAX_LENGTH} characters, got {len(value)}"
+        )
+    if not _CONVERSATION_ID.fullmatch(value):
+        raise ValueError(
+            f"conversation_id may only contain letters, digits and '.', '_', ':', '-', got {value!r}"
+        )
+    return value
 
 
 class DecisionRequest(_Strict):
@@ -114,10 +176,18 @@ class RejectRequest(_Strict):
 
 class EntityOut(BaseModel):
     type: str
-    text: str = Field(description="Exactly the request text's [start:end].")
+    text: str = Field(
+        description="Exactly the request text's [start:end]; for an inherited entity, the [start:end] of "
+        "the earlier turn it came from."
+    )
     start: int
     end: int
     value: Any = Field(None, description="Normalised value (ISO date, amount with currency, ...) or null.")
+    inherited: bool = Field(
+        False,
+        description="Carried over from an earlier turn of the request's conversation: the text left it "
+        "out ('same dates for Bob') and the workflow uses the earlier value.",
+    )
 
 
 class ApprovalPolicyOut(BaseModel):
@@ -165,6 +235,11 @@ class RequestOut(BaseModel):
     approval: ApprovalPolicyOut | None = None
     message: str | None = Field(None, description="What happened during this call, when it is not obvious.")
     model_version: str | None = None
+    conversation_id: str | None = Field(
+        None,
+        description="The conversation the request belongs to (given or started on submit); null for "
+        "a request on its own.",
+    )
     created_at: datetime | None = None
     updated_at: datetime | None = None
     links: Links

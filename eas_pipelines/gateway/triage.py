@@ -11,21 +11,35 @@ store does not yet show as queued. If the enqueue then fails (Redis), the reques
 store but not in Redis; the reconciler re-enqueues such requests (the queue's per-attempt dedup
 makes that safe). A request found ``classified`` but not ``queued`` (a crash between the two
 commits) is queued by the reconciler too.
+
+Conversations: a request that belongs to a conversation (see :mod:`.conversations`) is parsed with
+its id, and the entities the NLP service inherited from earlier turns are stored with the request's
+own (marked ``inherited``): routing, approval and the workflow see what the request is about, not
+only the words of a follow-up.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import redis
 
 from eas_pipelines.gateway.lanes import LaneSelector, LazyFastQueue
 from eas_pipelines.gateway.metrics import GatewayMetrics
-from eas_pipelines.gateway.nlp_client import Classification, NLPClient, NLPRejected, NLPUnavailable
+from eas_pipelines.gateway.nlp_client import (
+    Classification,
+    ConversationBusy,
+    NLPClient,
+    NLPRejected,
+    NLPUnavailable,
+)
 from eas_pipelines.lanes.fast_queue import DEFAULT_PREFIX
 from eas_pipelines.routing import (
+    ROUTES,
     ApprovalPolicy,
     Lane,
     Priority,
@@ -41,6 +55,17 @@ logger = logging.getLogger(__name__)
 
 ACTOR = "gateway"
 PRIORITY_NAMES = {p.name: p for p in Priority}
+
+
+class _Stored(Enum):
+    """Default of :meth:`Triage.classify`'s ``conversation_id``: the one stored with the request.
+
+    Not a string: any string is a valid conversation id, and None means "no conversation"."""
+
+    CONVERSATION = "the conversation stored with the request"
+
+
+STORED_CONVERSATION = _Stored.CONVERSATION
 
 
 @dataclass(frozen=True)
@@ -93,11 +118,28 @@ def _amount_of(entities: Any) -> float | None:
     return None
 
 
-def approval_info(route: Route, entities: Any, amount_threshold: float) -> ApprovalInfo:
+AmountThresholds = Mapping[str, float]
+"""Amounts above which an ``AMOUNT_OVER_THRESHOLD`` route's workflow asks for approval, by the name of
+the setting that holds each (a route's ``amount_threshold_setting``)."""
+
+
+def amount_thresholds(settings: EASSettings) -> dict[str, float]:
+    """The value of every threshold setting a route names, read from ``settings``.
+
+    Each route says which setting its workflow compares amounts with (expense claims have their
+    own, far lower than invoices'), so the gateway's "approval expected" agrees with the workflow.
+    A route naming a setting that does not exist fails here, when the gateway starts.
+    """
+    names = {route.amount_threshold_setting for route in ROUTES.values()}
+    return {name: float(getattr(settings, name)) for name in sorted(names)}
+
+
+def approval_info(route: Route, entities: Any, thresholds: AmountThresholds) -> ApprovalInfo:
     """The route's approval policy and whether, from the entities, the workflow is expected to ask.
 
-    Informational: the workflow's own approval step decides. A sensitive-system policy is reported
-    as unknown (``None``) because the sensitive list belongs to the security workflow.
+    Informational: the workflow's own approval step decides, with the threshold the route names
+    (``thresholds[route.amount_threshold_setting]``). A sensitive-system policy is reported as
+    unknown (``None``) because the sensitive list belongs to the security workflow.
     """
     expected: bool | None
     if route.approval is ApprovalPolicy.NEVER:
@@ -106,7 +148,7 @@ def approval_info(route: Route, entities: Any, amount_threshold: float) -> Appro
         expected = True
     elif route.approval is ApprovalPolicy.AMOUNT_OVER_THRESHOLD:
         amount = _amount_of(entities)
-        expected = None if amount is None else amount > amount_threshold
+        expected = None if amount is None else amount > thresholds[route.amount_threshold_setting]
     else:
         expected = None
     return ApprovalInfo(route.approval, route.approver_role, expected)
@@ -115,11 +157,15 @@ def approval_info(route: Route, entities: Any, amount_threshold: float) -> Appro
 def decide(
     result: Classification,
     min_confidence: float,
-    amount_threshold: float,
+    amount_thresholds: AmountThresholds,
     priority_hint: Priority | None = None,
 ) -> Decision:
-    """Route an NLP answer, or say why a person must look at it instead (never a guess)."""
-    entities = [e.to_dict() for e in result.entities]
+    """Route an NLP answer, or say why a person must look at it instead (never a guess).
+
+    Inherited entities count like the text's own: "same for Bob, urgent" after a P0 request
+    stays P0, and an amount carried over decides the approval as it would have in the first turn.
+    """
+    entities = [e.to_dict() for e in result.all_entities]
     if result.out_of_scope:
         return Decision(
             None, None, f"out of scope (model said {result.intent} at {result.confidence:.2f})", None
@@ -137,7 +183,7 @@ def decide(
         return Decision(None, None, str(exc), None)
     requested = [p for p in (entity_priority(entities), priority_hint) if p is not None]
     priority = raise_priority(route, min(requested) if requested else None)
-    approval = approval_info(route, entities, amount_threshold)
+    approval = approval_info(route, entities, amount_thresholds)
     if route.job is None:
         reason = f"agent {route.agent!r} has no workflow for intent {route.intent!r} yet"
         return Decision(route, priority, reason, approval)
@@ -156,7 +202,7 @@ class Triage:
         metrics: GatewayMetrics,
         *,
         min_confidence: float,
-        amount_threshold: float,
+        amount_thresholds: AmountThresholds,
     ) -> None:
         self.store = store
         self.nlp = nlp
@@ -164,7 +210,7 @@ class Triage:
         self.queue = queue
         self.metrics = metrics
         self.min_confidence = min_confidence
-        self.amount_threshold = amount_threshold
+        self.amount_thresholds = amount_thresholds
 
     @classmethod
     def build(
@@ -185,7 +231,7 @@ class Triage:
             LazyFastQueue(redis_client, queue_prefix),
             metrics,
             min_confidence=settings.min_confidence,
-            amount_threshold=settings.approval_amount_threshold,
+            amount_thresholds=amount_thresholds(settings),
         )
 
     def classify(
@@ -195,14 +241,30 @@ class Triage:
         priority_hint: Priority | None = None,
         request_id: str | None = None,
         actor: str = ACTOR,
+        conversation_id: str | _Stored | None = STORED_CONVERSATION,
     ) -> Outcome:
         """Classify a ``received`` request and queue it or send it to review.
+
+        ``conversation_id``: the conversation to parse the text in, None for none; by default the one
+        stored with the request at submit (the reconciler classifies late requests that way).
 
         Returns the request unchanged (still ``received``, with a message) when no NLP replica
         answered: it is stored, and the reconciler classifies it later.
         """
+        if isinstance(conversation_id, _Stored):
+            conversation_id = record.conversation_id
         try:
-            result = self.nlp.parse(record.text, request_id=request_id)
+            result = self.nlp.parse(record.text, request_id=request_id, conversation_id=conversation_id)
+        except ConversationBusy as exc:
+            self.metrics.classification_failures.labels("conversation_busy").inc()
+            logger.warning(
+                "request %s left received: %s", record.id, exc, extra={"eas_request_id": record.id}
+            )
+            return Outcome(
+                record,
+                message="accepted and stored; its conversation was busy with other turns, so the "
+                "request will be classified shortly",
+            )
         except NLPUnavailable as exc:
             self.metrics.classification_failures.labels("nlp_unavailable").inc()
             logger.warning(
@@ -219,7 +281,7 @@ class Triage:
                 record, None, f"the NLP service could not read the text: {exc.detail}", actor
             )
 
-        decision = decide(result, self.min_confidence, self.amount_threshold, priority_hint)
+        decision = decide(result, self.min_confidence, self.amount_thresholds, priority_hint)
         if decision.review_reason is not None:
             if (
                 decision.route is None
@@ -238,7 +300,7 @@ class Triage:
                 record.id,
                 intent=result.intent,
                 confidence=result.confidence,
-                entities=[e.to_dict() for e in result.entities],
+                entities=[e.to_dict() for e in result.all_entities],
                 agent=decision.route.agent,
                 workflow=decision.route.job,
                 priority=decision.priority,
@@ -298,7 +360,7 @@ class Triage:
                 record.id,
                 intent=result.intent if result else None,
                 confidence=result.confidence if result else None,
-                entities=[e.to_dict() for e in result.entities] if result else None,
+                entities=[e.to_dict() for e in result.all_entities] if result else None,
                 agent=route.agent if route else None,
                 workflow=route.job if route else None,
                 priority=decision.priority if decision else None,

@@ -21,6 +21,9 @@ from eas_pipelines.settings import EASSettings, load_settings
 SETTING_OF: dict[str, str] = {
     "approval_amount_threshold": "approval_amount_threshold",
     "approval_deadline_hours": "approval_deadline_hours",
+    "approval_second_threshold": "approval_second_threshold",
+    "approval_second_role": "approval_second_role",
+    "expense_approval_threshold": "expense_approval_threshold",
     "po_match_tolerance": "po_match_tolerance",
     "default_currency": "default_currency",
     "leave_notice_days": "leave_notice_days",
@@ -51,6 +54,9 @@ class WorkflowPolicyResource(dg.ConfigurableResource):
 
     approval_amount_threshold: float = _described("approval_amount_threshold")
     approval_deadline_hours: float = _described("approval_deadline_hours")
+    approval_second_threshold: float = _described("approval_second_threshold")
+    approval_second_role: str = _described("approval_second_role")
+    expense_approval_threshold: float = _described("expense_approval_threshold")
     po_match_tolerance: float = _described("po_match_tolerance")
     default_currency: str = _described("default_currency")
     leave_notice_days: int = _described("leave_notice_days")

@@ -7,7 +7,9 @@ until it has failed ``max_attempts`` runs, then ends ``failed`` with the failure
 Runs that do not own their request are left alone: a duplicate delivery (tagged by
 ``start_request``), or a run whose request has moved on (another run claimed it, an operator
 cancelled it). Everything this sensor does is a store transition, so it is in the request's
-history and audit log with actor ``eas/recovery``.
+history and audit log with actor ``eas/recovery``. A request failed for good whose workflow had
+completed compensable steps gets a run of the recovery agent's saga job, which undoes them
+(:mod:`eas_pipelines.agents.recovery.failed_runs`).
 """
 
 import contextlib
@@ -17,6 +19,7 @@ import dagster as dg
 import redis
 
 from eas_pipelines.agents import AGENT_JOBS
+from eas_pipelines.agents.recovery.failed_runs import recovery_saga_compensation, saga_run_request
 from eas_pipelines.lanes.fast_queue import FastQueue
 from eas_pipelines.recovery import (
     RECOVERY_ACTOR,
@@ -116,14 +119,16 @@ def recover(
     monitor_all_code_locations=True,
     minimum_interval_seconds=5,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Retries (with backoff) or fails the request of a failed agent run.",
+    description="Retries (with backoff) or fails the request of a failed agent run; a request failed "
+    "for good has its completed steps compensated (saga).",
+    request_job=recovery_saga_compensation,
 )
 def request_failure_sensor(
     context: dg.RunFailureSensorContext,
     store: RequestStoreResource,
     fast_lane: FastLaneResource,
     policy: WorkflowPolicyResource,
-) -> None:
+) -> dg.RunRequest | None:
     run = context.dagster_run
     request_id = run.tags.get(TAG_REQUEST_ID)
     if run.job_name not in AGENT_JOB_NAMES:
@@ -146,3 +151,5 @@ def request_failure_sensor(
     context.log.info(
         f"request {request_id} after failed run {run.run_id}: {result.outcome} ({result.detail})"
     )
+    # Failed for good (here or by the fast-lane worker that saw it first): undo its completed steps.
+    return saga_run_request(store.get_store(), request_id, run.run_id)

@@ -11,14 +11,24 @@ Typical use::
 """
 
 from eas_pipelines.store import migrate
+from eas_pipelines.store.chain import ChainBreak, ChainReport
+from eas_pipelines.store.corrections import CorrectionRecord, CorrectionStore, Reclassification
 from eas_pipelines.store.db import make_engine, make_sessionmaker, normalize_database_url, session_scope
 from eas_pipelines.store.errors import (
     ApprovalAlreadyDecided,
     ApprovalError,
+    ApprovalForbidden,
     ApprovalNotFound,
     RequestNotFound,
 )
-from eas_pipelines.store.records import ApprovalRecord, AuditEntry, Decision, RequestRecord, Transition
+from eas_pipelines.store.records import (
+    ApprovalRecord,
+    AuditEntry,
+    Decision,
+    DelegationRecord,
+    RequestRecord,
+    Transition,
+)
 from eas_pipelines.store.repository import RequestStore
 from eas_pipelines.store.states import (
     TERMINAL,
@@ -36,15 +46,22 @@ __all__ = [
     "TRANSITIONS",
     "ApprovalAlreadyDecided",
     "ApprovalError",
+    "ApprovalForbidden",
     "ApprovalNotFound",
     "ApprovalRecord",
     "AuditEntry",
+    "ChainBreak",
+    "ChainReport",
+    "CorrectionRecord",
+    "CorrectionStore",
     "Decision",
+    "DelegationRecord",
     "IllegalTransition",
     "Lane",
     "Priority",
     "RequestNotFound",
     "RequestRecord",
+    "Reclassification",
     "RequestStore",
     "StaleTransition",
     "Status",

@@ -37,3 +37,16 @@ class ApprovalAlreadyDecided(ApprovalError):
             f"approval {approval.id} for request {approval.request_id} was already {approval.decision} "
             f"by {approval.decided_by} at {approval.decided_at:%Y-%m-%dT%H:%M:%S%z}"
         )
+
+
+class ApprovalForbidden(ApprovalError, PermissionError):
+    """The caller may not decide this approval: not its named approver, not a holder of its role,
+    not anybody's delegate who is (or the same person who decided an earlier level)."""
+
+    def __init__(self, approval: ApprovalRecord, principal: str, why: str) -> None:
+        self.approval = approval
+        self.principal = principal
+        super().__init__(
+            f"{principal} may not decide approval {approval.id} for request {approval.request_id} "
+            f"(approver: {approval.approver}): {why}"
+        )

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -84,6 +85,8 @@ class Request(Base):
     attempts: Mapped[int] = mapped_column(Integer, server_default=sql("0"))
     last_error: Mapped[str | None] = mapped_column(Text)
     nlp_model_version: Mapped[str | None] = mapped_column(String(255))
+    # The conversation it continues or started (revision 0006); None for a request on its own.
+    conversation_id: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=sql("now()"))
     updated_at: Mapped[datetime] = mapped_column(TZ, server_default=sql("now()"))
     classified_at: Mapped[datetime | None] = mapped_column(TZ)
@@ -111,6 +114,8 @@ class Request(Base):
         Index(None, "status", "updated_at"),
         # Keyset pagination of the newest-first listing.
         Index(None, "created_at", "id"),
+        # A conversation's requests (revision 0006).
+        Index(None, "conversation_id"),
         # The standard-lane sensor's cursor scan: only queued rows, in (queued_at, id) order.
         Index(
             "ix_requests_queued_lane",
@@ -157,9 +162,13 @@ class Approval(Base):
     decided_at: Mapped[datetime | None] = mapped_column(TZ)
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=sql("now()"))
+    # Multi-level approval (migration 0004): 1 for the first approver, 2 for the second role that
+    # must approve after the first (amounts over the second threshold).
+    stage: Mapped[int] = mapped_column(SmallInteger, server_default=sql("1"))
 
     __table_args__ = (
         CheckConstraint(DECISION_CHECK, name="decision"),
+        CheckConstraint("stage >= 1", name="stage"),
         CheckConstraint("(decision IS NULL) = (decided_at IS NULL)", name="decided_at"),
         CheckConstraint("escalation_level >= 0", name="escalation_level"),
         # The escalation schedule's scan: pending (decision IS NULL) past their deadline.
@@ -175,7 +184,11 @@ class Approval(Base):
 
 
 class AuditLog(Base):
-    """The append-only audit log: a trigger refuses UPDATE, DELETE and TRUNCATE.
+    """The append-only, hash-chained audit log: a trigger refuses UPDATE, DELETE and TRUNCATE.
+
+    ``seq``, ``prev_hash`` and ``hash`` are set by the database (the ``audit_log_chain`` trigger of
+    migration 0004), never by Python: every row holds the hash of the one before it, so changing or
+    removing a row breaks the chain (:mod:`eas_pipelines.store.chain` verifies it).
 
     ``request_id`` is deliberately not a foreign key: audit entries must outlive a request deleted by
     retention, and some (authentication failures, configuration changes) belong to no request.
@@ -189,6 +202,50 @@ class AuditLog(Base):
     actor: Mapped[str] = mapped_column(String(255))
     action: Mapped[str] = mapped_column(String(100))
     detail: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=sql("'{}'::jsonb"))
+    seq: Mapped[int] = mapped_column(BigInteger, server_default=FetchedValue())
+    prev_hash: Mapped[str] = mapped_column(String(64), server_default=FetchedValue())
+    hash: Mapped[str] = mapped_column(String(64), server_default=FetchedValue())
 
-    __table_args__ = (Index(None, "request_id", "id"), Index(None, "at"))
-    __mapper_args__ = {"eager_defaults": True}  # id and at come back with the INSERT (RETURNING)
+    __table_args__ = (
+        Index(None, "request_id", "id"),
+        Index(None, "at"),
+        Index("uq_audit_log_seq", "seq", unique=True),
+    )
+    # id, at and the chain columns come back with the INSERT (RETURNING)
+    __mapper_args__ = {"eager_defaults": True}
+
+
+class ApproverRole(Base):
+    """Who holds an approver role ("finance_manager", "cfo"): one of the ways to be allowed to decide."""
+
+    __tablename__ = "approver_roles"
+
+    principal: Mapped[str] = mapped_column(String(255), primary_key=True)
+    role: Mapped[str] = mapped_column(String(100), primary_key=True)
+    granted_by: Mapped[str] = mapped_column(String(255))
+    granted_at: Mapped[datetime] = mapped_column(TZ, server_default=sql("now()"))
+
+
+class ApprovalDelegation(Base):
+    """``delegator`` is away: ``delegate`` may decide what ``delegator`` may, from ``starts_at`` to
+    ``until`` (unless revoked). Kept after it ends: a decision taken under it stays explained."""
+
+    __tablename__ = "approval_delegations"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    delegator: Mapped[str] = mapped_column(String(255))
+    delegate: Mapped[str] = mapped_column(String(255))
+    starts_at: Mapped[datetime] = mapped_column(TZ, server_default=sql("now()"))
+    until: Mapped[datetime] = mapped_column(TZ)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(TZ, server_default=sql("now()"))
+    revoked_at: Mapped[datetime | None] = mapped_column(TZ)
+    revoked_by: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (
+        CheckConstraint("until > starts_at", name="period"),
+        CheckConstraint("delegator <> delegate", name="not_self"),
+        Index(None, "delegate", "until"),
+        Index(None, "delegator", "until"),
+    )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from eas_pipelines.store.models import Approval, AuditLog, Request, RequestTransition
+from eas_pipelines.store.models import Approval, ApprovalDelegation, AuditLog, Request, RequestTransition
 from eas_pipelines.store.states import TERMINAL, Lane, Priority, Status
 
 Decision = Literal["approved", "rejected"]
@@ -42,6 +42,8 @@ class RequestRecord:
     queued_at: datetime | None
     started_at: datetime | None
     finished_at: datetime | None
+    conversation_id: str | None = None
+    """The conversation the request continues or started (set at submit, never changed)."""
 
     @property
     def is_terminal(self) -> bool:
@@ -87,6 +89,7 @@ class RequestRecord:
             queued_at=row.queued_at,
             started_at=row.started_at,
             finished_at=row.finished_at,
+            conversation_id=row.conversation_id,
         )
 
 
@@ -129,6 +132,7 @@ class ApprovalRecord:
     decided_at: datetime | None
     reason: str | None
     created_at: datetime
+    stage: int = 1
 
     @property
     def is_pending(self) -> bool:
@@ -147,12 +151,13 @@ class ApprovalRecord:
             decided_at=row.decided_at,
             reason=row.reason,
             created_at=row.created_at,
+            stage=row.stage,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """One line of the append-only audit log."""
+    """One line of the append-only audit log, with its place in the hash chain."""
 
     id: int
     at: datetime
@@ -160,6 +165,8 @@ class AuditEntry:
     actor: str
     action: str
     detail: dict[str, Any]
+    seq: int | None = None
+    hash: str | None = None
 
     @classmethod
     def from_row(cls, row: AuditLog) -> AuditEntry:
@@ -170,4 +177,39 @@ class AuditEntry:
             actor=row.actor,
             action=row.action,
             detail=dict(row.detail or {}),
+            seq=row.seq,
+            hash=row.hash,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DelegationRecord:
+    """``delegator`` lets ``delegate`` decide their approvals from ``starts_at`` until ``until``."""
+
+    id: int
+    delegator: str
+    delegate: str
+    starts_at: datetime
+    until: datetime
+    reason: str | None
+    created_by: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+    def active_at(self, at: datetime) -> bool:
+        """Whether the delegation is in force at ``at``."""
+        return self.revoked_at is None and self.starts_at <= at < self.until
+
+    @classmethod
+    def from_row(cls, row: ApprovalDelegation) -> DelegationRecord:
+        return cls(
+            id=row.id,
+            delegator=row.delegator,
+            delegate=row.delegate,
+            starts_at=row.starts_at,
+            until=row.until,
+            reason=row.reason,
+            created_by=row.created_by,
+            created_at=row.created_at,
+            revoked_at=row.revoked_at,
         )

@@ -28,18 +28,29 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from eas_pipelines.pii import mask_value
+from eas_pipelines.store.authority import Authority, decision_authority, principal_name
+from eas_pipelines.store.chain import ChainReport, verify_chain
 from eas_pipelines.store.db import make_engine, make_sessionmaker
 from eas_pipelines.store.errors import (
     ApprovalAlreadyDecided,
     ApprovalError,
+    ApprovalForbidden,
     ApprovalNotFound,
     RequestNotFound,
 )
-from eas_pipelines.store.models import Approval, AuditLog, Request, RequestTransition
+from eas_pipelines.store.models import (
+    Approval,
+    ApprovalDelegation,
+    ApproverRole,
+    AuditLog,
+    Request,
+    RequestTransition,
+)
 from eas_pipelines.store.records import (
     ApprovalRecord,
     AuditEntry,
     Decision,
+    DelegationRecord,
     RequestRecord,
     Transition,
 )
@@ -154,6 +165,7 @@ class RequestStore:
         *,
         actor: str | None = None,
         request_id: str | None = None,
+        conversation_id: str | None = None,
     ) -> tuple[RequestRecord, bool]:
         """Store a new request in ``received``, or return the one this client already sent with this key.
 
@@ -161,9 +173,16 @@ class RequestStore:
         the same key safe: the losers wait for the winner's commit and then read its row, so every caller
         gets the same request id. The stored text wins over a different ``text`` sent with a reused key;
         callers that want to reject such reuse compare ``record.text``.
+
+        ``conversation_id``: the conversation the request belongs to, stored in the same row (so a
+        retry of the key, and the reconciler classifying it later, read the same one back); like
+        the text, the first submit's wins over a retry's.
         """
         actor = actor or f"client:{client_id}"
         new_id = request_id or str(uuid.uuid4())
+        detail: dict[str, Any] = {"client_id": client_id, "idempotency_key": idempotency_key}
+        if conversation_id is not None:
+            detail["conversation_id"] = conversation_id
         statement = (
             insert(Request)
             .values(
@@ -171,6 +190,7 @@ class RequestStore:
                 client_id=client_id,
                 idempotency_key=idempotency_key,
                 text=text,
+                conversation_id=conversation_id,
                 status=Status.RECEIVED.value,
                 # now(): the transaction's start, so created_at == updated_at exactly.
                 created_at=func.now(),
@@ -192,7 +212,7 @@ class RequestStore:
                         actor=actor,
                         reason=None,
                         at=row.created_at,
-                        detail={"client_id": client_id, "idempotency_key": idempotency_key},
+                        detail=detail,
                     )
                     return RequestRecord.from_row(row), True
                 existing = session.scalars(
@@ -438,11 +458,15 @@ class RequestStore:
         actor: str,
         *,
         reason: str | None = None,
+        stage: int = 1,
     ) -> ApprovalRecord:
         """Move the request ``running -> awaiting_approval`` and open its approval, in one transaction.
 
         The run that asks for approval then ends: nothing stays running while a person decides.
+        ``stage`` is the approval's level (2: the second approver role after the first approved).
         """
+        if stage < 1:
+            raise ValueError(f"stage must be 1 or more, got {stage}")
         deadline = _aware(deadline, "deadline")
         with self._tx() as session:
             row, now = self._lock(session, request_id)
@@ -455,7 +479,9 @@ class RequestStore:
                 reason=reason,
                 expected=Status.RUNNING,
             )
-            approval = Approval(request_id=request_id, approver=approver, deadline=deadline, created_at=now)
+            approval = Approval(
+                request_id=request_id, approver=approver, deadline=deadline, created_at=now, stage=stage
+            )
             session.add(approval)
             session.flush()
             self._audit(
@@ -463,7 +489,12 @@ class RequestStore:
                 request_id,
                 actor,
                 "approval.requested",
-                {"approval_id": approval.id, "approver": approver, "deadline": deadline.isoformat()},
+                {
+                    "approval_id": approval.id,
+                    "approver": approver,
+                    "deadline": deadline.isoformat(),
+                    "stage": stage,
+                },
                 at=now,
             )
             return ApprovalRecord.from_row(approval)
@@ -476,12 +507,20 @@ class RequestStore:
         reason: str | None = None,
         *,
         approval_id: int | None = None,
+        principal: str | None = None,
+        route_role: str | None = None,
     ) -> ApprovalRecord:
         """Decide the request's pending approval and move the request to approved or rejected, atomically.
 
         A second decision raises :class:`ApprovalAlreadyDecided` (naming who decided and when), whichever
         way it goes. ``approval_id``, when given (a Slack button carries it), must be the pending
         approval; a button left over from an earlier approval of the same request is refused.
+
+        ``principal``, when given (the gateway and the approvals agent always give it), must have
+        authority over the approval (:mod:`eas_pipelines.store.authority`: named approver, role
+        holder, ``route_role`` holder at the first level, or a delegate in force of one of them), read
+        under the same locks as the decision; else :class:`ApprovalForbidden`. The audit entry says
+        on what basis, and on whose behalf, the decision was taken.
         """
         decision_value = str(decision)
         if decision_value not in _DECISIONS:
@@ -502,6 +541,11 @@ class RequestStore:
                     raise ApprovalAlreadyDecided(ApprovalRecord.from_row(latest))
                 wanted = f"approval {approval_id}" if approval_id is not None else "pending approval"
                 raise ApprovalNotFound(f"request {request_id} has no {wanted}")
+            authority = (
+                self._authority(session, pending, principal, route_role, now)
+                if principal is not None
+                else None
+            )
             self._apply(
                 session,
                 row,
@@ -520,10 +564,61 @@ class RequestStore:
                 request_id,
                 decided_by,
                 "approval.decided",
-                {"approval_id": pending.id, "decision": decision_value, "reason": reason},
+                {
+                    "approval_id": pending.id,
+                    "decision": decision_value,
+                    "reason": reason,
+                    "approver": pending.approver,
+                    "stage": pending.stage,
+                    **(
+                        {"basis": authority.basis, "on_behalf_of": authority.on_behalf_of}
+                        if authority is not None
+                        else {}
+                    ),
+                },
                 at=now,
             )
             return ApprovalRecord.from_row(pending)
+
+    def _authority(
+        self, session: Session, pending: Approval, principal: str, route_role: str | None, now: datetime
+    ) -> Authority:
+        """The principal's authority over ``pending`` (read in the deciding transaction), or refuse."""
+        name = principal_name(principal)
+        delegators = list(
+            session.scalars(
+                select(ApprovalDelegation.delegator).where(
+                    *self._in_force(now), ApprovalDelegation.delegate == name
+                )
+            )
+        )
+        roles: dict[str, set[str]] = {}
+        for who, role in session.execute(
+            select(ApproverRole.principal, ApproverRole.role).where(
+                ApproverRole.principal.in_([name, *delegators])
+            )
+        ):
+            roles.setdefault(who, set()).add(role)
+        earlier = session.scalars(
+            select(Approval.decided_by).where(
+                Approval.request_id == pending.request_id,
+                Approval.decision == Status.APPROVED.value,
+                Approval.stage < pending.stage,
+                Approval.decided_by.is_not(None),
+            )
+        ).all()
+        found = decision_authority(
+            name,
+            pending.approver,
+            roles,
+            delegators,
+            stage=pending.stage,
+            route_role=route_role,
+            earlier_deciders=[d for d in earlier if d is not None],
+        )
+        if isinstance(found, str):
+            raise ApprovalForbidden(ApprovalRecord.from_row(pending), name, found)
+        return found
 
     def escalate(
         self,
@@ -620,6 +715,178 @@ class RequestStore:
                 raise ApprovalNotFound(f"approval {approval_id} not found")
             return ApprovalRecord.from_row(row)
 
+    def decidable_by(
+        self, principal: str, *, route_roles: Mapping[str, str | None] | None = None, limit: int = 100
+    ) -> builtins.list[ApprovalRecord]:
+        """Pending approvals ``principal`` may decide (own authority or delegated), by deadline.
+
+        ``route_roles`` maps an intent to its route's approver role (the first level's extra role).
+        """
+        name = principal_name(principal)
+        with self._tx() as session:
+            now = session.scalar(select(func.clock_timestamp()))
+            delegators = list(
+                session.scalars(
+                    select(ApprovalDelegation.delegator).where(
+                        *self._in_force(now), ApprovalDelegation.delegate == name
+                    )
+                )
+            )
+            roles: dict[str, set[str]] = {}
+            for who, role in session.execute(
+                select(ApproverRole.principal, ApproverRole.role).where(
+                    ApproverRole.principal.in_([name, *delegators])
+                )
+            ):
+                roles.setdefault(who, set()).add(role)
+            found = session.execute(
+                self._pending_approvals()
+                .add_columns(Request.intent)
+                .order_by(Approval.deadline, Approval.id)
+                .limit(MAX_PAGE)
+            ).all()
+            earlier: dict[str, set[str]] = {}
+            ids = [row.request_id for row, _ in found]
+            for request_id, decided_by in session.execute(
+                select(Approval.request_id, Approval.decided_by).where(
+                    Approval.request_id.in_(ids), Approval.decision == Status.APPROVED.value
+                )
+            ):
+                earlier.setdefault(request_id, set()).add(decided_by or "")
+            mine = []
+            for row, intent in found:
+                verdict = decision_authority(
+                    name,
+                    row.approver,
+                    roles,
+                    delegators,
+                    stage=row.stage,
+                    route_role=(route_roles or {}).get(intent or ""),
+                    earlier_deciders=earlier.get(row.request_id, ()),
+                )
+                if isinstance(verdict, Authority):
+                    mine.append(ApprovalRecord.from_row(row))
+            return mine[: _limit(limit)]
+
+    # ------------------------------------------------------------------ approver roles and delegations
+
+    def grant_role(self, principal: str, role: str, actor: str) -> bool:
+        """Give ``principal`` approver ``role``; False if they held it already. Audited."""
+        name = principal_name(principal)
+        with self._tx() as session:
+            inserted = session.execute(
+                insert(ApproverRole)
+                .values(principal=name, role=role, granted_by=actor)
+                .on_conflict_do_nothing()
+                .returning(ApproverRole.role)
+            ).first()
+            if inserted is not None:
+                self._audit(session, None, actor, "approver_role.granted", {"principal": name, "role": role})
+            return inserted is not None
+
+    def revoke_role(self, principal: str, role: str, actor: str) -> bool:
+        """Take approver ``role`` from ``principal``; False if they did not hold it. Audited."""
+        name = principal_name(principal)
+        with self._tx() as session:
+            row = session.get(ApproverRole, (name, role))
+            if row is None:
+                return False
+            session.delete(row)
+            self._audit(session, None, actor, "approver_role.revoked", {"principal": name, "role": role})
+            return True
+
+    def roles_of(self, principal: str) -> frozenset[str]:
+        """The approver roles ``principal`` holds (not counting delegations)."""
+        with self._tx() as session:
+            return frozenset(
+                session.scalars(
+                    select(ApproverRole.role).where(ApproverRole.principal == principal_name(principal))
+                )
+            )
+
+    def delegate(
+        self,
+        delegator: str,
+        delegate: str,
+        until: datetime,
+        actor: str,
+        *,
+        starts_at: datetime | None = None,
+        reason: str | None = None,
+    ) -> DelegationRecord:
+        """Let ``delegate`` decide what ``delegator`` may, from ``starts_at`` (default now) to ``until``."""
+        frm, to = principal_name(delegator), principal_name(delegate)
+        if frm == to:
+            raise ValueError(f"{frm} cannot delegate to themselves")
+        until = _aware(until, "until")
+        with self._tx() as session:
+            now = session.scalar(select(func.clock_timestamp()))
+            start = _aware(starts_at, "starts_at") if starts_at is not None else now
+            if until <= start:
+                raise ValueError(f"until ({until.isoformat()}) must be after the start ({start.isoformat()})")
+            row = ApprovalDelegation(
+                delegator=frm, delegate=to, starts_at=start, until=until, reason=reason, created_by=actor
+            )
+            session.add(row)
+            session.flush()
+            self._audit(
+                session,
+                None,
+                actor,
+                "approval.delegated",
+                {
+                    "delegation_id": row.id,
+                    "delegator": frm,
+                    "delegate": to,
+                    "starts_at": start.isoformat(),
+                    "until": until.isoformat(),
+                    "reason": reason,
+                },
+            )
+            session.flush()
+            return DelegationRecord.from_row(row)
+
+    def revoke_delegation(self, delegation_id: int, actor: str) -> DelegationRecord:
+        """End a delegation now (kept, marked revoked). Idempotent."""
+        with self._tx() as session:
+            row = session.get(ApprovalDelegation, delegation_id, with_for_update=True)
+            if row is None:
+                raise LookupError(f"delegation {delegation_id} not found")
+            if row.revoked_at is None:
+                row.revoked_at = session.scalar(select(func.clock_timestamp()))
+                row.revoked_by = actor
+                self._audit(
+                    session,
+                    None,
+                    actor,
+                    "approval.delegation_revoked",
+                    {"delegation_id": row.id, "delegator": row.delegator, "delegate": row.delegate},
+                )
+            return DelegationRecord.from_row(row)
+
+    def delegations(
+        self, *, delegator: str | None = None, delegate: str | None = None, in_force: bool = True
+    ) -> builtins.list[DelegationRecord]:
+        """Delegations from and/or to someone; only those in force now unless ``in_force=False``."""
+        query = select(ApprovalDelegation)
+        if delegator is not None:
+            query = query.where(ApprovalDelegation.delegator == principal_name(delegator))
+        if delegate is not None:
+            query = query.where(ApprovalDelegation.delegate == principal_name(delegate))
+        with self._tx() as session:
+            if in_force:
+                query = query.where(*self._in_force(session.scalar(select(func.clock_timestamp()))))
+            rows = session.scalars(query.order_by(ApprovalDelegation.id))
+            return [DelegationRecord.from_row(row) for row in rows]
+
+    @staticmethod
+    def _in_force(now: Any) -> tuple[Any, ...]:
+        return (
+            ApprovalDelegation.revoked_at.is_(None),
+            ApprovalDelegation.starts_at <= now,
+            ApprovalDelegation.until > now,
+        )
+
     # ------------------------------------------------------------------ audit
 
     def audit(
@@ -630,6 +897,47 @@ class RequestStore:
             entry = self._audit(session, request_id, actor, action, dict(detail or {}))
             session.flush()  # INSERT ... RETURNING id, at (eager_defaults): no second query
             return AuditEntry.from_row(entry)
+
+    def verify_audit_chain(self, *, after: tuple[int, str] | None = None) -> ChainReport:
+        """Check the audit log's hash chain (from checkpoint ``after``); see :mod:`.chain`."""
+        return verify_chain(self.engine, after=after)
+
+    def requests_mentioning(
+        self,
+        entity_type: str,
+        value: str,
+        *,
+        status: Status | str | Iterable[Status | str] | None = None,
+        limit: int = 20,
+    ) -> builtins.list[RequestRecord]:
+        """Requests whose extracted entities include ``entity_type`` = ``value`` (case-insensitive),
+        newest first: how "approve INV-1042" or "who approved INV-1042?" finds the request meant."""
+        entity = func.jsonb_array_elements(Request.entities).table_valued("value").alias("entity")
+        query = (
+            select(Request)
+            .where(func.jsonb_typeof(Request.entities) == "array")
+            .where(
+                select(1)
+                .select_from(entity)
+                .where(
+                    entity.c.value.op("->>")("type") == entity_type,
+                    func.upper(entity.c.value.op("->>")("value")) == value.upper(),
+                )
+                .exists()
+            )
+        )
+        if status is not None:
+            query = query.where(Request.status.in_([s.value for s in _statuses(status)]))
+        query = query.order_by(Request.created_at.desc(), Request.id.desc()).limit(_limit(limit))
+        with self._tx() as session:
+            return [RequestRecord.from_row(row) for row in session.scalars(query)]
+
+    def find_request(self, reference: str) -> RequestRecord | None:
+        """The request an id as a person writes it names ("3F1C2A9E-..." upper-cased by the NLP
+        normaliser), or None."""
+        with self._tx() as session:
+            row = session.scalars(select(Request).where(Request.id == reference.strip().lower())).first()
+            return RequestRecord.from_row(row) if row is not None else None
 
     def audit_trail(self, request_id: str) -> builtins.list[AuditEntry]:
         """Every audit entry about the request, oldest first (kept even after the request is deleted)."""

@@ -140,9 +140,6 @@ def run_worker(
         handlers=[handler],
     )
     stop = stop_event or threading.Event()
-    # The PII analyzer takes seconds to import and build; built here, beside the worker's own start,
-    # it is ready before the first run masks an audit entry instead of delaying that run.
-    threading.Thread(target=pii_engines, name="pii-warm-up", daemon=True).start()
     with resolve_services(settings) as services:
         # Resources of the jobs read these through dg.EnvVar: make embedded URLs visible to them.
         for name, value in services.env().items():
@@ -163,6 +160,10 @@ def run_worker(
                 backoff_base_s=settings.retry_backoff_seconds,
                 block_ms=BLOCK_MS,
             )
+            # The PII analyzer takes seconds to import and build: built before the first task, not
+            # during its run. Not in a thread beside the definitions' import: both import parts of
+            # transformers, whose lazy module is not safe to import from two threads at once.
+            pii_engines()
             serve(worker, stop)
         finally:
             client.close()

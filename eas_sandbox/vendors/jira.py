@@ -421,6 +421,107 @@ def project(key: str, request: Request) -> Response:
     )
 
 
+# --- users and groups ------------------------------------------------------------------------------
+# Accounts are stored under "user" by accountId, each with the names of its groups. Jira Cloud answers a
+# user search with the accounts whose e-mail or display name starts with the query (unconfirmed: Cloud's
+# prefix match over several attributes); removing a user from a group they are not in is a 400.
+
+GROUPS = ("jira-software-users", "jira-administrators", "jira-viewers", "site-admins")
+
+
+def _user_view(request: Request, user: dict[str, Any]) -> dict[str, Any]:
+    shown = {key: value for key, value in user.items() if key != "groups"}
+    return {**shown, "self": f"{_base(request)}/rest/api/2/user?accountId={user['accountId']}"}
+
+
+def _user(store: Records, account_id: str) -> dict[str, Any] | None:
+    return store.get(NAME, "user", account_id)
+
+
+@api.get("/rest/api/2/user/search")
+def search_users(request: Request, store: Store, query: str = "", maxResults: int = 50) -> Response:  # noqa: N803
+    wanted = query.strip().lower()
+    found = [
+        u
+        for u in store.all(NAME, "user")
+        if wanted
+        and (
+            u.get("emailAddress", "").lower().startswith(wanted)
+            or u["displayName"].lower().startswith(wanted)
+        )
+    ]
+    return JSONResponse([_user_view(request, u) for u in found[:maxResults]])
+
+
+@api.get("/rest/api/2/users/search")
+def all_users(request: Request, store: Store, startAt: int = 0, maxResults: int = 50) -> Response:  # noqa: N803
+    users = store.all(NAME, "user")
+    return JSONResponse([_user_view(request, u) for u in users[startAt : startAt + maxResults]])
+
+
+@api.post("/rest/api/2/user")
+async def create_user(request: Request, store: Store) -> Response:
+    body = await _json_body(request)
+    if isinstance(body, Response):
+        return body
+    email = str(body.get("emailAddress") or "").strip()
+    if "@" not in email:
+        return error(400, [], {"emailAddress": "You must specify a valid email address."})
+    if any(u.get("emailAddress", "").lower() == email.lower() for u in store.all(NAME, "user")):
+        return error(400, [], {"emailAddress": "A user with that email address already exists."})
+    account_id = f"712020:{hashlib.sha1(email.lower().encode()).hexdigest()[:24]}"
+    products = body.get("products") or ["jira-software"]
+    user = {
+        "accountId": account_id,
+        "accountType": "atlassian",
+        "emailAddress": email,
+        "displayName": str(body.get("displayName") or email.split("@")[0]),
+        "active": True,
+        "groups": ["jira-software-users"] if "jira-software" in products else [],
+    }
+    store.put(NAME, "user", account_id, user)
+    return JSONResponse(_user_view(request, user), status_code=201)
+
+
+@api.get("/rest/api/2/user/groups")
+def user_groups(store: Store, accountId: str = "") -> Response:  # noqa: N803
+    user = _user(store, accountId)
+    if user is None:
+        return error(404, [f"The user with account ID '{accountId}' does not exist."])
+    return JSONResponse([{"name": g, "groupId": hashlib.md5(g.encode()).hexdigest()} for g in user["groups"]])
+
+
+@api.post("/rest/api/2/group/user")
+async def add_user_to_group(request: Request, store: Store, groupname: str = "") -> Response:
+    body = await _json_body(request)
+    if isinstance(body, Response):
+        return body
+    if groupname not in GROUPS:
+        return error(404, [f"Group '{groupname}' does not exist."])
+    user = _user(store, str(body.get("accountId") or ""))
+    if user is None:
+        return error(400, ["You must specify the user by accountId."])
+    if groupname in user["groups"]:
+        return error(400, [f"Cannot add user. User is already a member of '{groupname}'."])
+    user["groups"].append(groupname)
+    store.put(NAME, "user", user["accountId"], user)
+    return JSONResponse(
+        {"name": groupname, "groupId": hashlib.md5(groupname.encode()).hexdigest()}, status_code=201
+    )
+
+
+@api.delete("/rest/api/2/group/user")
+def remove_user_from_group(store: Store, groupname: str = "", accountId: str = "") -> Response:  # noqa: N803
+    user = _user(store, accountId)
+    if groupname not in GROUPS:
+        return error(404, [f"Group '{groupname}' does not exist."])
+    if user is None or groupname not in user["groups"]:
+        return error(400, [f"Cannot remove user. User is not a member of '{groupname}'."])
+    user["groups"].remove(groupname)
+    store.put(NAME, "user", accountId, user)
+    return Response(status_code=200)
+
+
 router.include_router(api)
 
 

@@ -45,7 +45,7 @@ QUERY_BATCH_SIZE = 2000
 """Rows in one query batch (Salesforce's default and maximum); tests lower it to exercise paging."""
 API_DAILY_LIMIT = 15000
 
-_ID_PREFIX = {"Case": "500", "Account": "001", "Contact": "003"}
+_ID_PREFIX = {"Case": "500", "Account": "001", "Contact": "003", "User": "005"}
 _FIELDS: dict[str, set[str]] = {
     "Case": {
         "Id",
@@ -75,9 +75,29 @@ _FIELDS: dict[str, set[str]] = {
         "CreatedDate",
         "LastModifiedDate",
     },
+    # Users: what access administration reads and writes. EAS_Access_Role__c and EAS_Grant__c are the
+    # org's custom fields recording the access level EAS granted and the request that granted it.
+    "User": {
+        "Id",
+        "Username",
+        "Email",
+        "FirstName",
+        "LastName",
+        "Name",
+        "Alias",
+        "IsActive",
+        "LastLoginDate",
+        "EAS_Access_Role__c",
+        "EAS_Grant__c",
+        "CreatedDate",
+        "LastModifiedDate",
+    },
 }
-_READ_ONLY = {"Id", "CaseNumber", "IsClosed", "Name", "CreatedDate", "LastModifiedDate"}
-_EXTERNAL_IDS = {"Case": {"EAS_Request_Id__c"}, "Account": set(), "Contact": set()}
+_READ_ONLY = {"Id", "CaseNumber", "IsClosed", "Name", "CreatedDate", "LastModifiedDate", "LastLoginDate"}
+_EXTERNAL_IDS = {"Case": {"EAS_Request_Id__c"}, "Account": set(), "Contact": set(), "User": set()}
+_REQUIRED = {"User": ("Username", "LastName", "Email", "Alias")}
+"""Fields an insert must carry (Salesforce's REQUIRED_FIELD_MISSING); unconfirmed beyond these four:
+a real org also requires ProfileId, TimeZoneSidKey, LocaleSidKey, EmailEncodingKey, LanguageLocaleKey."""
 _PICKLISTS = {
     ("Case", "Priority"): {"High", "Medium", "Low"},
     ("Case", "Status"): {"New", "Working", "Escalated", "Closed"},
@@ -188,8 +208,10 @@ def _insert(store: Records, sobject: str, fields: dict[str, Any]) -> dict[str, A
         with _case_number_lock:
             record["CaseNumber"] = f"{1000 + store.count(NAME, sobject) + 1:08d}"
             return store.insert(NAME, sobject, record, key=record["Id"])
-    if sobject == "Contact":
+    if sobject in ("Contact", "User"):
         record["Name"] = " ".join(filter(None, [record.get("FirstName"), record.get("LastName")]))
+    if sobject == "User":
+        record["IsActive"] = True if record.get("IsActive") is None else bool(record["IsActive"])
     return store.insert(NAME, sobject, record, key=record["Id"])
 
 
@@ -209,6 +231,12 @@ async def create(version: str, sobject: str, request: Request, store: Store) -> 
     fields = await _changes(request, sobject)
     if isinstance(fields, Response):
         return fields
+    missing = [field for field in _REQUIRED.get(sobject, ()) if not fields.get(field)]
+    if missing:
+        return error(400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: {missing}", missing)
+    if sobject == "User" and store.find(NAME, "User", {"Username": fields["Username"]}):
+        message = "Duplicate Username.The username already exists in this or another Salesforce organization."
+        return error(400, "DUPLICATE_USERNAME", message, ["Username"])
     record = _insert(store, sobject, fields)
     return _answer(201, {"id": record["Id"], "success": True, "errors": []})
 

@@ -3,15 +3,21 @@
 Serves ``/sap/opu/odata/sap/<SERVICE>/`` for ``API_PURCHASEORDER_PROCESS_SRV`` (``A_PurchaseOrder``
 with ``to_PurchaseOrderItem``, ``A_PurchaseOrderItem``), ``API_SUPPLIERINVOICE_PROCESS_SRV``
 (``A_SupplierInvoice`` with ``to_SuplrInvcItemPurOrdRef``, ``A_SuplrInvcItemPurOrdRef``) and
-``API_BUSINESS_PARTNER`` (``A_Supplier``), each with a ``$metadata`` EDMX document that ``pyodata``
-parses. Only the properties EAS uses are declared.
+``API_BUSINESS_PARTNER`` (``A_Supplier``), and, read-only, the logistics services the operations agent
+reads: ``API_MATERIAL_STOCK_SRV`` (``A_MatlStkInAcctMod``), ``API_MATERIAL_DOCUMENT_SRV``
+(``A_MaterialDocumentItem``), ``API_INFORECORD_PROCESS_SRV`` (``A_PurchasingInfoRecord`` with
+``to_PurgInfoRecdOrgPlantData``), ``API_INBOUND_DELIVERY_SRV;v=0002`` (``A_InbDeliveryHeader`` with
+``to_DeliveryDocumentItem``) and a plant master (``API_PLANT_SRV``, name unconfirmed); each with a
+``$metadata`` EDMX document that ``pyodata`` parses. Only the properties EAS uses are declared.
 
 What the real Gateway does and this emulator copies: Basic auth of a communication user; CSRF (a GET/HEAD with
 ``x-csrf-token: Fetch`` answers a token bound to the session cookie; a write without that token and cookie is
 refused with 403 and ``x-csrf-token: Required``); JSON wrapped in ``{"d": ...}`` (collections in
 ``d.results``); ``$top``/``$skip``/``$inlinecount=allpages`` (``d.__count``); server-side paging with
-``d.__next`` carrying ``$skiptoken`` after :data:`SERVER_PAGE_SIZE` rows; ``$filter`` restricted to
-``Property eq 'value'`` terms joined by ``and`` and ``or`` (``and`` binds tighter; parentheses group);
+``d.__next`` carrying ``$skiptoken`` after :data:`SERVER_PAGE_SIZE` rows; ``$filter`` with ``eq``, ``ne``,
+``gt``, ``ge``, ``lt``, ``le`` on typed literals (``'text'``, numbers, ``datetime'...'``,
+``datetimeoffset'...'``, ``true``/``false``) compared in each property's Edm type, joined by ``and`` and
+``or`` (``and`` binds tighter; parentheses group), anything else answering 400 (:mod:`.odata_filter`);
 ``$expand`` of the declared navigation properties; deep
 insert of purchase orders and supplier invoices; the SAP error body
 ``{"error": {"code", "message": {"lang", "value"}, "innererror": {"transactionid", "errordetails"}}}``.
@@ -29,6 +35,10 @@ Choices where the public sources are silent (unconfirmed, kept deliberately simp
 - Purchase orders created without a number get internal numbers 45000000nn (after the seeded ones, which use
   external numbers: PO-10001...). Supplier invoices are numbered 5105600001 upwards, fiscal year = the year of
   ``DocumentDate``. Message codes other than M8/108 are illustrative.
+- Logistics (unconfirmed where noted): the carrier's tracking number of an inbound delivery is its
+  ``BillOfLading``; an inbound delivery item names its PO in ``ReferenceSDDocument``; the plant master is
+  served as ``API_PLANT_SRV``/``A_Plant``; material document items are a set of their own (SAP also reaches
+  them through ``A_MaterialDocumentHeader``). Stock keys are a subset of SAP's (no special stocks are seeded).
 """
 
 from __future__ import annotations
@@ -48,6 +58,15 @@ from fastapi.responses import JSONResponse, Response
 
 from eas_sandbox.state import Body, RecordExists, Records
 from eas_sandbox.vendor import Endpoints, NotAuthenticated, Store, Vendor
+from eas_sandbox.vendors.odata_filter import (
+    Conjunction,
+    Filter,
+    Term,
+    matches,
+    parse_filter,
+    string_equalities,
+)
+from eas_sandbox.vendors.sap_logistics import seed_logistics
 
 NAME = "sap"
 USER, PASSWORD = "EAS_COMM_USER", "sandbox-sap-password"
@@ -58,6 +77,11 @@ SESSION_COOKIE = "SAP_SESSIONID_EAS_100"
 PO_SERVICE = "API_PURCHASEORDER_PROCESS_SRV"
 INVOICE_SERVICE = "API_SUPPLIERINVOICE_PROCESS_SRV"
 PARTNER_SERVICE = "API_BUSINESS_PARTNER"
+STOCK_SERVICE = "API_MATERIAL_STOCK_SRV"
+MATERIAL_DOCUMENT_SERVICE = "API_MATERIAL_DOCUMENT_SRV"
+INFO_RECORD_SERVICE = "API_INFORECORD_PROCESS_SRV"
+INBOUND_DELIVERY_SERVICE = "API_INBOUND_DELIVERY_SRV;v=0002"
+PLANT_SERVICE = "API_PLANT_SRV"  # unconfirmed: the plant master's API name
 
 
 @dataclass(frozen=True)
@@ -99,6 +123,7 @@ SERVICES: dict[str, dict[str, EntityType]] = {
                 "PurchaseOrder": S,
                 "PurchaseOrderItem": S,
                 "PurchaseOrderItemText": S,
+                "Material": S,
                 "Plant": S,
                 "OrderQuantity": D,
                 "PurchaseOrderQuantityUnit": S,
@@ -124,6 +149,8 @@ SERVICES: dict[str, dict[str, EntityType]] = {
                 "InvoiceGrossAmount": D,
                 "DocumentHeaderText": S,
                 "SupplierInvoiceStatus": S,
+                "ReverseDocument": S,
+                "ReverseDocumentFiscalYear": S,
             },
             navigation={"to_SuplrInvcItemPurOrdRef": "A_SuplrInvcItemPurOrdRef"},
             creatable=True,
@@ -146,6 +173,95 @@ SERVICES: dict[str, dict[str, EntityType]] = {
     },
     PARTNER_SERVICE: {
         "A_Supplier": EntityType(keys=("Supplier",), properties={"Supplier": S, "SupplierName": S}),
+    },
+    # Stock per plant and storage location. SAP's key also holds Supplier, Customer, WBSElementInternalID,
+    # SDDocument, SDDocumentItem and InventorySpecialStockType (special stocks); none is seeded here.
+    STOCK_SERVICE: {
+        "A_MatlStkInAcctMod": EntityType(
+            keys=("Material", "Plant", "StorageLocation", "Batch", "InventoryStockType"),
+            properties={
+                "Material": S,
+                "Plant": S,
+                "StorageLocation": S,
+                "Batch": S,
+                "InventoryStockType": S,
+                "MatlWrhsStkQtyInMatlBaseUnit": D,
+                "MaterialBaseUnit": S,
+            },
+        ),
+    },
+    # Material document items (goods movements) read on their own, not through A_MaterialDocumentHeader.
+    MATERIAL_DOCUMENT_SERVICE: {
+        "A_MaterialDocumentItem": EntityType(
+            keys=("MaterialDocumentYear", "MaterialDocument", "MaterialDocumentItem"),
+            properties={
+                "MaterialDocumentYear": S,
+                "MaterialDocument": S,
+                "MaterialDocumentItem": S,
+                "Material": S,
+                "Plant": S,
+                "StorageLocation": S,
+                "GoodsMovementType": S,
+                "PostingDate": T,
+                "QuantityInEntryUnit": D,
+                "EntryUnit": S,
+                "DebitCreditCode": S,
+            },
+        ),
+    },
+    INFO_RECORD_SERVICE: {
+        "A_PurchasingInfoRecord": EntityType(
+            keys=("PurchasingInfoRecord",),
+            properties={"PurchasingInfoRecord": S, "Supplier": S, "Material": S},
+            navigation={"to_PurgInfoRecdOrgPlantData": "A_PurgInfoRecdOrgPlantData"},
+        ),
+        "A_PurgInfoRecdOrgPlantData": EntityType(
+            keys=("PurchasingInfoRecord", "PurchasingInfoRecordCategory", "PurchasingOrganization", "Plant"),
+            properties={
+                "PurchasingInfoRecord": S,
+                "PurchasingInfoRecordCategory": S,
+                "PurchasingOrganization": S,
+                "Plant": S,
+                "NetPriceAmount": D,
+                "Currency": S,
+                "MaterialPlannedDeliveryDurn": D,
+                "StandardPurchaseOrderQuantity": D,
+                "MinimumPurchaseOrderQuantity": D,
+            },
+            parent=("A_PurchasingInfoRecord", "to_PurgInfoRecdOrgPlantData"),
+        ),
+    },
+    INBOUND_DELIVERY_SERVICE: {
+        "A_InbDeliveryHeader": EntityType(
+            keys=("DeliveryDocument",),
+            properties={
+                "DeliveryDocument": S,
+                "Supplier": S,
+                "ReceivingPlant": S,
+                "BillOfLading": S,  # unconfirmed: where the carrier's tracking number is kept
+                "DeliveryDate": T,
+                "ActualGoodsMovementDate": T,
+                "OverallGoodsMovementStatus": S,
+            },
+            navigation={"to_DeliveryDocumentItem": "A_InbDeliveryItem"},
+        ),
+        "A_InbDeliveryItem": EntityType(
+            keys=("DeliveryDocument", "DeliveryDocumentItem"),
+            properties={
+                "DeliveryDocument": S,
+                "DeliveryDocumentItem": S,
+                "Material": S,
+                "Plant": S,
+                "ActualDeliveryQuantity": D,
+                "DeliveryQuantityUnit": S,
+                "ReferenceSDDocument": S,  # the purchase order
+                "ReferenceSDDocumentItem": S,
+            },
+            parent=("A_InbDeliveryHeader", "to_DeliveryDocumentItem"),
+        ),
+    },
+    PLANT_SERVICE: {
+        "A_Plant": EntityType(keys=("Plant",), properties={"Plant": S, "PlantName": S}),
     },
 }
 
@@ -246,9 +362,16 @@ router = APIRouter(dependencies=[Depends(authenticated)])
 # --- $metadata --------------------------------------------------------------------------------------------
 
 
+def namespace(service: str) -> str:
+    """The schema namespace of ``service``: its name without a version (``API_INBOUND_DELIVERY_SRV;v=0002``
+    is served under that path, its types are ``API_INBOUND_DELIVERY_SRV.*``)."""
+    return service.split(";", 1)[0]
+
+
 def metadata(service: str) -> str:
     """A minimal EDMX (OData V2) document of ``service``: types, associations, one container."""
     types = SERVICES[service]
+    ns = namespace(service)
     schema: list[str] = []
     container: list[str] = []
     for set_name, entity in types.items():
@@ -263,17 +386,17 @@ def metadata(service: str) -> str:
         for nav, target in entity.navigation.items():
             assoc = f"assoc_{set_name}_{nav}"
             navs.append(
-                f'<NavigationProperty Name="{nav}" Relationship="{service}.{assoc}" '
+                f'<NavigationProperty Name="{nav}" Relationship="{ns}.{assoc}" '
                 f'FromRole="FromRole_{assoc}" ToRole="ToRole_{assoc}"/>'
             )
             schema.append(
                 f'<Association Name="{assoc}">'
-                f'<End Type="{service}.{set_name}Type" Multiplicity="1" Role="FromRole_{assoc}"/>'
-                f'<End Type="{service}.{target}Type" Multiplicity="*" Role="ToRole_{assoc}"/>'
+                f'<End Type="{ns}.{set_name}Type" Multiplicity="1" Role="FromRole_{assoc}"/>'
+                f'<End Type="{ns}.{target}Type" Multiplicity="*" Role="ToRole_{assoc}"/>'
                 "</Association>"
             )
             container.append(
-                f'<AssociationSet Name="{assoc}_set" Association="{service}.{assoc}">'
+                f'<AssociationSet Name="{assoc}_set" Association="{ns}.{assoc}">'
                 f'<End EntitySet="{set_name}" Role="FromRole_{assoc}"/>'
                 f'<End EntitySet="{target}" Role="ToRole_{assoc}"/>'
                 "</AssociationSet>"
@@ -286,7 +409,7 @@ def metadata(service: str) -> str:
         creatable = "true" if entity.creatable else "false"
         container.insert(
             0,
-            f'<EntitySet Name="{set_name}" EntityType="{service}.{set_name}Type" sap:creatable="{creatable}" '
+            f'<EntitySet Name="{set_name}" EntityType="{ns}.{set_name}Type" sap:creatable="{creatable}" '
             'sap:updatable="false" sap:deletable="false"/>',
         )
     return (
@@ -295,10 +418,10 @@ def metadata(service: str) -> str:
         'xmlns:m="http://schemas.microsoft.com/ado/2007/08/dataservices/metadata" '
         'xmlns:sap="http://www.sap.com/Protocols/SAPData">'
         '<edmx:DataServices m:DataServiceVersion="2.0">'
-        f'<Schema Namespace="{escape(service)}" xml:lang="en" sap:schema-version="1" '
+        f'<Schema Namespace="{escape(ns)}" xml:lang="en" sap:schema-version="1" '
         'xmlns="http://schemas.microsoft.com/ado/2008/09/edm">'
         + "".join(schema)
-        + f'<EntityContainer Name="{service}_Entities" m:IsDefaultEntityContainer="true">'
+        + f'<EntityContainer Name="{ns}_Entities" m:IsDefaultEntityContainer="true">'
         + "".join(container)
         + "</EntityContainer></Schema></edmx:DataServices></edmx:Edmx>"
     )
@@ -339,20 +462,6 @@ def _csrf_refused(request: Request, store: Records) -> Response | None:
 
 _SEGMENT = re.compile(r"^(?P<set>\w+)(?:\((?P<key>.*)\))?$")
 _KEY_PART = re.compile(r"(?:(\w+)=)?'((?:[^']|'')*)'")
-_TERM = re.compile(r"\s*(\w+)\s+eq\s+(?:'((?:[^']|'')*)'|(true|false|-?[\d.]+))\s*")
-_OPERATOR = re.compile(r"(and|or)(?=[\s(])\s*", re.IGNORECASE)
-_PAREN = re.compile(r"\s*([()])\s*")
-
-Term = tuple[str, str]
-"""``Property eq literal`` as (property, literal text)."""
-Conjunction = tuple[Term, ...]
-Filter = list[Conjunction]
-"""A ``$filter`` in disjunctive normal form: a row matches when it satisfies every term of one conjunction."""
-
-MAX_ALTERNATIVES = 100
-"""Conjunctions a ``$filter`` may expand to (``(a or b) and (c or d)`` is four); more answers 400."""
-MAX_NESTING = 16
-"""Parentheses a ``$filter`` may nest, so that a crafted URL answers 400, not a recursion error."""
 
 
 def _parse_key(entity: EntityType, text: str) -> dict[str, str] | None:
@@ -365,85 +474,9 @@ def _parse_key(entity: EntityType, text: str) -> dict[str, str] | None:
     return found if set(found) == set(entity.keys) else None
 
 
-class _FilterParser:
-    """Recursive descent over ``$filter``, in OData's precedence: ``or`` of ``and`` of terms or ``( ... )``.
-
-    The result is in disjunctive normal form (``and`` distributes over a parenthesised ``or``), the shape
-    the store is queried in: one containment document per conjunction. Whatever is not understood is a
-    ValueError carrying the rest of the text, as the error answer shows it.
-    """
-
-    def __init__(self, entity: EntityType, text: str):
-        self.entity, self.text, self.pos, self.depth = entity, text, 0, 0
-
-    def parse(self) -> Filter:
-        if not self.text:
-            return [()]
-        found = self._disjunction()
-        if self.pos < len(self.text):
-            raise self._invalid()
-        return found
-
-    def _invalid(self) -> ValueError:
-        return ValueError(self.text[self.pos :])
-
-    def _disjunction(self) -> Filter:
-        found = self._conjunction()
-        while self._operator("or"):
-            found = self._bounded(found + self._conjunction())
-        return found
-
-    def _conjunction(self) -> Filter:
-        found = self._factor()
-        while self._operator("and"):
-            right = self._factor()
-            found = self._bounded([left + more for left in found for more in right])
-        return found
-
-    def _factor(self) -> Filter:
-        if not self._paren("("):
-            return [(self._term(),)]
-        self.depth += 1
-        if self.depth > MAX_NESTING:
-            raise ValueError(f"more than {MAX_NESTING} nested parentheses")
-        inner = self._disjunction()
-        if not self._paren(")"):
-            raise self._invalid()
-        self.depth -= 1
-        return inner
-
-    def _term(self) -> Term:
-        match = _TERM.match(self.text, self.pos)
-        if match is None or match.group(1) not in self.entity.properties:
-            raise self._invalid()
-        self.pos = match.end()
-        quoted = match.group(2)
-        return match.group(1), quoted.replace("''", "'") if quoted is not None else match.group(3)
-
-    def _operator(self, word: str) -> bool:
-        match = _OPERATOR.match(self.text, self.pos)
-        if match is None or match.group(1).lower() != word:
-            return False
-        self.pos = match.end()
-        return True
-
-    def _paren(self, which: str) -> bool:
-        match = _PAREN.match(self.text, self.pos)
-        if match is None or match.group(1) != which:
-            return False
-        self.pos = match.end()
-        return True
-
-    @staticmethod
-    def _bounded(found: Filter) -> Filter:
-        if len(found) > MAX_ALTERNATIVES:
-            raise ValueError(f"the filter expands to more than {MAX_ALTERNATIVES} alternatives")
-        return found
-
-
 def _parse_filter(entity: EntityType, text: str) -> Filter:
-    """``$filter`` as conjunctions of (property, literal) terms; anything else is a ValueError."""
-    return _FilterParser(entity, text).parse()
+    """``$filter`` over the entity type's declared properties (see :mod:`.odata_filter`)."""
+    return parse_filter(entity.properties, text)
 
 
 def _literal(value: Any) -> str:
@@ -452,27 +485,22 @@ def _literal(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _matches(row: dict[str, Any], conditions: Filter) -> bool:
-    """The Gateway's comparison: a property's value as its literal text, a missing one as ''."""
-    return any(all(_literal(row.get(p)) == v for p, v in conjunction) for conjunction in conditions)
-
-
 def _containment(entity: EntityType, conjunction: Conjunction) -> Body:
     """What a stored document must contain to satisfy ``conjunction`` (``{}``: nothing can be said).
 
-    Only non-empty ``Edm.String`` terms go in: those properties are stored as JSON strings (see
-    :func:`_with_strings`), so ``_literal(value) == v`` is exactly JSON equality; a boolean, a decimal or
-    '' (which a missing property also matches) is left to :func:`_matches`. Rows stored inside their
-    parent are looked for as an element of the parent's navigation array.
+    Only the non-empty ``Edm.String eq`` terms go in (:func:`.odata_filter.string_equalities`): those
+    properties are stored as JSON strings (see :func:`_with_strings`), so text equality is JSON equality;
+    ranges, ``ne``, decimals, dates, booleans and '' are left to :func:`.odata_filter.matches`. Rows stored
+    inside their parent are looked for as an element of the parent's navigation array.
     """
-    wanted = {p: v for p, v in conjunction if v and entity.properties.get(p) == S}
+    wanted: Body = dict(string_equalities(conjunction))
     if not wanted or entity.parent is None:
         return wanted
     return {entity.parent[1]: [wanted]}
 
 
 def _candidates(store: Records, service: str, set_name: str, conditions: Filter) -> list[dict[str, Any]]:
-    """The rows of a set that may match, in creation order: PostgreSQL narrows, :func:`_matches` decides.
+    """The rows of a set that may match, in creation order: PostgreSQL narrows, ``matches`` decides.
 
     One containment query (one alternative per conjunction) costs the rows it finds, where reading the
     whole set costs every invoice ever posted; the set is read whole only when some conjunction has no
@@ -493,12 +521,12 @@ def _candidates(store: Records, service: str, set_name: str, conditions: Filter)
 
 
 def _selected(store: Records, service: str, set_name: str, conditions: Filter) -> list[dict[str, Any]]:
-    return [row for row in _candidates(store, service, set_name, conditions) if _matches(row, conditions)]
+    return [row for row in _candidates(store, service, set_name, conditions) if matches(row, conditions)]
 
 
 def _by_key(store: Records, service: str, set_name: str, key: dict[str, str]) -> dict[str, Any] | None:
     """The first row whose key properties read as ``key`` (each part also narrows the query)."""
-    rows = _candidates(store, service, set_name, [tuple(key.items())])
+    rows = _candidates(store, service, set_name, [tuple(Term(k, "eq", v, S) for k, v in key.items())])
     return next((r for r in rows if all(str(r.get(k)) == v for k, v in key.items())), None)
 
 
@@ -522,7 +550,8 @@ def _default(edm: str) -> Any:
 def _entity(root: str, service: str, set_name: str, row: dict[str, Any], expand: set[str]) -> dict[str, Any]:
     entity = SERVICES[service][set_name]
     uri = f"{root}{set_name}{_key_string(entity, row)}"
-    out: dict[str, Any] = {"__metadata": {"id": uri, "uri": uri, "type": f"{service}.{set_name}Type"}}
+    kind = f"{namespace(service)}.{set_name}Type"
+    out: dict[str, Any] = {"__metadata": {"id": uri, "uri": uri, "type": kind}}
     for prop, edm in entity.properties.items():
         out[prop] = row.get(prop, _default(edm))
     for nav, target in entity.navigation.items():
@@ -622,7 +651,7 @@ def _with_strings(service: str, set_name: str, row: dict[str, Any]) -> dict[str,
     """``row`` (and the rows of its navigations) with each ``Edm.String`` value a JSON string.
 
     A client may send ``"CompanyCode": 1010``; stored as a number it would match ``CompanyCode eq '1010'``
-    in :func:`_matches` but not the containment query that narrows the read (JSON types differ). The
+    in ``matches`` but not the containment query that narrows the read (JSON types differ). The
     Gateway answers strings for such properties anyway.
     """
     entity = SERVICES[service][set_name]
@@ -740,12 +769,60 @@ def _created(root: str, service: str, set_name: str, row: dict[str, Any]) -> Res
     return JSONResponse({"d": body}, status_code=201, headers={"Location": body["__metadata"]["uri"]})
 
 
+def _function_parameter(request: Request, name: str) -> str:
+    """A function import's parameter from the query string: ``'text'`` unquoted, ``datetime'..'`` kept."""
+    raw = request.query_params.get(name, "")
+    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
+        return raw[1:-1].replace("''", "'")
+    return raw
+
+
+def _cancel_supplier_invoice(request: Request, store: Records) -> Response:
+    """Function import ``Cancel``: reverse a posted supplier invoice (a reversal document is posted).
+
+    Answers ``d.Cancel`` with ``ReverseDocument`` and ``FiscalYear``; the original keeps its row and
+    shows ``ReverseDocument``/``ReverseDocumentFiscalYear``. A second cancel is refused as SAP does.
+    Parameter names, answer shape and message numbers: unconfirmed (SAP's public API names).
+    """
+    number = _function_parameter(request, "SupplierInvoice")
+    year = _function_parameter(request, "FiscalYear")
+    if not number or not year:
+        return error(400, "/IWBEP/CM_MGW_RT/022", "Parameters SupplierInvoice and FiscalYear are required")
+    invoice = store.get(NAME, "A_SupplierInvoice", f"{number}/{year}")
+    if invoice is None:
+        return error(404, "M8/012", f"Invoice document {number} {year} does not exist")
+    if invoice.get("ReverseDocument"):
+        return error(
+            400,
+            "M8/263",
+            f"Invoice document {number} {year} was already reversed by {invoice['ReverseDocument']}",
+        )
+    reverse = str(5105700000 + store.count(NAME, "reversals") + 1)
+    store.insert(
+        NAME,
+        "reversals",
+        {
+            "ReverseDocument": reverse,
+            "FiscalYear": year,
+            "SupplierInvoice": number,
+            "ReversalReason": _function_parameter(request, "ReversalReason"),
+            "PostingDate": _function_parameter(request, "PostingDate"),
+        },
+        key=f"{reverse}/{year}",
+    )
+    invoice.update(ReverseDocument=reverse, ReverseDocumentFiscalYear=year)
+    store.put(NAME, "A_SupplierInvoice", f"{number}/{year}", invoice)
+    return JSONResponse({"d": {"Cancel": {"ReverseDocument": reverse, "FiscalYear": year}}})
+
+
 @router.post(ODATA_ROOT + "/{service}/{segment}")
 async def create(service: str, segment: str, request: Request, store: Store) -> Response:
     if (problem := _unknown_service(service)) is not None:
         return problem
     if (refused := _csrf_refused(request, store)) is not None:
         return refused
+    if service == INVOICE_SERVICE and segment == "Cancel":
+        return _cancel_supplier_invoice(request, store)
     entity = SERVICES[service].get(segment)
     if entity is None:
         return error(404, "/IWBEP/CM_MGW_RT/021", f"Resource not found for segment '{segment}'")
@@ -769,7 +846,8 @@ async def create(service: str, segment: str, request: Request, store: Store) -> 
 
 
 def seed(records: Records) -> None:
-    """The suppliers and the open purchase orders of :data:`PURCHASE_ORDERS` (closed: PO-10005)."""
+    """The suppliers, the open purchase orders of :data:`PURCHASE_ORDERS` (closed: PO-10005) and the
+    logistics data of :mod:`eas_sandbox.vendors.sap_logistics` (plants, stock, movements, deliveries)."""
     numbers = {name: number for number, name in SUPPLIERS.items()}
     for number, name in SUPPLIERS.items():
         records.put(NAME, "A_Supplier", number, {"Supplier": number, "SupplierName": name})
@@ -799,6 +877,7 @@ def seed(records: Records) -> None:
             ],
         }
         records.put(NAME, "A_PurchaseOrder", po["po"], order)
+    seed_logistics(lambda collection, key, row: records.put(NAME, collection, key, row))
 
 
 def _env(endpoints: Endpoints) -> dict[str, str]:

@@ -1,6 +1,12 @@
 """ServiceNow Table API (``/api/now/table/{table}``): incidents, users, change requests.
 
-Basic auth; ``sysparm_query`` (``field=value`` terms joined by ``^``, and ``ORDERBY``/``ORDERBYDESC``),
+Basic auth; ``sysparm_query``: conditions joined by ``^`` (and), each ``field<op>value`` with ``=`` and
+``!=`` (case-insensitive), ``IN``/``NOT IN`` (``stateIN1,2,3``) and ``>``, ``>=``, ``<``, ``<=`` (date/time
+fields as ServiceNow writes them, ``sys_created_on>=2025-07-01 00:00:00``, or a date alone; numbers as
+numbers; other text in text order; an empty field satisfies none), plus ``ORDERBY``/``ORDERBYDESC``. A
+condition it does not understand (``^OR``, ``^NQ``, ``STARTSWITH``, ``LIKE``...) answers 400 ``Invalid
+query``: an emulator's choice, so that a client's mistake shows (an instance ignores an invalid condition,
+or returns no rows when ``glide.invalid_query.returns_no_rows`` is set);
 ``sysparm_limit``/``sysparm_offset`` with ``X-Total-Count`` and a ``Link`` header; errors
 ``{"error": {"message", "detail"}, "status": "failure"}``; throttling 429 + ``Retry-After``.
 Numbers are assigned as ServiceNow does (INC0010001, CHG0030001); ``sys_id`` is 32 hex digits.
@@ -13,7 +19,9 @@ line.
 from __future__ import annotations
 
 import base64
+import re
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -42,29 +50,90 @@ def authenticated(request: Request) -> None:
 router = APIRouter(dependencies=[Depends(authenticated)])
 
 
-def _matches(record: dict[str, Any], query: str) -> tuple[bool, list[tuple[str, bool]]]:
+_CONDITION = re.compile(
+    r"(?P<field>[a-z_][a-z0-9_.]*)(?P<operator>!=|>=|<=|=|>|<|NOT IN|IN)(?P<value>.*)", re.DOTALL
+)
+SN_DATETIME, SN_DATE = "%Y-%m-%d %H:%M:%S", "%Y-%m-%d"
+"""How a date/time (or date) field reads without display values, and how a query compares it."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One ``field<operator>value`` term of an encoded query."""
+
+    field: str
+    operator: str
+    value: str
+
+    def holds(self, record: dict[str, Any]) -> bool:
+        actual = str(record.get(self.field, ""))
+        if self.operator in ("=", "!="):
+            return (actual.lower() == self.value.lower()) == (self.operator == "=")
+        if self.operator in ("IN", "NOT IN"):
+            wanted = {choice.lower() for choice in self.value.split(",")}
+            return (actual.lower() in wanted) == (self.operator == "IN")
+        return actual != "" and _ordered(_comparable(actual), self.operator, _comparable(self.value))
+
+
+@dataclass(frozen=True)
+class Query:
+    """A parsed ``sysparm_query``: conditions that must all hold, then the sort keys in order."""
+
+    conditions: tuple[Condition, ...]
+    order: tuple[tuple[str, bool], ...]
+    """(field, descending) per ``ORDERBY``/``ORDERBYDESC``."""
+
+    def matches(self, record: dict[str, Any]) -> bool:
+        return all(condition.holds(record) for condition in self.conditions)
+
+    def equalities(self) -> dict[str, str]:
+        """The non-empty ``field=value`` conditions, which PostgreSQL can narrow the table by.
+
+        An empty value is left out: a missing field reads as '', which SQL cannot select by; the other
+        operators are left to :meth:`matches`.
+        """
+        return {c.field: c.value for c in self.conditions if c.operator == "=" and c.value}
+
+
+def _comparable(text: str) -> datetime | float | str:
+    """What ``>``/``<`` compare: a date/time (or a date, at midnight), else a number, else the text."""
+    for layout in (SN_DATETIME, SN_DATE):
+        try:
+            return datetime.strptime(text.strip(), layout)
+        except ValueError:
+            pass
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _ordered(left: datetime | float | str, operator: str, right: datetime | float | str) -> bool:
+    if type(left) is not type(right):
+        left, right = str(left), str(right)
+    if operator == ">":
+        return left > right  # type: ignore[operator]
+    if operator == ">=":
+        return left >= right  # type: ignore[operator]
+    if operator == "<":
+        return left < right  # type: ignore[operator]
+    return left <= right  # type: ignore[operator]
+
+
+def parse_query(query: str) -> Query:
+    """``sysparm_query`` as conditions and sort keys; a term it does not understand is a ValueError."""
+    conditions: list[Condition] = []
     order: list[tuple[str, bool]] = []
-    ok = True
     for term in filter(None, query.split("^")):
         if term.startswith("ORDERBYDESC"):
             order.append((term[len("ORDERBYDESC") :], True))
         elif term.startswith("ORDERBY"):
             order.append((term[len("ORDERBY") :], False))
-        elif "=" in term:
-            field, _, value = term.partition("=")
-            ok = ok and str(record.get(field, "")).lower() == value.lower()
-    return ok, order
-
-
-def _equalities(query: str) -> dict[str, str]:
-    """The ``field=value`` terms of ``query`` that PostgreSQL can narrow the table by.
-
-    An empty value is left out: ``_matches`` reads a missing field as '', which SQL cannot select by.
-    """
-    terms = (
-        term.partition("=") for term in query.split("^") if "=" in term and not term.startswith("ORDERBY")
-    )
-    return {field: value for field, _, value in terms if value}
+        elif (match := _CONDITION.fullmatch(term)) is not None:
+            conditions.append(Condition(match["field"], match["operator"], match["value"]))
+        else:
+            raise ValueError(term)
+    return Query(tuple(conditions), tuple(order))
 
 
 def _write(row: dict[str, Any], changes: dict[str, Any], now: str) -> None:
@@ -93,11 +162,15 @@ def list_records(
 ) -> Response:
     if (problem := _known(table)) is not None:
         return problem
+    try:
+        query = parse_query(sysparm_query)
+    except ValueError as exc:
+        return error(400, "Invalid query", f"Unsupported condition '{exc}' in sysparm_query")
     # ServiceNow's "=" ignores case, which JSON containment cannot: the store narrows by a case-folded
-    # comparison (a superset) and _matches keeps the exact semantics.
-    rows = store.find(NAME, table, equal_ignoring_case=_equalities(sysparm_query))
-    selected = [row for row in rows if _matches(row, sysparm_query)[0]]
-    for field, descending in reversed(_matches({}, sysparm_query)[1]):
+    # comparison (a superset) and Query.matches keeps the exact semantics.
+    rows = store.find(NAME, table, equal_ignoring_case=query.equalities())
+    selected = [row for row in rows if query.matches(row)]
+    for field, descending in reversed(query.order):
         selected.sort(key=lambda row: str(row.get(field, "")), reverse=descending)
     page = selected[sysparm_offset : sysparm_offset + sysparm_limit]
     headers = {"X-Total-Count": str(len(selected))}

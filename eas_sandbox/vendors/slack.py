@@ -56,6 +56,12 @@ CHANNELS = (
     "support-general",
     "support-tier2",
     "support-oncall",
+    "security",  # the security agent: access changes, approvals; its on-call page; payroll flags
+    "security-oncall",
+    "payroll",
+    "eas-alerts",  # the monitoring agent's alerts (EAS_MONITORING_CHANNEL)
+    "engineering",
+    "ops",
 )
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 

@@ -5,10 +5,14 @@ A webhook URL is its own credential: only the seeded webhook's token is known. A
 message nor a MessageCard answers 400 with Teams' texts. Throttling arrives as Teams sends it
 through webhooks: a 200 whose body relays "HTTP error 429" (no ``Retry-After``).
 ``GET /teams/webhook/{token}/messages`` lists what was posted (for tests and demos; not Teams').
+
+Seeded: the approvals channel's webhook (``EAS_TEAMS_WEBHOOK_URL``) and one webhook each for the
+channels of :data:`CHANNEL_WEBHOOKS` (``EAS_TEAMS_CHANNEL_WEBHOOKS``, a JSON object name -> URL).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,13 +24,18 @@ from eas_sandbox.vendor import Endpoints, NotAuthenticated, Store, Vendor
 NAME = "teams"
 WEBHOOK_TOKEN = "eas-sandbox-2f1c9a7e@eas-tenant/IncomingWebhook/approvals"
 """The seeded webhook (in Teams: ``{group}@{tenant}/IncomingWebhook/{id}/{owner}``)."""
+CHANNEL_WEBHOOKS: dict[str, str] = {
+    name: f"eas-sandbox-2f1c9a7e@eas-tenant/IncomingWebhook/{name}"
+    for name in ("general", "engineering", "announcements")
+}
+"""Webhooks of named channels, for posts by channel name."""
 ADAPTIVE = "application/vnd.microsoft.card.adaptive"
 
 router = APIRouter()
 
 
 def _known(token: str) -> None:
-    if token != WEBHOOK_TOKEN:
+    if token != WEBHOOK_TOKEN and token not in CHANNEL_WEBHOOKS.values():
         raise NotAuthenticated()
 
 
@@ -76,7 +85,12 @@ async def post_message(token: str, request: Request, store: Store) -> Response:
 
 
 def _env(endpoints: Endpoints) -> dict[str, str]:
-    return {"EAS_TEAMS_WEBHOOK_URL": f"{endpoints.vendor_url(NAME)}/webhook/{WEBHOOK_TOKEN}"}
+    base = f"{endpoints.vendor_url(NAME)}/webhook"
+    channels = {name: f"{base}/{token}" for name, token in CHANNEL_WEBHOOKS.items()}
+    return {
+        "EAS_TEAMS_WEBHOOK_URL": f"{base}/{WEBHOOK_TOKEN}",
+        "EAS_TEAMS_CHANNEL_WEBHOOKS": json.dumps(channels),
+    }
 
 
 def _throttled(retry_after_s: float | None) -> Response:

@@ -31,7 +31,11 @@ def test_definitions_load_and_validate():
         "request_failure_sensor",
         "stranded_request_sensor",
     }
-    assert [s.name for s in defs.schedules] == ["approval_escalation_schedule"]
+    schedules = {s.name: s for s in defs.schedules}
+    assert "approval_escalation_schedule" in schedules
+    for name in schedules:  # each agent's schedules start a job of this code location
+        schedule = defs.resolve_schedule_def(name)
+        assert defs.resolve_job_def(schedule.job_name).name == schedule.job_name, name
     for sensor in defs.sensors:
         assert sensor.default_status == dg.DefaultSensorStatus.RUNNING
     by_name = {s.name: s for s in defs.sensors}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ssl
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -132,7 +133,7 @@ def test_non_string_terms_are_compared_as_before_also_inside_or(odata):
         "PurchaseOrder eq 'PO-10001')",
         "()",
         "PurchaseOrder eq 'PO-10001' or Bogus eq 'x'",
-        "PurchaseOrder ne 'PO-10001'",
+        "PurchaseOrder has 'PO-10001'",
         "PurchaseOrder eq 'PO-10001' xor PurchaseOrder eq 'PO-10002'",
         "   ",
         "(" * 20 + "PurchaseOrder eq 'PO-10001'" + ")" * 20,
@@ -245,3 +246,107 @@ def test_a_duplicate_invoice_is_refused_by_party_and_reference(odata, invoices):
     error = again.json()["error"]
     assert error["code"] == "M8/108" and f"{invoices[1]} 2025" in error["message"]["value"]
     assert other_party.status_code == 201
+
+
+# --- ranges and typed comparisons (ne, gt, ge, lt, le) ----------------------------------------------------
+
+
+def _odata_date(year: int, month: int, day: int, hour: int = 0) -> str:
+    return f"/Date({int(datetime(year, month, day, hour, tzinfo=UTC).timestamp() * 1000)})/"
+
+
+DATED = [
+    ("INV-D1", _odata_date(2025, 6, 30), "100.00"),
+    ("INV-D2", _odata_date(2025, 7, 1), "250.50"),
+    ("INV-D3", _odata_date(2025, 7, 31, 18), "1000.00"),
+    ("INV-D4", _odata_date(2025, 8, 1), "99.99"),
+]
+"""Acme's invoices around July 2025: reference, PostingDate, InvoiceGrossAmount."""
+
+
+@pytest.fixture
+def dated(odata) -> None:
+    posted = [
+        _post_invoice(odata, ACME, ref, [("PO-10001", gross)], PostingDate=posted, InvoiceGrossAmount=gross)
+        for ref, posted, gross in DATED
+    ]
+    assert [response.status_code for response in posted] == [201] * len(DATED)
+
+
+@pytest.mark.parametrize(
+    ("filter", "expected"),
+    [
+        (
+            "PostingDate ge datetime'2025-07-01T00:00:00' and PostingDate lt datetime'2025-08-01T00:00:00'",
+            ["INV-D2", "INV-D3"],
+        ),
+        ("PostingDate le datetime'2025-07-01T00:00'", ["INV-D1", "INV-D2"]),
+        ("PostingDate gt datetime'2025-07-31T17:59:59.9999999'", ["INV-D3", "INV-D4"]),
+        ("PostingDate gt datetimeoffset'2025-07-01T02:00:00+02:00'", ["INV-D3", "INV-D4"]),
+        ("PostingDate eq datetimeoffset'2025-07-01T00:00:00Z'", ["INV-D2"]),
+        ("PostingDate ne datetime'2025-07-01T00:00:00'", ["INV-D1", "INV-D3", "INV-D4"]),
+        ("InvoiceGrossAmount gt 100 and InvoiceGrossAmount le 1000.00", ["INV-D2", "INV-D3"]),
+        ("InvoiceGrossAmount eq 250.5M", ["INV-D2"]),
+        ("InvoiceGrossAmount lt 1e2", ["INV-D4"]),
+        ("InvoiceGrossAmount ge '100'", ["INV-D1", "INV-D2", "INV-D3"]),
+        ("SupplierInvoiceIDByInvcgParty gt 'INV-D2'", ["INV-D3", "INV-D4"]),
+        (
+            "SupplierInvoiceIDByInvcgParty ne 'INV-D1' and InvoicingParty eq '17300001'",
+            ["INV-D2", "INV-D3", "INV-D4"],
+        ),
+        (
+            "(InvoicingParty eq '17300001' and PostingDate ge datetime'2025-08-01T00:00:00')"
+            " or SupplierInvoiceIDByInvcgParty eq 'INV-D1'",
+            ["INV-D1", "INV-D4"],
+        ),
+        ("InvoicingParty eq '17300002' and PostingDate ge datetime'2025-01-01T00:00:00'", []),
+    ],
+)
+def test_ranges_compare_dates_as_dates_and_decimals_as_numbers(odata, dated, filter, expected):
+    assert _references(odata, filter) == expected
+
+
+def test_ne_on_a_boolean_and_a_count_with_a_range(odata, dated):
+    assert _order_items(odata, "IsFinallyInvoiced ne true and PurchaseOrder eq 'PO-10005'") == []
+    assert len(_order_items(odata, "IsFinallyInvoiced ne true")) == len(_order_items(odata, "")) - 1
+    july = "PostingDate ge datetime'2025-07-01T00:00:00' and PostingDate le datetime'2025-07-31T23:59:59'"
+    page = _read(
+        odata, f"{INVOICES}/A_SupplierInvoice", **{"$filter": july, "$inlinecount": "allpages", "$top": 1}
+    )
+    assert page["__count"] == "2" and len(page["results"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("filter", "complaint"),
+    [
+        ("PostingDate ge '2025-07-01'", "string literal cannot be compared with property 'PostingDate'"),
+        ("PostingDate ge 20250701", "numeric literal cannot be compared"),
+        ("InvoiceGrossAmount gt datetime'2025-07-01T00:00:00'", "datetime literal cannot be compared"),
+        ("InvoiceGrossAmount gt 'lots'", "'lots' is not a valid Edm.Decimal"),
+        ("PostingDate ge datetime'2025-13-01T00:00:00'", "is not a valid date and time"),
+        ("PostingDate ge datetime'2025-07-01'", "PostingDate ge datetime'2025-07-01'"),
+        ("PostingDate GE datetime'2025-07-01T00:00:00'", "PostingDate GE"),
+        ("InvoiceGrossAmount eq null", "InvoiceGrossAmount eq null"),
+        ("substringof('D', SupplierInvoiceIDByInvcgParty)", "substringof"),
+        ("SupplierInvoiceIDByInvcgParty ge 'INV-D1' and", ""),
+    ],
+)
+def test_what_the_filter_does_not_understand_answers_400_in_sap_shape(odata, filter, complaint):
+    response = odata.get(f"{INVOICES}/A_SupplierInvoice", params={"$filter": filter})
+
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "/IWBEP/CM_MGW_RT/022"
+    assert error["message"]["value"].startswith("Invalid system query option or filter: ")
+    assert complaint in error["message"]["value"]
+    assert error["innererror"]["errordetails"][0]["severity"] == "error"
+
+
+def test_a_boolean_has_no_order(odata):
+    response = odata.get(f"{ORDERS}/A_PurchaseOrderItem", params={"$filter": "IsFinallyInvoiced gt false"})
+
+    assert response.status_code == 400
+    assert (
+        "operator 'gt' is not defined for property 'IsFinallyInvoiced'"
+        in response.json()["error"]["message"]["value"]
+    )

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from eas_pipelines.agents.customer_service.jobs import customer_service_ticket_routing
+from eas_pipelines.agents.customer_service.status import customer_service_ticket_status
 from eas_pipelines.agents.notifications import NotificationsResource
 from eas_pipelines.connectors.servicenow import ServiceNowResource
 
@@ -12,4 +13,4 @@ CONNECTORS = {"servicenow": ServiceNowResource, "notifications": NotificationsRe
 Tickets are ServiceNow incidents; notifications go to the queue's and escalation target's Slack
 channels and to the requester by e-mail."""
 
-defs = dg.Definitions(jobs=[customer_service_ticket_routing])
+defs = dg.Definitions(jobs=[customer_service_ticket_routing, customer_service_ticket_status])

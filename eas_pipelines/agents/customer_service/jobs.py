@@ -47,6 +47,7 @@ from eas_pipelines.agents.customer_service.tickets import (
     ticket_priority,
 )
 from eas_pipelines.agents.notifications import NotificationsResource
+from eas_pipelines.agents.saga import CompletedStep
 from eas_pipelines.connectors.retry import VendorRejected
 from eas_pipelines.connectors.servicenow import (
     Incident,
@@ -112,7 +113,21 @@ def classify_ticket(item: WorkItem) -> Step:
     )
 
 
-@workflow_step(TicketCase, optional=False)
+def cancel_opened_ticket(done: CompletedStep, *, servicenow: ServiceNowResource) -> str | None:
+    """Compensation of :func:`open_ticket`: cancel the incident this request opened, with a note.
+
+    Only an incident the step created (``ticket.created``): a ticket it found (an escalation of a
+    known one) belongs to somebody else's request and is left as it is.
+    """
+    number = done.detail.get("ticket_number")
+    if done.action != "ticket.created" or not number:
+        return None
+    note = f"Cancelled by EAS: request {done.request_id}, which opened this incident, was rolled back."
+    servicenow.client().cancel_incident(str(number), note, idempotency_key=done.key())
+    return f"ServiceNow incident {number} cancelled"
+
+
+@workflow_step(TicketCase, optional=False, compensate=cancel_opened_ticket)
 def open_ticket(case: TicketCase, *, servicenow: ServiceNowResource) -> Step:
     """Open the incident, once per request; an escalation of a known ticket reuses that incident."""
     item = case.item

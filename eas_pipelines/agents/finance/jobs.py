@@ -28,6 +28,7 @@ from eas_pipelines.agents.finance.invoice import (
     supplier_name_candidates,
 )
 from eas_pipelines.agents.notifications import NotificationsResource
+from eas_pipelines.agents.saga import CompletedStep
 from eas_pipelines.connectors.retry import VendorRejected
 from eas_pipelines.connectors.sap import DuplicateInvoice, SapClient, SapResource, Supplier, invoice_marker
 from eas_pipelines.resources import WorkflowPolicyResource
@@ -136,7 +137,24 @@ def approve_invoice(invoice: Invoice, *, policy: WorkflowPolicyResource) -> Step
     )
 
 
-@workflow_step(Invoice)
+def reverse_posted_invoice(done: CompletedStep, *, sap: SapResource) -> str | None:
+    """Compensation of :func:`post_invoice`: reverse the supplier invoice in SAP (``Cancel``).
+
+    The document comes from the step's ``ledger.posted`` detail (``SI<number>/<fiscal year>``); SAP
+    answers an invoice already reversed with its reversal, so a retried rollback reverses once.
+    """
+    document = str(done.detail.get("sap_invoice") or "")
+    number, _, year = document.removeprefix("SI").partition("/")
+    if not number or not year:
+        return None
+    reversal = sap.client().cancel_supplier_invoice(number, year)
+    return (
+        f"SAP supplier invoice {document} reversed by "
+        f"SI{reversal.reverse_document}/{reversal.reverse_fiscal_year}"
+    )
+
+
+@workflow_step(Invoice, compensate=reverse_posted_invoice)
 def post_invoice(invoice: Invoice, *, sap: SapResource) -> Step:
     """Post the supplier invoice in SAP against the matched PO, once: keyed by the request.
 

@@ -27,6 +27,7 @@ from eas_pipelines.agents.hr.leave import (
 )
 from eas_pipelines.agents.hr.people import contact_of, find_employee, manager_of, person_id
 from eas_pipelines.agents.notifications import NotificationsResource
+from eas_pipelines.agents.saga import CompletedStep
 from eas_pipelines.connectors.bamboohr import Balance, BambooHRClient, BambooHRResource, InsufficientBalance
 from eas_pipelines.connectors.retry import VendorRejected
 from eas_pipelines.resources import WorkflowPolicyResource
@@ -198,7 +199,21 @@ def file_time_off(leave: LeaveRequest, client: BambooHRClient) -> Step:
     )
 
 
-@workflow_step(LeaveRequest)
+def cancel_booked_leave(done: CompletedStep, *, bamboohr: BambooHRResource) -> str | None:
+    """Compensation of :func:`book_leave`: cancel the BambooHR time-off request it filed.
+
+    Cancelled, the request no longer counts against the balance nor shows on "Who's out"; a second
+    cancel changes nothing.
+    """
+    time_off_id = done.detail.get("time_off_request_id")
+    if time_off_id is None:
+        return None
+    note = f"Cancelled by EAS: request {done.request_id} was rolled back"
+    bamboohr.client().set_time_off_status(time_off_id, "canceled", note)
+    return f"BambooHR time-off request {time_off_id} cancelled"
+
+
+@workflow_step(LeaveRequest, compensate=cancel_booked_leave)
 def book_leave(leave: LeaveRequest, *, bamboohr: BambooHRResource) -> Step:
     """Book the approved leave in BambooHR: an approved time-off request (see :func:`file_time_off`)."""
     client = bamboohr.client()

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 
 from eas_pipelines.gateway.auth import rate_limited, require_scope
 from eas_pipelines.gateway.context import GatewayContext
+from eas_pipelines.gateway.conversations import chosen_conversation
 from eas_pipelines.gateway.presenters import request_out, review_reason_from
 from eas_pipelines.gateway.responses import AUTHENTICATED, documented
 from eas_pipelines.gateway.schemas import (
@@ -86,7 +87,7 @@ def build_router(ctx: GatewayContext) -> APIRouter:
             review_reason = review_reason_from(history)
         return request_out(
             record,
-            amount_threshold=ctx.amount_threshold,
+            amount_thresholds=ctx.amount_thresholds,
             review_reason=review_reason,
             approval=outcome.approval if outcome else None,
             message=outcome.message if outcome else None,
@@ -134,9 +135,18 @@ def build_router(ctx: GatewayContext) -> APIRouter:
 
         Stored before anything else: a 201, 200 or 202 means the request is in the store and will
         not be lost, whatever happens to the NLP service or the lanes afterwards.
+
+        With ``conversation_id`` (or ``start_conversation``) the text is read as the next turn of a
+        conversation: the entities a follow-up leaves out are inherited from the earlier turns and
+        stored with the request (marked ``inherited``), so the workflow gets them.
         """
         _check_idempotency_key(idempotency_key)
-        record, created = ctx.store.submit(principal.client_id, idempotency_key, body.text)
+        record, created = ctx.store.submit(
+            principal.client_id,
+            idempotency_key,
+            body.text,
+            conversation_id=chosen_conversation(body.conversation_id, body.start_conversation),
+        )
         request.state.eas_request_id = record.id
         if not created and record.text != body.text:
             # 409, not 422: the request is well formed; it conflicts with the one stored under the key.
@@ -149,7 +159,11 @@ def build_router(ctx: GatewayContext) -> APIRouter:
         if record.status is Status.RECEIVED:
             hint = PRIORITY_NAMES[body.priority] if body.priority else None
             outcome = ctx.triage.classify(
-                record, priority_hint=hint, request_id=getattr(request.state, "request_id", None)
+                record,
+                priority_hint=hint,
+                request_id=getattr(request.state, "request_id", None),
+                # The stored one, also on a retry: a conversation is started once, not per retry.
+                conversation_id=record.conversation_id,
             )
             record = outcome.record
         response.headers["Location"] = f"/v1/requests/{record.id}"
@@ -185,7 +199,7 @@ def build_router(ctx: GatewayContext) -> APIRouter:
             review_history = ctx.store.history(record.id)
         out = request_out(
             record,
-            amount_threshold=ctx.amount_threshold,
+            amount_thresholds=ctx.amount_thresholds,
             review_reason=review_reason_from(review_history) if review_history is not None else None,
             history=history,
             audit=audit,

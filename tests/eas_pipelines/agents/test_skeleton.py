@@ -39,4 +39,8 @@ def test_a_workflow_is_start_steps_complete_with_the_agents_tag_and_retry_policy
     assert job.tags[TAG_AGENT] == "example"
     assert job.op_retry_policy == RETRY_POLICY
     assert job.graph.node_named("look").definition.description == "Look."
-    assert job.graph.node_named("look").definition.required_resource_keys == {"store", "notifications"}
+    assert job.graph.node_named("look").definition.required_resource_keys == {
+        "store",
+        "notifications",
+        "policy",
+    }

@@ -6,9 +6,10 @@ import json
 
 import dagster as dg
 
+from eas_pipelines import routing
 from eas_pipelines.lanes.heartbeat import worker_key
 from eas_pipelines.resources import WorkflowPolicyResource
-from eas_pipelines.routing import Priority
+from eas_pipelines.routing import Priority, Route
 from eas_pipelines.runs import run_config_for
 from eas_pipelines.sensors import standard_lane_sensor
 from eas_pipelines.store import Status
@@ -60,9 +61,13 @@ def test_yields_one_run_per_queued_request_and_advances_its_cursor(store, eas_re
     assert [r.run_key for r in third.run_requests] == [f"{late.id}:0"]
 
 
-def test_unroutable_request_fails_instead_of_blocking(store, eas_resources, dagster_instance):
+def test_unroutable_request_fails_instead_of_blocking(store, eas_resources, dagster_instance, monkeypatch):
+    # A synthetic route without a job: every intent of the real table has a workflow.
+    monkeypatch.setitem(
+        routing.ROUTES, "test.no_workflow", Route("test.no_workflow", "customer_service", None)
+    )
     text = "how many tickets are open for Hooli"
-    record = queued_request(store, text, "customer_service.ticket_status", [], lane="standard")
+    record = queued_request(store, text, "test.no_workflow", [], lane="standard")
 
     assert tick(dagster_instance, eas_resources).run_requests == []
 

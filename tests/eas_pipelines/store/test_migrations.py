@@ -14,7 +14,16 @@ from alembic.runtime.migration import MigrationContext
 from eas_pipelines.store import migrate
 from eas_pipelines.store.models import Base
 
-STORE_TABLES = {"requests", "request_transitions", "approvals", "audit_log"}
+STORE_TABLES = {
+    "requests",
+    "request_transitions",
+    "approvals",
+    "audit_log",
+    "approver_roles",
+    "approval_delegations",
+}
+GOVERNANCE_TABLES = {"approver_roles", "approval_delegations"}
+"""Added by revision 0004."""
 
 
 def _tables(url: str) -> set[str]:
@@ -50,7 +59,7 @@ def test_first_revision_is_0001_and_downgrade_to_base_and_back(
 ) -> None:
     url = postgres_database_factory()
     assert migrate.upgrade(url, "0001") == "0001"
-    assert _tables(url) >= STORE_TABLES
+    assert _tables(url) >= STORE_TABLES - GOVERNANCE_TABLES
     assert migrate.downgrade(url, "base") is None
     assert not (STORE_TABLES & _tables(url))
     assert migrate.upgrade(url) == migrate.head()
@@ -116,7 +125,7 @@ def test_the_sandbox_connector_tables_are_gone_at_head_and_come_back_seeded_on_d
     postgres_database_factory: Callable[[], str],
 ) -> None:
     url = postgres_database_factory()
-    assert migrate.upgrade(url) == migrate.head() == "0003"
+    assert migrate.upgrade(url, "0003") == "0003"
     assert not {name for name in _tables(url) if name.startswith("sandbox_")}
 
     assert migrate.downgrade(url, "0002") == "0002"
@@ -127,5 +136,59 @@ def test_the_sandbox_connector_tables_are_gone_at_head_and_come_back_seeded_on_d
     finally:
         engine.dispose()
     assert orders == 12
-    assert migrate.upgrade(url) == "0003"
+    assert migrate.upgrade(url, "0003") == "0003"
     assert "sandbox_purchase_orders" not in _tables(url)
+
+
+def _columns(url: str, table: str) -> dict[str, dict[str, object]]:
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        return {column["name"]: column for column in sa.inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()
+
+
+def test_head_is_0006_whose_conversation_column_takes_over_the_audit_entries(
+    postgres_database_factory: Callable[[], str],
+) -> None:
+    """0006 adds ``requests.conversation_id`` (nullable, indexed) and fills it from the
+    ``request.conversation`` audit entries the gateway wrote before (the first one wins)."""
+    assert migrate.head() == "0006"
+    url = postgres_database_factory()
+    assert migrate.upgrade(url, "0005") == "0005"
+    assert "conversation_id" not in _columns(url, "requests")
+    engine = sa.create_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.begin() as conn:
+            for request_id in ("r-talk", "r-alone"):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO requests (id, client_id, idempotency_key, text) "
+                        "VALUES (:id, 'c', :id, 'same dates for Bob')"
+                    ),
+                    {"id": request_id},
+                )
+            for conversation in ("chat-1", "chat-later"):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO audit_log (request_id, actor, action, detail) "
+                        "VALUES ('r-talk', 'client:c', 'request.conversation', "
+                        "jsonb_build_object('conversation_id', CAST(:c AS text)))"
+                    ),
+                    {"c": conversation},
+                )
+
+        assert migrate.upgrade(url) == "0006"
+        column = _columns(url, "requests")["conversation_id"]
+        assert column["nullable"] is True and str(column["type"]) == "VARCHAR(128)"
+        with engine.connect() as conn:
+            stored = dict(conn.execute(sa.text("SELECT id, conversation_id FROM requests")).all())
+            indexes = {ix["name"]: ix["column_names"] for ix in sa.inspect(conn).get_indexes("requests")}
+        assert stored == {"r-talk": "chat-1", "r-alone": None}
+        assert indexes["ix_requests_conversation_id"] == ["conversation_id"]
+    finally:
+        engine.dispose()
+
+    assert migrate.downgrade(url, "0005") == "0005"
+    assert "conversation_id" not in _columns(url, "requests")
+    assert migrate.upgrade(url) == "0006"

@@ -1,0 +1,1 @@
+"""The learning agent: classification feedback, corrections as training data, retraining."""

@@ -1,0 +1,248 @@
+"""Sagas: the compensating actions of workflow steps, recorded as they complete and run in reverse.
+
+A workflow step that changes a business system (an invoice posted in SAP, an incident opened in
+ServiceNow, leave booked in BambooHR) may declare a *compensation*: a plain function that undoes
+that change through the same connector (``workflow_step(..., compensate=undo_fn)``). Why a saga and
+not a transaction: the systems are separate vendors, none takes part in a distributed commit, so the
+only way back is a forward action that each vendor offers (cancel, reverse, close).
+
+The pieces, all in the audit log so that the trail reads as what happened:
+
+- When a compensable step passes, its op writes :data:`RECORDED` on the request: the step, the
+  compensation's registered name and the step's audit detail (what the compensation needs: the SAP
+  document, the incident number, the time-off request id). Written before the step's output is
+  handed on, so that nothing downstream can have happened without it.
+- :func:`run_compensations` runs the compensations of a request's recorded steps, newest first,
+  each exactly once: a step with a :data:`COMPENSATED` or :data:`SKIPPED` entry is not run again (a
+  rollback retried after an outage resumes where it stopped). A vendor's refusal is recorded as
+  :data:`COMPENSATION_FAILED` and the saga goes on with the earlier steps (a later rollback tries
+  the failed ones again); an outage propagates, for the op's retries.
+- A compensation returns what it did (audited), or ``None`` when there is nothing of this request's
+  to undo (an escalation of a ticket somebody else opened), recorded as skipped.
+
+Who runs them: the recovery agent's ``recovery_rollback`` job ("roll back request X") and its
+``recovery_saga_compensation`` job, which the failure sensor launches for a request whose run
+failed for good (:func:`eas_pipelines.agents.recovery.saga_run.saga_run_request`).
+
+Kept free of :mod:`eas_pipelines.agents.common` (which imports this module) so that the skeleton
+only registers and records here.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from eas_pipelines.connectors.retry import VendorRejected
+from eas_pipelines.store import RequestStore
+
+RECORDED = "saga.step_completed"
+"""Audit action: a compensable step completed; its detail holds what the compensation needs."""
+COMPENSATED = "saga.compensated"
+"""Audit action: a step's compensation ran and undid it."""
+SKIPPED = "saga.compensation_skipped"
+"""Audit action: a step's compensation found nothing of this request's to undo."""
+COMPENSATION_FAILED = "saga.compensation_failed"
+"""Audit action: the vendor refused a compensation (a later rollback tries it again)."""
+SETTLED = frozenset({COMPENSATED, SKIPPED})
+"""Actions after which a step's compensation is never run again."""
+
+
+@dataclass(frozen=True)
+class CompletedStep:
+    """A compensable step that completed, as its :data:`RECORDED` audit entry says."""
+
+    request_id: str
+    step: str
+    compensation: str
+    action: str | None
+    detail: dict[str, Any]
+    run_id: str | None = None
+    agent: str = ""
+    entry_id: int = 0
+
+    def key(self, what: str = "undo") -> str:
+        """Idempotency key of the compensation's side effect ("<request id>:<what>:<step>")."""
+        return f"{self.request_id}:{what}:{self.step}"
+
+
+@dataclass(frozen=True)
+class Compensation:
+    """A registered compensating action: ``fn(done: CompletedStep, *, <resource>: ...) -> str | None``."""
+
+    name: str
+    fn: Callable[..., str | None]
+    resource_keys: tuple[str, ...]
+
+    def __call__(self, done: CompletedStep, resources: Any) -> str | None:
+        """Run it with the resources its keyword-only parameters name, taken from ``resources``."""
+        return self.fn(done, **{key: _resource(resources, key) for key in self.resource_keys})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one compensation did: ``compensated``, ``skipped`` or ``failed``, and the note audited."""
+
+    step: str
+    status: str
+    note: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"step": self.step, "status": self.status, "note": self.note}
+
+
+@dataclass(frozen=True)
+class SagaReport:
+    """Every compensation a saga pass ran (newest step first)."""
+
+    request_id: str
+    outcomes: tuple[Outcome, ...] = field(default_factory=tuple)
+
+    def of(self, status: str) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def complete(self) -> bool:
+        """No compensation was refused: everything recorded is undone (or had nothing to undo)."""
+        return not self.of("failed")
+
+    def summary(self) -> str:
+        done, skipped, failed = self.of("compensated"), self.of("skipped"), self.of("failed")
+        parts = [f"{len(done)} step(s) undone"]
+        if skipped:
+            parts.append(f"{len(skipped)} with nothing to undo")
+        if failed:
+            parts.append(f"{len(failed)} failed ({'; '.join(f'{o.step}: {o.note}' for o in failed)})")
+        return ", ".join(parts)
+
+
+_REGISTRY: dict[str, Compensation] = {}
+
+
+def _resource(resources: Any, key: str) -> Any:
+    return resources[key] if isinstance(resources, Mapping) else getattr(resources, key)
+
+
+def compensation(fn: Callable[..., str | None]) -> Compensation:
+    """Register ``fn`` as a compensation (named by module and qualified name) and return it.
+
+    Its first parameter is the :class:`CompletedStep`; its keyword-only parameters name the
+    resources it needs (as a workflow step's do). Registering the same function twice is harmless.
+    """
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    keys = tuple(
+        p.name for p in inspect.signature(fn).parameters.values() if p.kind is inspect.Parameter.KEYWORD_ONLY
+    )
+    found = _REGISTRY.get(name)
+    if found is not None and found.fn is not fn:
+        raise ValueError(f"two compensations are named {name}")
+    registered = Compensation(name, fn, keys)
+    _REGISTRY[name] = registered
+    return registered
+
+
+def as_compensation(value: Compensation | Callable[..., str | None]) -> Compensation:
+    """A :class:`Compensation` for ``workflow_step(compensate=...)``: registered if it is a function."""
+    return value if isinstance(value, Compensation) else compensation(value)
+
+
+def registered() -> dict[str, Compensation]:
+    """The compensations known to this process (those of the agents imported so far)."""
+    return dict(_REGISTRY)
+
+
+def compensation_resource_keys() -> frozenset[str]:
+    """Every resource a registered compensation needs: what an op that runs sagas must require."""
+    return frozenset(key for comp in _REGISTRY.values() for key in comp.resource_keys)
+
+
+def record_completed(
+    store: RequestStore,
+    request_id: str,
+    agent: str,
+    *,
+    step: str,
+    compensate: Compensation,
+    action: str | None,
+    detail: Mapping[str, Any],
+    run_id: str | None,
+) -> None:
+    """Write the :data:`RECORDED` entry of a compensable step that just completed."""
+    store.audit(
+        request_id,
+        agent,
+        RECORDED,
+        {
+            "run_id": run_id,
+            "step": step,
+            "compensation": compensate.name,
+            "action": action,
+            "detail": dict(detail),
+        },
+    )
+
+
+def completed_steps(store: RequestStore, request_id: str) -> list[CompletedStep]:
+    """The request's compensable steps whose compensation has not settled, newest first.
+
+    A step recorded twice (a run resumed after an approval repeats an idempotent step) counts once,
+    as its latest record.
+    """
+    trail = store.audit_trail(request_id)
+    settled = {e.detail.get("step") for e in trail if e.action in SETTLED}
+    latest: dict[str, CompletedStep] = {}
+    for entry in trail:
+        if entry.action != RECORDED or entry.detail.get("step") in settled:
+            continue
+        step = str(entry.detail.get("step"))
+        latest.pop(step, None)  # keep insertion order = order of the latest records
+        latest[step] = CompletedStep(
+            request_id=request_id,
+            step=step,
+            compensation=str(entry.detail.get("compensation")),
+            action=entry.detail.get("action"),
+            detail=dict(entry.detail.get("detail") or {}),
+            run_id=entry.detail.get("run_id"),
+            agent=entry.actor,
+            entry_id=entry.id,
+        )
+    return list(reversed(latest.values()))
+
+
+def was_compensated(store: RequestStore, request_id: str) -> bool:
+    """Whether a saga has undone any step of the request (a retry of it would act on a rolled-back state)."""
+    return any(e.action == COMPENSATED for e in store.audit_trail(request_id))
+
+
+def run_compensations(
+    store: RequestStore, request_id: str, resources: Any, *, actor: str, reason: str, run_id: str | None
+) -> SagaReport:
+    """Run the compensations of ``request_id``'s completed steps in reverse order, each audited.
+
+    ``resources`` holds (by key or attribute: a Dagster op's ``context.resources``) what the
+    compensations name. See the module docstring for what is retried and what is recorded.
+    """
+    outcomes = []
+    for done in completed_steps(store, request_id):
+        comp = _REGISTRY.get(done.compensation)
+        base = {"run_id": run_id, "step": done.step, "compensation": done.compensation, "reason": reason}
+        if comp is None:
+            note = f"no compensation {done.compensation} is loaded in this code location"
+            store.audit(request_id, actor, COMPENSATION_FAILED, {**base, "error": note})
+            outcomes.append(Outcome(done.step, "failed", note))
+            continue
+        try:
+            note = comp(done, resources)
+        except VendorRejected as exc:
+            store.audit(request_id, actor, COMPENSATION_FAILED, {**base, "error": str(exc)})
+            outcomes.append(Outcome(done.step, "failed", str(exc)))
+            continue
+        if note is None:
+            store.audit(request_id, actor, SKIPPED, base)
+            outcomes.append(Outcome(done.step, "skipped", "nothing of this request's to undo"))
+        else:
+            store.audit(request_id, actor, COMPENSATED, {**base, "undone": note})
+            outcomes.append(Outcome(done.step, "compensated", note))
+    return SagaReport(request_id, tuple(outcomes))
