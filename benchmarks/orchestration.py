@@ -399,7 +399,11 @@ class Bench:
         self.admin = sa.create_engine(args.postgres_url, poolclass=sa.NullPool, isolation_level="AUTOCOMMIT")
         self.db_url = ""
         self.redis = redis.Redis.from_url(args.redis_url, socket_connect_timeout=5, socket_timeout=30)
-        self.queue = FastQueue(self.redis, prefix=self.prefix)
+        # The fast lane's keys: the workers' streams and heartbeats. Benchmarks whose runs or sensors
+        # enqueue themselves (retries, resumed approvals: the code location's default prefix) share it.
+        self.lane_prefix = self.prefix
+        self.foreign_patterns: tuple[str, ...] = FOREIGN_KEY_PATTERNS
+        self.queue = FastQueue(self.redis, prefix=self.lane_prefix)
         self.foreign_keys_before: set[bytes] = set()
         self.store: RequestStore | None = None
         self.env: dict[str, str] = {}
@@ -418,7 +422,7 @@ class Bench:
     def setup(self, need_dagster: bool) -> None:
         """Create and migrate the database, write the Dagster home, check Redis, note foreign keys."""
         self.redis.ping()
-        for pattern in FOREIGN_KEY_PATTERNS:
+        for pattern in self.foreign_patterns:
             self.foreign_keys_before.update(self.redis.scan_iter(match=pattern, count=1000))
         with self.admin.connect() as connection:
             connection.execute(sa.text(f'CREATE DATABASE "{self.db_name}"'))
@@ -580,7 +584,7 @@ class Bench:
 
     def _delete_keys(self) -> None:
         keys = set(self.redis.scan_iter(match=f"{self.prefix}*", count=1000))
-        for pattern in FOREIGN_KEY_PATTERNS:
+        for pattern in self.foreign_patterns:
             keys.update(set(self.redis.scan_iter(match=pattern, count=1000)) - self.foreign_keys_before)
         for batch in chunks(sorted(keys), 1000):
             self.redis.delete(*batch)
@@ -612,14 +616,14 @@ class Bench:
                     "-m",
                     "eas_pipelines.workers.process",
                     "--prefix",
-                    self.prefix,
+                    self.lane_prefix,
                     "--worker-id",
                     f"bench-{self.tag}-{index + 1}",
                 ]
                 child = self.group.start(f"worker-{index + 1}", command, env=self.env, cwd=ROOT)
                 self.worker_children.append(child)
             self.wait_until(
-                lambda: len(live_workers(self.redis, self.prefix)) >= count,
+                lambda: len(live_workers(self.redis, self.lane_prefix)) >= count,
                 self.args.start_timeout,
                 f"{count} worker heartbeat(s)",
             )

@@ -1,6 +1,6 @@
 """Outlook calendars through Microsoft Graph, as an app (MSAL client credentials), for scheduling.
 
-Same sign-in as the SharePoint connector (:mod:`.sharepoint`): MSAL's ``ConfidentialClientApplication``
+Sign-in and calls shared with SharePoint (:mod:`.graph`): MSAL's ``ConfidentialClientApplication``
 gets the app token (scope ``https://graph.microsoft.com/.default``) from the authority over a session
 trusting ``ca_bundle``, instance discovery off; MSAL caches it. The app needs Graph's application
 permissions ``Calendars.ReadWrite``, ``User.Read.All`` and ``Place.Read.All``.
@@ -22,21 +22,14 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import dagster as dg
-import httpx
-import msal
-import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from eas_pipelines.connectors.base import CA_BUNDLE_SETTING, ConnectorResource, optional_env
-from eas_pipelines.connectors.http import VendorHTTP
-from eas_pipelines.connectors.retry import Transient, VendorRejected
-from eas_pipelines.connectors.sharepoint import _VerifyingSession
+from eas_pipelines.connectors.graph import GRAPH_URL, GraphClient
+from eas_pipelines.connectors.retry import VendorRejected
 
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
-GRAPH_URL = "https://graph.microsoft.com/v1.0"
 MAX_SCHEDULES = 20
 PAGE_SIZE = 100
-TRANSIENT_TOKEN_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
 BUSY_STATUSES = frozenset({"busy", "oof", "tentative"})
 """Free/busy states that keep a slot from being offered (``free`` and ``workingElsewhere`` do not)."""
 
@@ -192,53 +185,15 @@ class Event(BaseModel):
         return next((a.response for a in self.attendees if a.address == address.lower()), None)
 
 
-class OutlookCalendarClient:
+class OutlookCalendarClient(GraphClient):
     """Typed Graph calendar calls; each is retried and guarded by the resource."""
 
     def __init__(self, resource: OutlookCalendarResource):
-        self._resource = resource
-        self._session = _VerifyingSession(resource.trusted_ca or True)
-        self._app: msal.ConfidentialClientApplication | None = None
-        self._http = VendorHTTP(
-            "outlook_calendar",
-            resource.graph_url,
-            timeout_s=resource.timeout_s,
-            verify=resource.verify(),
+        super().__init__(
+            resource,
+            system="outlook_calendar",
             headers={"Accept": "application/json", "Prefer": 'outlook.timezone="UTC"'},
         )
-
-    def _token(self) -> str:
-        """The app's Graph token (MSAL's cache first); raises Transient/VendorRejected."""
-        try:
-            if self._app is None:  # MSAL reads the authority's OpenID configuration here
-                self._app = msal.ConfidentialClientApplication(
-                    self._resource.client_id,
-                    client_credential=self._resource.client_secret,
-                    authority=self._resource.authority,
-                    http_client=self._session,
-                    instance_discovery=False,
-                    timeout=self._resource.timeout_s,
-                )
-            result = self._app.acquire_token_for_client(scopes=[GRAPH_SCOPE])
-        except requests.RequestException as exc:
-            raise Transient(f"outlook_calendar: token: {type(exc).__name__}: {exc}") from exc
-        except ValueError as exc:  # MSAL: the authority's configuration was refused (4xx)
-            raise VendorRejected(f"outlook_calendar: token: {exc}", code="authority") from exc
-        if "access_token" in result:
-            return result["access_token"]
-        code = result.get("error")
-        message = f"outlook_calendar: token: {code}: {result.get('error_description', '')}"
-        if not isinstance(code, str) or code in TRANSIENT_TOKEN_ERRORS:
-            raise Transient(message)
-        raise VendorRejected(message, code=code)
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        def attempt() -> httpx.Response:
-            return self._http.request(
-                method, path, headers={"Authorization": f"Bearer {self._token()}"}, **kwargs
-            )
-
-        return self._resource.guarded(attempt)
 
     def _pages(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -364,10 +319,6 @@ class OutlookCalendarClient:
             "endDateTime": end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
         }
         return [Event.from_graph(e) for e in self._pages(f"users/{mailbox}/calendarView", params)]
-
-    def close(self) -> None:
-        self._http.close()
-        self._session.close()
 
 
 class OutlookCalendarResource(ConnectorResource):

@@ -18,19 +18,13 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 import dagster as dg
-import httpx
-import msal
-import requests
 from pydantic import BaseModel, ConfigDict, Field
 
 from eas_pipelines.connectors.base import CA_BUNDLE_SETTING, ConnectorResource, optional_env
-from eas_pipelines.connectors.http import VendorHTTP
-from eas_pipelines.connectors.retry import Transient, VendorRejected
+from eas_pipelines.connectors.graph import GRAPH_URL, GraphClient
+from eas_pipelines.connectors.retry import VendorRejected
 
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
-GRAPH_URL = "https://graph.microsoft.com/v1.0"
 PAGE_SIZE = 200
-TRANSIENT_TOKEN_ERRORS = frozenset({"temporarily_unavailable", "server_error"})
 
 
 def quick_xor_hash(data: bytes) -> str:
@@ -80,73 +74,15 @@ class DriveItem(BaseModel):
         )
 
 
-class _VerifyingSession(requests.Session):
-    """MSAL's HTTP client: every request verifies against ``verify``, whatever the environment says.
-
-    (requests lets ``REQUESTS_CA_BUNDLE`` override a session's own ``verify``.)
-    """
-
-    def __init__(self, verify: str | bool):
-        super().__init__()
-        self._verify = verify
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
-        kwargs["verify"] = self._verify
-        return super().request(method, url, *args, **kwargs)
-
-
 def _path(path: str) -> str:
     return "/".join(quote(part, safe="") for part in path.split("/") if part)
 
 
-class SharePointClient:
+class SharePointClient(GraphClient):
     """Typed Graph calls on SharePoint sites; each is retried and guarded by the resource."""
 
     def __init__(self, resource: SharePointResource):
-        self._resource = resource
-        self._session = _VerifyingSession(resource.trusted_ca or True)
-        self._app: msal.ConfidentialClientApplication | None = None
-        self._http = VendorHTTP(
-            "sharepoint",
-            resource.graph_url,
-            timeout_s=resource.timeout_s,
-            verify=resource.verify(),
-            headers={"Accept": "application/json"},
-        )
-
-    def _token(self) -> str:
-        """The app's Graph token (MSAL's cache first); raises Transient/VendorRejected."""
-        try:
-            if self._app is None:  # MSAL reads the authority's OpenID configuration here
-                self._app = msal.ConfidentialClientApplication(
-                    self._resource.client_id,
-                    client_credential=self._resource.client_secret,
-                    authority=self._resource.authority,
-                    http_client=self._session,
-                    instance_discovery=False,
-                    timeout=self._resource.timeout_s,
-                )
-            result = self._app.acquire_token_for_client(scopes=[GRAPH_SCOPE])
-        except requests.RequestException as exc:
-            raise Transient(f"sharepoint: token: {type(exc).__name__}: {exc}") from exc
-        except ValueError as exc:  # MSAL: the authority's configuration was refused (4xx)
-            raise VendorRejected(f"sharepoint: token: {exc}", code="authority") from exc
-        if "access_token" in result:
-            return result["access_token"]
-        code = result.get("error")
-        message = f"sharepoint: token: {code}: {result.get('error_description', '')}"
-        if not isinstance(code, str) or code in TRANSIENT_TOKEN_ERRORS:
-            raise Transient(message)
-        raise VendorRejected(message, code=code)
-
-    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        extra = kwargs.pop("headers", {})
-
-        def attempt() -> httpx.Response:
-            headers = {**extra, "Authorization": f"Bearer {self._token()}"}
-            return self._http.request(method, path, headers=headers, **kwargs)
-
-        return self._resource.guarded(attempt)
+        super().__init__(resource, system="sharepoint", headers={"Accept": "application/json"})
 
     def _drive(self, site_id: str) -> str:
         return f"sites/{quote(site_id, safe=',')}/drive"
@@ -205,10 +141,6 @@ class SharePointClient:
                 raise
             return existing
         return DriveItem.from_graph(made)
-
-    def close(self) -> None:
-        self._http.close()
-        self._session.close()
 
 
 class SharePointResource(ConnectorResource):

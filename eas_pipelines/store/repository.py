@@ -580,11 +580,11 @@ class RequestStore:
             )
             return ApprovalRecord.from_row(pending)
 
-    def _authority(
-        self, session: Session, pending: Approval, principal: str, route_role: str | None, now: datetime
-    ) -> Authority:
-        """The principal's authority over ``pending`` (read in the deciding transaction), or refuse."""
-        name = principal_name(principal)
+    def _delegated_roles(
+        self, session: Session, name: str, now: Any
+    ) -> tuple[builtins.list[str], dict[str, set[str]]]:
+        """Whom ``name`` stands in for now (delegations in force), and the approver roles of ``name`` and
+        of each of them: what :func:`decision_authority` weighs, for deciding and for listing alike."""
         delegators = list(
             session.scalars(
                 select(ApprovalDelegation.delegator).where(
@@ -599,6 +599,14 @@ class RequestStore:
             )
         ):
             roles.setdefault(who, set()).add(role)
+        return delegators, roles
+
+    def _authority(
+        self, session: Session, pending: Approval, principal: str, route_role: str | None, now: datetime
+    ) -> Authority:
+        """The principal's authority over ``pending`` (read in the deciding transaction), or refuse."""
+        name = principal_name(principal)
+        delegators, roles = self._delegated_roles(session, name, now)
         earlier = session.scalars(
             select(Approval.decided_by).where(
                 Approval.request_id == pending.request_id,
@@ -725,20 +733,7 @@ class RequestStore:
         name = principal_name(principal)
         with self._tx() as session:
             now = session.scalar(select(func.clock_timestamp()))
-            delegators = list(
-                session.scalars(
-                    select(ApprovalDelegation.delegator).where(
-                        *self._in_force(now), ApprovalDelegation.delegate == name
-                    )
-                )
-            )
-            roles: dict[str, set[str]] = {}
-            for who, role in session.execute(
-                select(ApproverRole.principal, ApproverRole.role).where(
-                    ApproverRole.principal.in_([name, *delegators])
-                )
-            ):
-                roles.setdefault(who, set()).add(role)
+            delegators, roles = self._delegated_roles(session, name, now)
             found = session.execute(
                 self._pending_approvals()
                 .add_columns(Request.intent)

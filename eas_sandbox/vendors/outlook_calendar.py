@@ -30,25 +30,21 @@ a real mailbox converts). Errors ``{"error": {"code", "message", "innerError"}}`
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 
 from eas_sandbox.state import Records
-from eas_sandbox.vendor import Endpoints, NotAuthenticated, Store, Vendor
+from eas_sandbox.vendor import Endpoints, Store
+from eas_sandbox.vendors.graph import EntraApp, error
 
 NAME = "outlook_calendar"
 TENANT = "6f1c7c1e-5a3b-4d2a-9c11-eas000000002"
 CLIENT_ID, CLIENT_SECRET = "9a4e1d20-eas0-4c1d-8f5e-calendar0001", "sandbox-outlook-calendar-secret"
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 DOMAIN = "eas.example.com"
 ORGANIZER = f"eas-scheduler@{DOMAIN}"
 USERS, ROOMS, EVENTS = "users", "rooms", "events"
@@ -76,75 +72,10 @@ SEEDED_ROOMS = (
     ("Huddle Room 3", 3, "HQ", 2),
 )
 
-_SECRET = secrets.token_bytes(32)
+APP = EntraApp(NAME, TENANT, CLIENT_ID, CLIENT_SECRET)
 
 
-def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    inner = {
-        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-        "request-id": str(uuid.uuid4()),
-        "client-request-id": str(uuid.uuid4()),
-    }
-    return JSONResponse({"error": {"code": code, "message": message, "innerError": inner}}, status, headers)
-
-
-def _sign(text: str) -> str:
-    return hmac.new(_SECRET, text.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def authenticated(request: Request) -> None:
-    header = request.headers.get("authorization", "")
-    parts = header[len("Bearer ") :].split(".") if header.startswith("Bearer ") else []
-    if len(parts) != 3 or not hmac.compare_digest(parts[2], _sign(parts[1])):
-        raise NotAuthenticated()
-
-
-identity = APIRouter()
-graph = APIRouter(dependencies=[Depends(authenticated)])
-
-
-@identity.get("/{tenant}/v2.0/.well-known/openid-configuration")
-def openid_configuration(tenant: str, request: Request) -> Response:
-    if tenant != TENANT:
-        body = {"error": "invalid_tenant", "error_description": f"AADSTS90002: Tenant '{tenant}' not found."}
-        return JSONResponse(body, 400)
-    base = str(request.base_url).rstrip("/") + f"/{NAME}/{tenant}"
-    return JSONResponse(
-        {
-            "issuer": f"https://login.microsoftonline.com/{tenant}/v2.0",
-            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-            "token_endpoint": f"{base}/oauth2/v2.0/token",
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-            "jwks_uri": f"{base}/discovery/v2.0/keys",
-            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-        }
-    )
-
-
-@identity.post("/{tenant}/oauth2/v2.0/token")
-async def token(tenant: str, request: Request) -> Response:
-    form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
-    if form.get("grant_type") != "client_credentials":
-        return JSONResponse({"error": "unsupported_grant_type", "error_description": "AADSTS70003"}, 400)
-    if tenant != TENANT or form.get("client_id") != CLIENT_ID:
-        body = {"error": "unauthorized_client", "error_description": "AADSTS700016: Application not found."}
-        return JSONResponse(body, 400)
-    if form.get("client_secret") != CLIENT_SECRET:
-        body = {
-            "error": "invalid_client",
-            "error_description": "AADSTS7000215: Invalid client secret provided.",
-        }
-        return JSONResponse(body, 401)
-    if form.get("scope", "").split() != [GRAPH_SCOPE]:
-        return JSONResponse({"error": "invalid_scope", "error_description": "AADSTS1002012"}, 400)
-    nonce = secrets.token_urlsafe(16)
-    return JSONResponse(
-        {
-            "token_type": "Bearer",
-            "expires_in": 3599,
-            "access_token": f"eyJ0eXAiOiJKV1QifQ.{nonce}.{_sign(nonce)}",
-        }
-    )
+graph = APIRouter(dependencies=[Depends(APP.authenticated)])
 
 
 # --- directory -------------------------------------------------------------------------------------
@@ -522,35 +453,7 @@ def _seed(records: Records) -> None:
 
 
 def _env(endpoints: Endpoints) -> dict[str, str]:
-    return {
-        "EAS_OUTLOOK_AUTHORITY": f"{endpoints.vendor_url(NAME)}/{TENANT}",
-        "EAS_OUTLOOK_CLIENT_ID": CLIENT_ID,
-        "EAS_OUTLOOK_CLIENT_SECRET": CLIENT_SECRET,
-        "EAS_OUTLOOK_GRAPH_URL": f"{endpoints.vendor_url(NAME)}/v1.0",
-        "EAS_OUTLOOK_ORGANIZER": ORGANIZER,
-    }
+    return {**APP.env(endpoints, "EAS_OUTLOOK"), "EAS_OUTLOOK_ORGANIZER": ORGANIZER}
 
 
-def _throttled(retry_after_s: float | None) -> Response:
-    headers = {} if retry_after_s is None else {"Retry-After": f"{retry_after_s:g}"}
-    return error(429, "TooManyRequests", "Please retry again later.", headers)
-
-
-def _failed(status: int) -> Response:
-    code = {503: "serviceNotAvailable", 504: "gatewayTimeout"}.get(status, "generalException")
-    return error(status, code, "The service is not available. Try the request again after a delay.")
-
-
-_all = APIRouter()
-_all.include_router(graph)
-_all.include_router(identity)
-
-VENDOR = Vendor(
-    name=NAME,
-    router=_all,
-    env=_env,
-    throttled=_throttled,
-    failed=_failed,
-    unauthorized=lambda: error(401, "InvalidAuthenticationToken", "Access token is empty or invalid."),
-    seed=_seed,
-)
+VENDOR = APP.vendor(graph, env=_env, seed=_seed)

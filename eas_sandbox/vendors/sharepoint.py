@@ -14,25 +14,23 @@ and Reports.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import mimetypes
 import secrets
-import uuid
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qs, quote, unquote
+from urllib.parse import quote, unquote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from eas_sandbox.state import Records
-from eas_sandbox.vendor import Endpoints, NotAuthenticated, Store, Vendor
+from eas_sandbox.vendor import Endpoints, Store
+from eas_sandbox.vendors.graph import EntraApp, error
 
 NAME = "sharepoint"
 TENANT = "6f1c7c1e-5a3b-4d2a-9c11-eas000000001"
 CLIENT_ID, CLIENT_SECRET = "3b0c2f57-eas0-4c1d-8f5e-sharepoint01", "sandbox-sharepoint-secret"
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 SITE_ID = "eas.sharepoint.com,1d2c3b4a-0000-4000-8000-00000000e451,5e6f7a8b-0000-4000-8000-00000000e452"
 SITE_NAME = "eas-site"
 DRIVE_ID = "b!eas-site-documents"
@@ -40,17 +38,7 @@ ITEMS = "items"
 SEEDED_FOLDERS = ("Invoices", "Reports")
 DEFAULT_TOP = 200
 
-_SECRET = secrets.token_bytes(32)
-
-
-def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:
-    inner = {
-        "code": code,
-        "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S"),
-        "request-id": str(uuid.uuid4()),
-        "client-request-id": str(uuid.uuid4()),
-    }
-    return JSONResponse({"error": {"code": code, "message": message, "innerError": inner}}, status, headers)
+APP = EntraApp(NAME, TENANT, CLIENT_ID, CLIENT_SECRET)
 
 
 def quick_xor_hash(data: bytes) -> str:
@@ -65,78 +53,8 @@ def quick_xor_hash(data: bytes) -> str:
     return base64.b64encode(bytes(digest)).decode()
 
 
-def _sign(text: str) -> str:
-    return hmac.new(_SECRET, text.encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def _token() -> str:
-    nonce = secrets.token_urlsafe(16)
-    return f"eyJ0eXAiOiJKV1QifQ.{nonce}.{_sign(nonce)}"
-
-
-def authenticated(request: Request) -> None:
-    header = request.headers.get("authorization", "")
-    parts = header[len("Bearer ") :].split(".") if header.startswith("Bearer ") else []
-    if len(parts) != 3 or not hmac.compare_digest(parts[2], _sign(parts[1])):
-        raise NotAuthenticated()
-
-
-identity = APIRouter()
-graph = APIRouter(dependencies=[Depends(authenticated)])
+graph = APIRouter(dependencies=[Depends(APP.authenticated)])
 downloads = APIRouter()
-
-
-@identity.get("/{tenant}/v2.0/.well-known/openid-configuration")
-def openid_configuration(tenant: str, request: Request) -> Response:
-    if tenant != TENANT:
-        return JSONResponse(
-            {"error": "invalid_tenant", "error_description": f"AADSTS90002: Tenant '{tenant}' not found."},
-            400,
-        )
-    base = str(request.base_url).rstrip("/") + f"/{NAME}/{tenant}"
-    return JSONResponse(
-        {
-            "issuer": f"https://login.microsoftonline.com/{tenant}/v2.0",
-            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-            "token_endpoint": f"{base}/oauth2/v2.0/token",
-            "token_endpoint_auth_methods_supported": [
-                "client_secret_post",
-                "private_key_jwt",
-                "client_secret_basic",
-            ],
-            "jwks_uri": f"{base}/discovery/v2.0/keys",
-            "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-            "tenant_region_scope": "EU",
-        }
-    )
-
-
-@identity.post("/{tenant}/oauth2/v2.0/token")
-async def token(tenant: str, request: Request) -> Response:
-    form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
-    if form.get("grant_type") != "client_credentials":
-        return JSONResponse({"error": "unsupported_grant_type", "error_description": "AADSTS70003"}, 400)
-    if tenant != TENANT or form.get("client_id") != CLIENT_ID:
-        body = {
-            "error": "unauthorized_client",
-            "error_description": "AADSTS700016: Application not found.",
-            "error_codes": [700016],
-        }
-        return JSONResponse(body, 400)
-    if form.get("client_secret") != CLIENT_SECRET:
-        body = {
-            "error": "invalid_client",
-            "error_description": "AADSTS7000215: Invalid client secret provided.",
-            "error_codes": [7000215],
-        }
-        return JSONResponse(body, 401)
-    if form.get("scope", "").split() != [GRAPH_SCOPE]:
-        return JSONResponse(
-            {"error": "invalid_scope", "error_description": "AADSTS1002012: scope is not valid."}, 400
-        )
-    return JSONResponse(
-        {"token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599, "access_token": _token()}
-    )
 
 
 def _now() -> str:
@@ -174,7 +92,7 @@ def _public(record: dict[str, Any], base: str) -> dict[str, Any]:
     else:
         item["file"] = {"mimeType": record["mime"], "hashes": {"quickXorHash": record["quick_xor"]}}
         item["@microsoft.graph.downloadUrl"] = (
-            f"{base}/_download/{record['id']}?tempauth={_sign(record['id'])}"
+            f"{base}/_download/{record['id']}?tempauth={APP.sign(record['id'])}"
         )
     return item
 
@@ -289,7 +207,7 @@ def drive_get(site_id: str, rest: str, request: Request, store: Store) -> Respon
 @downloads.get("/v1.0/_download/{item_id}")
 def download(item_id: str, store: Store, tempauth: str = "") -> Response:
     item = store.get(NAME, ITEMS, item_id)
-    if item is None or not hmac.compare_digest(tempauth, _sign(item_id)):
+    if item is None or not hmac.compare_digest(tempauth, APP.sign(item_id)):
         return _not_found()
     return Response(base64.b64decode(item["content_b64"]), media_type=item["mime"])
 
@@ -362,36 +280,7 @@ def _seed(records: Records) -> None:
 
 
 def _env(endpoints: Endpoints) -> dict[str, str]:
-    return {
-        "EAS_SHAREPOINT_AUTHORITY": f"{endpoints.vendor_url(NAME)}/{TENANT}",
-        "EAS_SHAREPOINT_CLIENT_ID": CLIENT_ID,
-        "EAS_SHAREPOINT_CLIENT_SECRET": CLIENT_SECRET,
-        "EAS_SHAREPOINT_GRAPH_URL": f"{endpoints.vendor_url(NAME)}/v1.0",
-        "EAS_SHAREPOINT_SITE_ID": SITE_ID,
-    }
+    return {**APP.env(endpoints, "EAS_SHAREPOINT"), "EAS_SHAREPOINT_SITE_ID": SITE_ID}
 
 
-def _throttled(retry_after_s: float | None) -> Response:
-    headers = {} if retry_after_s is None else {"Retry-After": f"{retry_after_s:g}"}
-    return error(429, "TooManyRequests", "Please retry again later.", headers)
-
-
-def _failed(status: int) -> Response:
-    code = {503: "serviceNotAvailable", 504: "gatewayTimeout"}.get(status, "generalException")
-    return error(status, code, "The service is not available. Try the request again after a delay.")
-
-
-_all = APIRouter()
-_all.include_router(graph)
-_all.include_router(downloads)
-_all.include_router(identity)
-
-VENDOR = Vendor(
-    name=NAME,
-    router=_all,
-    env=_env,
-    throttled=_throttled,
-    failed=_failed,
-    unauthorized=lambda: error(401, "InvalidAuthenticationToken", "Access token is empty or invalid."),
-    seed=_seed,
-)
+VENDOR = APP.vendor(graph, downloads, env=_env, seed=_seed)

@@ -14,27 +14,17 @@ from decimal import Decimal
 
 import pytest
 
-from eas_pipelines.connectors.sap import NewPurchaseOrderLine, SapClient, SapResource
+from eas_pipelines.connectors.sap import NewPurchaseOrderLine, SapClient
 from eas_pipelines.runs import now_utc
 from eas_sandbox.vendors.sap_logistics import HISTORY_DAYS, MATERIALS, daily_quantity
+from tests.support.vendor_clients import reader, reader_options, sap_resource
 
 
 @pytest.fixture
 def client(sandbox_session, redis_url: str, redis_key_prefix: str) -> Iterator[SapClient]:
-    env = sandbox_session.env
-    resource = SapResource(
-        base_url=env["EAS_SAP_URL"],
-        user=env["EAS_SAP_USER"],
-        password=env["EAS_SAP_PASSWORD"],
-        ca_bundle=env["EAS_CONNECTOR_CA_BUNDLE"],
-        redis_url=redis_url,
-        breaker_prefix=f"{redis_key_prefix}circuit",
-    )
-    sap = resource.client()
-    try:
+    options = reader_options(sandbox_session.env, redis_url, f"{redis_key_prefix}circuit")
+    with reader(sap_resource(sandbox_session.env, **options)) as sap:
         yield sap
-    finally:
-        sap.close()
 
 
 def test_stock_per_plant_and_storage_location(client: SapClient) -> None:

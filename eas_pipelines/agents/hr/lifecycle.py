@@ -26,7 +26,7 @@ from eas_pipelines.agents.common import Step, WorkItem, WorkResult, workflow_job
 from eas_pipelines.agents.hr.people import find_employee
 from eas_pipelines.agents.notifications import NotificationsResource
 from eas_pipelines.agents.security.accounts import AccountChange, AccountSystems, Person, summary
-from eas_pipelines.agents.security.jobs import AccessCase, failure_outcome, record_changes, systems_named
+from eas_pipelines.agents.security.jobs import changes_settled, systems_named
 from eas_pipelines.agents.security.people import identify, person_of
 from eas_pipelines.agents.security.policy import (
     POLICY,
@@ -203,11 +203,9 @@ def provision_accounts(
             grants.append(grant)
     systems = AccountSystems(salesforce, servicenow, jira, slack_scim)
     changes = systems.grant(hire.person, grants, hire.item.request_id)
-    record_changes(store, hire.item, "granted", changes)
-    outcome = failure_outcome(AccessCase(hire.item, hire.person), "granted", changes, notifications)
-    if outcome is not None:
-        return outcome
-    return Step.passed(hire.with_(changes=tuple(changes), deferred=tuple(deferred)), None)
+    return changes_settled(
+        hire, "granted", changes, store=store, notifications=notifications, deferred=tuple(deferred)
+    )
 
 
 @workflow_step(Lifecycle)
@@ -344,11 +342,7 @@ def revoke_leaver_access(
 ) -> Step:
     """Revoke everywhere with the security agent's function, each system audited."""
     changes = AccountSystems(salesforce, servicenow, jira, slack_scim).revoke(leaver.person)
-    record_changes(store, leaver.item, "revoked", changes)
-    outcome = failure_outcome(AccessCase(leaver.item, leaver.person), "revoked", changes, notifications)
-    if outcome is not None:
-        return outcome
-    return Step.passed(leaver.with_(changes=tuple(changes)), None)
+    return changes_settled(leaver, "revoked", changes, store=store, notifications=notifications)
 
 
 @workflow_step(WorkResult, optional=False)

@@ -29,9 +29,6 @@ from eas_pipelines.store import CorrectionStore
 from nlp_service.data.schema import Dataset
 from nlp_service.data.seqio import load_seq_folder
 from nlp_service.enterprise.labels import OOS_LABEL
-from nlp_service.model.bundle import Manifest
-from nlp_service.training.config import TrainConfig
-from nlp_service.training.trainer import train
 
 GROUP = "learning"
 TRAINING_SET = dg.AssetKey([GROUP, "training_set"])
@@ -96,6 +93,12 @@ def candidate_model(
     nlp_models: NlpModelsResource,
 ) -> dg.Output[str]:
     """A model retrained on the training set (the path of its directory)."""
+    # Imported here: torch and transformers would otherwise load with every EAS process that loads
+    # the code location (workers, webserver), for a job that runs once a week.
+    from nlp_service.model.bundle import Manifest
+    from nlp_service.training.config import TrainConfig
+    from nlp_service.training.trainer import train
+
     settings = TrainConfig().with_overrides(dict(config.train_overrides))
     out = nlp_models.candidates_dir(context.run.run_id)
     path = train(dataset, out, settings, console=Console(stderr=True, quiet=True))
@@ -116,6 +119,8 @@ def evaluation(
     config: EvaluationConfig, dataset: Dataset, candidate: str, nlp_models: NlpModelsResource
 ) -> Any:
     """Candidate vs the serving model on the fixed test split; the verdict on promoting it."""
+    from nlp_service.model.bundle import Manifest  # see candidate_model
+
     current_dir = nlp_models.current_model_dir()
     new, old = score(Path(candidate), dataset), score(current_dir, dataset)
     verdict = not_worse(new, old, config.tolerance)

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from nlp_service.data.schema import Dataset
-from nlp_service.inference.predictor import WordPredictor
-from nlp_service.training.evaluate import evaluate_predictor
 
 COMPARED = ("intent_accuracy", "slot_f1")
 
@@ -29,6 +27,10 @@ class Verdict:
 
 def score(model_dir: Path, dataset: Dataset, split: str = "test", threads: int | None = 1) -> dict[str, Any]:
     """The model's metrics on ``split`` of ``dataset``."""
+    # Imported here, not with the code location: see assets.candidate_model.
+    from nlp_service.inference.predictor import WordPredictor
+    from nlp_service.training.evaluate import evaluate_predictor
+
     predictor = WordPredictor.load(model_dir, "auto", threads, "auto")
     return evaluate_predictor(predictor, dataset.split(split), dataset.oos_label, dataset.has_slots)
 

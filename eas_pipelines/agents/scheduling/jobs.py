@@ -138,8 +138,8 @@ def _busy(plan: Plan, client: OutlookCalendarClient, names: dict[str, str]) -> l
     ]
 
 
-def _asked_slots(plan: Plan) -> list[slots.Slot]:
-    """The asked time on each searched day that has not passed."""
+def _asked_slots(plan: Plan) -> list[slots.Slot] | str:
+    """The asked time on each searched day that has not passed, or why none is left (all passed)."""
     assert plan.asked_time is not None
     now = now_utc()
     found = []
@@ -147,7 +147,26 @@ def _asked_slots(plan: Plan) -> list[slots.Slot]:
         start = slots.at(day, plan.asked_time, plan.tz)
         if start >= now:
             found.append(slots.Slot(start, start + plan.length))
-    return found
+    return found or f"{plan.asked_time:%H:%M} on {plan.days[-1].isoformat()} has passed"
+
+
+def _timing(plan: Plan) -> dict[str, Any]:
+    """The audit detail of a plan's days, length and asked time (meetings and bookings alike)."""
+    return {
+        "days": [d.isoformat() for d in plan.days],
+        "minutes": plan.length_minutes,
+        "asked_time": plan.asked_time.isoformat() if plan.asked_time else None,
+    }
+
+
+def _planning_refusal(exc: NotFound | ValueError | VendorRejected) -> str:
+    """Why planning refuses the request; a vendor refusal about EAS's own access is raised again."""
+    if isinstance(exc, VendorRejected):
+        reason = _refusal(exc)
+        if reason is None:
+            raise exc
+        return reason
+    return str(exc)
 
 
 # --- meeting ----------------------------------------------------------------------------------------
@@ -162,12 +181,8 @@ def plan_meeting(item: WorkItem, *, outlook_calendar: OutlookCalendarResource) -
         found = invitees(client, item, plan.organizer)
         room_name = item.value("room")
         rooms = (room_named(client.rooms(), str(room_name)),) if room_name else ()
-    except (NotFound, ValueError) as exc:
-        return Step.refused(str(exc))
-    except VendorRejected as exc:
-        if (reason := _refusal(exc)) is None:
-            raise
-        return Step.refused(reason)
+    except (NotFound, ValueError, VendorRejected) as exc:
+        return Step.refused(_planning_refusal(exc))
     if not found.people and not found.guests:
         return Step.refused("name at least one person to meet (a name, an e-mail address or a department)")
     plan = plan.with_(people=found.people, guests=found.guests, rooms=rooms)
@@ -178,9 +193,7 @@ def plan_meeting(item: WorkItem, *, outlook_calendar: OutlookCalendarResource) -
         attendees=[p.address for p in plan.people],
         guests=list(plan.guests),
         room=rooms[0].name if rooms else None,
-        days=[d.isoformat() for d in plan.days],
-        minutes=plan.length_minutes,
-        asked_time=plan.asked_time.isoformat() if plan.asked_time else None,
+        **_timing(plan),
     )
 
 
@@ -199,8 +212,8 @@ def find_meeting_slot(plan: Plan, *, outlook_calendar: OutlookCalendarResource) 
     now = now_utc()
     if plan.asked_time is not None:
         asked = _asked_slots(plan)
-        if not asked:
-            return Step.refused(f"{plan.asked_time:%H:%M} on {plan.days[-1].isoformat()} has passed")
+        if isinstance(asked, str):
+            return Step.refused(asked)
         slot = next((s for s in asked if not slots.conflicts(s, busy)), None)
         if slot is None:
             clash = slots.conflicts(asked[0], busy)
@@ -346,20 +359,14 @@ def plan_booking(item: WorkItem, *, outlook_calendar: OutlookCalendarResource) -
         rooms = client.rooms()
         named = item.value("room")
         candidates = [room_named(rooms, str(named))] if named else rooms_for(rooms, item.value("quantity"))
-    except (NotFound, ValueError) as exc:
-        return Step.refused(str(exc))
-    except VendorRejected as exc:
-        if (reason := _refusal(exc)) is None:
-            raise
-        return Step.refused(reason)
+    except (NotFound, ValueError, VendorRejected) as exc:
+        return Step.refused(_planning_refusal(exc))
     plan = plan.with_(rooms=tuple(candidates))
     return Step.passed(
         plan,
         "booking.planned",
         rooms=[r.name for r in candidates],
-        days=[d.isoformat() for d in plan.days],
-        minutes=plan.length_minutes,
-        asked_time=plan.asked_time.isoformat() if plan.asked_time else None,
+        **_timing(plan),
     )
 
 
@@ -374,8 +381,8 @@ def check_room(plan: Plan, *, outlook_calendar: OutlookCalendarResource) -> Step
     now = now_utc()
     if plan.asked_time is not None:
         asked = _asked_slots(plan)
-        if not asked:
-            return Step.refused(f"{plan.asked_time:%H:%M} on {plan.days[-1].isoformat()} has passed")
+        if isinstance(asked, str):
+            return Step.refused(asked)
         for room in plan.rooms:
             mine = [b for b in busy if b.who == room.name]
             slot = next((s for s in asked if not slots.conflicts(s, mine)), None)

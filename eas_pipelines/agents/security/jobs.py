@@ -19,7 +19,7 @@ told the incident number -> succeeded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 import dagster as dg
 
@@ -131,6 +131,37 @@ def failure_outcome(
     return Step.refused(f"access could not be {verb} on every system ({reasons})", result=summary(changes))
 
 
+class AccessCarrier(Protocol):
+    """What an access-changing op carries: the request, the person, and a copy-with-changes."""
+
+    @property
+    def item(self) -> WorkItem: ...
+
+    @property
+    def person(self) -> Person: ...
+
+    def with_(self, **changes: Any) -> Any: ...
+
+
+def changes_settled(
+    carried: AccessCarrier,
+    verb: str,
+    changes: list[AccountChange],
+    *,
+    store: RequestStoreResource,
+    notifications: NotificationsResource,
+    **more: Any,
+) -> Step:
+    """After granting or revoking: each system's change audited (:func:`record_changes`), then partial
+    failures settled (:func:`failure_outcome`), else the op passes ``carried`` on with the changes (and
+    ``more``). The security and HR lifecycle jobs share this so that both audit and fail alike."""
+    record_changes(store, carried.item, verb, changes)
+    outcome = failure_outcome(AccessCase(carried.item, carried.person), verb, changes, notifications)
+    if outcome is not None:
+        return outcome
+    return Step.passed(carried.with_(changes=tuple(changes), **more), None)
+
+
 # -- security_access_grant ---------------------------------------------------------------------------
 
 
@@ -191,11 +222,7 @@ def provision_access(
     """Create or re-enable the accounts, each system on its own; each grant audited."""
     systems = account_systems(salesforce, servicenow, jira, slack_scim)
     changes = systems.grant(case.person, case.grants, case.item.request_id)
-    record_changes(store, case.item, "granted", changes)
-    outcome = failure_outcome(case, "granted", changes, notifications)
-    if outcome is not None:
-        return outcome
-    return Step.passed(case.with_(changes=tuple(changes)), None)
+    return changes_settled(case, "granted", changes, store=store, notifications=notifications)
 
 
 @workflow_step(WorkResult, optional=False)
@@ -259,11 +286,7 @@ def revoke_access(
     """Revoke on each system on its own, each audited; partial failures reported (:func:`failure_outcome`)."""
     systems = account_systems(salesforce, servicenow, jira, slack_scim)
     changes = systems.revoke(case.person, case.systems)
-    record_changes(store, case.item, "revoked", changes)
-    outcome = failure_outcome(case, "revoked", changes, notifications)
-    if outcome is not None:
-        return outcome
-    return Step.passed(case.with_(changes=tuple(changes)), None)
+    return changes_settled(case, "revoked", changes, store=store, notifications=notifications)
 
 
 security_access_revoke = workflow_job(

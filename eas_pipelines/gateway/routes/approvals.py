@@ -81,6 +81,10 @@ class DelegationIn(BaseModel):
 
 
 class DelegationOut(BaseModel):
+    """A delegation as the API shows it: the store's :class:`DelegationRecord`, read field by field."""
+
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     delegator: str
     delegate: str
@@ -114,16 +118,7 @@ def _utc(value: datetime, field: str) -> datetime:
 
 
 def delegation_out(record: DelegationRecord) -> DelegationOut:
-    return DelegationOut(
-        id=record.id,
-        delegator=record.delegator,
-        delegate=record.delegate,
-        starts_at=record.starts_at,
-        until=record.until,
-        reason=record.reason,
-        created_by=record.created_by,
-        revoked_at=record.revoked_at,
-    )
+    return DelegationOut.model_validate(record)
 
 
 _DECISION_ERRORS = documented(

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
-from contextlib import closing
 from datetime import datetime
 
 import pytest
@@ -19,7 +17,7 @@ import pytest
 from eas_pipelines.agents import customer_service_ticket_routing
 from eas_pipelines.agents.common import WorkItem
 from eas_pipelines.agents.customer_service.tickets import classify_queue, ticket_priority
-from eas_pipelines.connectors.servicenow import Incident, ServiceNowClient, ServiceNowResource
+from eas_pipelines.connectors.servicenow import Incident, ServiceNowClient
 from eas_pipelines.connectors.slack import SlackResource
 from eas_pipelines.store import Status
 from tests.eas_pipelines.dagster_support import entity, queued_request, run_workflow
@@ -32,22 +30,6 @@ SN_TIME = "%Y-%m-%d %H:%M:%S"
 
 def item(text: str, intent: str = CREATE, priority: int = 1, entities=()) -> WorkItem:
     return WorkItem("r", "customer_service", intent, text, "c", priority, tuple(entities), 1, "run")
-
-
-@pytest.fixture
-def servicenow(sandbox_session, redis_url: str, redis_key_prefix: str) -> Iterator[ServiceNowClient]:
-    """A ServiceNow client on the emulator, to read the incidents the workflow left there."""
-    env = sandbox_session.env
-    resource = ServiceNowResource(
-        base_url=env["EAS_SERVICENOW_URL"],
-        user=env["EAS_SERVICENOW_USER"],
-        password=env["EAS_SERVICENOW_PASSWORD"],
-        ca_bundle=env["EAS_CONNECTOR_CA_BUNDLE"],
-        redis_url=redis_url,
-        breaker_prefix=f"{redis_key_prefix}reader",
-    )
-    with closing(resource.client()) as client:
-        yield client
 
 
 def posted(sandbox_session, redis_url: str, channel: str, *, request_id: str) -> list[Received]:

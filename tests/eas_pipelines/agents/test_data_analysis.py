@@ -14,8 +14,6 @@ from __future__ import annotations
 import io
 import ssl
 import uuid
-from collections.abc import Iterator
-from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -39,12 +37,12 @@ from eas_pipelines.agents.data_analysis.reports import (
     ticket_volume,
     vendor_spend,
 )
-from eas_pipelines.connectors.s3 import S3ConnectorResource
-from eas_pipelines.connectors.sap import SapClient, SapResource
+from eas_pipelines.connectors.sap import SapClient
 from eas_pipelines.definitions import defs
 from eas_pipelines.store import Status
 from tests.eas_pipelines.dagster_support import entity, queued_request, run_workflow, today
 from tests.eas_pipelines.notifications_support import received
+from tests.support.vendor_clients import reader, s3_resource
 
 REPORT = "data_analysis.report_request"
 KPI = "data_analysis.kpi_query"
@@ -185,33 +183,8 @@ def test_chart_markdown_and_change():
 
 
 @pytest.fixture
-def sap(sandbox_session, redis_url: str, redis_key_prefix: str) -> Iterator[SapClient]:
-    env = sandbox_session.env
-    resource = SapResource(
-        base_url=env["EAS_SAP_URL"],
-        user=env["EAS_SAP_USER"],
-        password=env["EAS_SAP_PASSWORD"],
-        ca_bundle=env["EAS_CONNECTOR_CA_BUNDLE"],
-        redis_url=redis_url,
-        breaker_prefix=f"{redis_key_prefix}reader",
-    )
-    with closing(resource.client()) as client:
-        yield client
-
-
-@pytest.fixture
-def s3(sandbox_session, redis_url: str, redis_key_prefix: str):
-    env = sandbox_session.env
-    resource = S3ConnectorResource(
-        region_name=env["EAS_S3_REGION"],
-        endpoint_url=env["EAS_S3_ENDPOINT_URL"],
-        aws_access_key_id=env["EAS_AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["EAS_AWS_SECRET_ACCESS_KEY"],
-        ca_bundle=env["EAS_CONNECTOR_CA_BUNDLE"],
-        redis_url=redis_url,
-        breaker_prefix=f"{redis_key_prefix}reader",
-    )
-    with closing(resource.client()) as client:
+def s3(sandbox_session, reading: dict):
+    with reader(s3_resource(sandbox_session.env, **reading)) as client:
         yield client
 
 

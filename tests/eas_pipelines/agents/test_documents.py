@@ -34,8 +34,7 @@ from eas_pipelines.agents.documents.jobs import invoice_request
 from eas_pipelines.agents.documents.render import DocumentSpec, file_name, render_pdf
 from eas_pipelines.agents.documents.sources import DocumentRef, destination, locate
 from eas_pipelines.connectors.google_drive import GoogleDriveResource
-from eas_pipelines.connectors.s3 import S3ConnectorResource
-from eas_pipelines.connectors.sap import NewPurchaseOrderLine, SapResource
+from eas_pipelines.connectors.sap import NewPurchaseOrderLine
 from eas_pipelines.connectors.sharepoint import SharePointResource
 from eas_pipelines.lanes.fast_queue import FastQueue
 from eas_pipelines.lanes.heartbeat import worker_key
@@ -43,6 +42,7 @@ from eas_pipelines.routing import INVOICE_JOB, Lane
 from eas_pipelines.store import RequestStore, Status
 from tests.eas_pipelines.dagster_support import entity, make_resources, queued_request, run_workflow
 from tests.eas_pipelines.notifications_support import received
+from tests.support.vendor_clients import s3_resource, sap_resource
 
 EXTRACT = "documents.extract"
 GENERATE = "documents.generate"
@@ -237,13 +237,7 @@ class Stores:
     """The document stores and SAP, through the connectors' clients, for putting and reading files."""
 
     def __init__(self, env: dict[str, str], options: dict[str, Any]) -> None:
-        self.s3 = S3ConnectorResource(
-            endpoint_url=env["EAS_S3_ENDPOINT_URL"],
-            region_name=env["EAS_S3_REGION"],
-            aws_access_key_id=env["EAS_AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=env["EAS_AWS_SECRET_ACCESS_KEY"],
-            **options,
-        ).client()
+        self.s3 = s3_resource(env, **options).client()
         self.sharepoint_resource = SharePointResource(
             authority=env["EAS_SHAREPOINT_AUTHORITY"],
             client_id=env["EAS_SHAREPOINT_CLIENT_ID"],
@@ -259,9 +253,7 @@ class Stores:
             service_account_file=env["EAS_GDRIVE_SERVICE_ACCOUNT_FILE"],
             **options,
         ).client()
-        self.sap = SapResource(
-            base_url=env["EAS_SAP_URL"], user=env["EAS_SAP_USER"], password=env["EAS_SAP_PASSWORD"], **options
-        ).client()
+        self.sap = sap_resource(env, **options).client()
 
     def close(self) -> None:
         for client in (self.s3, self.sharepoint, self.drive, self.sap):
@@ -269,13 +261,8 @@ class Stores:
 
 
 @pytest.fixture
-def stores(sandbox_session, redis_url: str, redis_key_prefix: str) -> Iterator[Stores]:
-    options = {
-        "redis_url": redis_url,
-        "ca_bundle": sandbox_session.env["EAS_CONNECTOR_CA_BUNDLE"],
-        "breaker_prefix": f"{redis_key_prefix}reader-circuit",
-    }
-    with closing(Stores(sandbox_session.env, options)) as found:
+def stores(sandbox_session, reading: dict) -> Iterator[Stores]:
+    with closing(Stores(sandbox_session.env, reading)) as found:
         yield found
 
 

@@ -8,18 +8,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from eas_pipelines.agents.approvals import approval_escalation_job, approval_escalation_schedule
 from eas_pipelines.agents.hr.people import person_id
-from tests.eas_pipelines.agents.test_hr_leave import Staff
 from tests.eas_pipelines.dagster_support import awaiting
 from tests.eas_pipelines.notifications_support import received
-
-
-@pytest.fixture
-def staff(sandbox_session, redis_url: str, breaker_prefix: str) -> Staff:
-    return Staff(sandbox_session, redis_url, breaker_prefix)
 
 
 def test_escalation_walks_each_chain(store, eas_resources, staff, sandbox_session, redis_url):

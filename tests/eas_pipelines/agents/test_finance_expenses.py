@@ -8,7 +8,6 @@ through the QuickBooks connector's client; what the claimant was told, from the 
 from __future__ import annotations
 
 import uuid
-from contextlib import closing
 from datetime import date, timedelta
 
 import dagster as dg
@@ -38,25 +37,6 @@ def item(text: str, *entities: dict, requester: str = "pat@example.com") -> Work
 
 def amount(value: float, currency: str | None = "USD") -> dict:
     return {"type": "amount", "text": str(value), "value": {"amount": value, "currency": currency}}
-
-
-@pytest.fixture
-def quickbooks(sandbox_session, redis_url, redis_key_prefix) -> QuickBooksClient:
-    """A QuickBooks client on the emulator, to read back the expenses the workflow booked."""
-    env = sandbox_session.env
-    resource = QuickBooksResource(
-        base_url=env["EAS_QUICKBOOKS_URL"],
-        token_url=env["EAS_QUICKBOOKS_TOKEN_URL"],
-        client_id=env["EAS_QUICKBOOKS_CLIENT_ID"],
-        client_secret=env["EAS_QUICKBOOKS_CLIENT_SECRET"],
-        refresh_token=env["EAS_QUICKBOOKS_REFRESH_TOKEN"],
-        realm_id=env["EAS_QUICKBOOKS_REALM_ID"],
-        ca_bundle=env["EAS_CONNECTOR_CA_BUNDLE"],
-        redis_url=redis_url,
-        breaker_prefix=f"{redis_key_prefix}reader",
-    )
-    with closing(resource.client()) as client:
-        yield client
 
 
 def claimant() -> str:

@@ -26,7 +26,6 @@ from eas_pipelines.connectors.sap import (
     NewPurchaseOrderLine,
     PurchaseOrder,
     SapClient,
-    SapResource,
     SupplierInvoice,
     invoice_marker,
 )
@@ -36,6 +35,7 @@ from eas_pipelines.sensors import approval_resume_sensor
 from eas_pipelines.store import RequestStore, Status
 from tests.eas_pipelines.dagster_support import entity, queued_request, run_workflow
 from tests.eas_pipelines.notifications_support import received
+from tests.support.vendor_clients import reader, sap_resource
 
 INTENT = "finance.invoice_process"
 
@@ -92,21 +92,9 @@ class SapData:
 
 
 @pytest.fixture
-def sap(sandbox_session, redis_url: str, redis_key_prefix: str) -> Iterator[SapData]:
-    env = sandbox_session.env
-    resource = SapResource(
-        base_url=env["EAS_SAP_URL"],
-        user=env["EAS_SAP_USER"],
-        password=env["EAS_SAP_PASSWORD"],
-        ca_bundle=env["EAS_CONNECTOR_CA_BUNDLE"],
-        redis_url=redis_url,
-        breaker_prefix=f"{redis_key_prefix}reader-circuit",
-    )
-    client = resource.client()
-    try:
+def sap(sandbox_session, reading: dict) -> Iterator[SapData]:
+    with reader(sap_resource(sandbox_session.env, **reading)) as client:
         yield SapData(sandbox_session, client)
-    finally:
-        client.close()
 
 
 @pytest.fixture

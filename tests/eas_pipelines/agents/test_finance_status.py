@@ -8,11 +8,8 @@ mailbox in the e-mail emulator.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
-
-import pytest
 
 from eas_pipelines.agents.common import WorkItem
 from eas_pipelines.agents.finance.status import (
@@ -22,7 +19,7 @@ from eas_pipelines.agents.finance.status import (
     status_text,
     wanted_invoices,
 )
-from eas_pipelines.connectors.sap import SapClient, SapResource, SupplierInvoice
+from eas_pipelines.connectors.sap import SapClient, SupplierInvoice
 from eas_pipelines.routing import ROUTES
 from eas_pipelines.store import Status
 from tests.eas_pipelines.dagster_support import entity, queued_request, run_workflow
@@ -33,24 +30,6 @@ INTENT = "finance.invoice_status"
 
 def item(text: str, *entities: dict) -> WorkItem:
     return WorkItem("r1", "finance", INTENT, text, "c", 1, tuple(entities), 1, "run")
-
-
-@pytest.fixture
-def sap(sandbox_session, redis_url: str, redis_key_prefix: str) -> Iterator[SapClient]:
-    env = sandbox_session.env
-    resource = SapResource(
-        base_url=env["EAS_SAP_URL"],
-        user=env["EAS_SAP_USER"],
-        password=env["EAS_SAP_PASSWORD"],
-        ca_bundle=env["EAS_CONNECTOR_CA_BUNDLE"],
-        redis_url=redis_url,
-        breaker_prefix=f"{redis_key_prefix}reader-circuit",
-    )
-    client = resource.client()
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def new_supplier(sandbox_session) -> str:

@@ -23,11 +23,9 @@ from eas_pipelines.agents.hr.inquiries import (
     payroll_topic,
 )
 from eas_pipelines.connectors.adp import ADPResource, PayStatement
-from eas_pipelines.connectors.bamboohr import BambooHRResource, Employee
 from eas_pipelines.routing import ROUTES
 from eas_pipelines.sensors import approval_resume_sensor
 from eas_pipelines.store import Status
-from eas_sandbox.vendors import bamboohr as bamboohr_emulator
 from tests.eas_pipelines.dagster_support import entity, queued_request, run_workflow, with_breaker
 from tests.eas_pipelines.notifications_support import received
 
@@ -44,52 +42,6 @@ def item(text: str, *entities: dict) -> WorkItem:
 
 def statement(pay_date: str) -> PayStatement:
     return PayStatement(statement_id=pay_date, pay_date=date.fromisoformat(pay_date), gross_pay=1, net_pay=1)
-
-
-class Staff:
-    """People of one test in BambooHR: hired through the client, balances and supervisor in the records."""
-
-    def __init__(self, sandbox_session, redis_url: str, breaker_prefix: str):
-        env = sandbox_session.env
-        self.records = sandbox_session.sandbox.records
-        self.client = BambooHRResource(
-            base_url=env["EAS_BAMBOOHR_URL"],
-            api_key=env["EAS_BAMBOOHR_API_KEY"],
-            ca_bundle=sandbox_session.ca_bundle,
-            redis_url=redis_url,
-            breaker_prefix=breaker_prefix,
-        ).client()
-        self.tag = uuid.uuid4().hex[:6].upper()
-
-    def hire(
-        self, first: str, last: str, balances: dict[str, float], manager: Employee | None = None
-    ) -> Employee:
-        hired = self.client.add_employee(
-            first,
-            f"{last}{self.tag}",
-            f"{first}.{last}.{self.tag}@example.com".lower(),
-            "Tester",
-            "Engineering",
-            date(2024, 1, 8),
-            idempotency_key=f"test-hire-{self.tag}-{first}",
-        )
-        row = self.records.get(bamboohr_emulator.NAME, "employees", str(hired.id))
-        row["_balances"] = dict(balances)
-        if manager is not None:
-            row |= {
-                "supervisor": manager.full_name,
-                "supervisorId": str(manager.id),
-                "supervisorEmail": manager.work_email,
-            }
-        self.records.put(bamboohr_emulator.NAME, "employees", str(hired.id), row)
-        employee = self.client.employee(hired.id)
-        assert employee is not None
-        return employee
-
-
-@pytest.fixture
-def staff(sandbox_session, redis_url: str, breaker_prefix: str) -> Staff:
-    return Staff(sandbox_session, redis_url, breaker_prefix)
 
 
 def mail(sandbox_session, redis_url: str, who: str, request_id: str) -> str:

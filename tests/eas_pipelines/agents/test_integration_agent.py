@@ -38,14 +38,15 @@ from eas_pipelines.agents.integration.records import (
     remap_invoices,
     write_records,
 )
-from eas_pipelines.connectors.quickbooks import QuickBooksClient, QuickBooksResource
-from eas_pipelines.connectors.s3 import S3Client, S3ConnectorResource
+from eas_pipelines.connectors.quickbooks import QuickBooksClient
+from eas_pipelines.connectors.s3 import S3Client
 from eas_pipelines.connectors.salesforce import Account, Contact
-from eas_pipelines.connectors.sap import SapClient, SapResource
+from eas_pipelines.connectors.sap import SapClient
 from eas_pipelines.store import RequestStore, Status
 from eas_pipelines.transform import InMemoryVendorMaster, VendorRecord
 from tests.eas_pipelines.dagster_support import entity, make_resources, queued_request, run_workflow
 from tests.eas_pipelines.notifications_support import received
+from tests.support.vendor_clients import quickbooks_resource, s3_resource, sap_resource
 
 SYNC = "integration.data_sync"
 TRANSFORM = "integration.data_transform"
@@ -268,32 +269,11 @@ class Systems:
 
 
 @pytest.fixture
-def systems(sandbox_session, redis_url: str, redis_key_prefix: str) -> Iterator[Systems]:
+def systems(sandbox_session, reading: dict) -> Iterator[Systems]:
     env = sandbox_session.env
-    options = {
-        "redis_url": redis_url,
-        "ca_bundle": env["EAS_CONNECTOR_CA_BUNDLE"],
-        "breaker_prefix": f"{redis_key_prefix}reader-circuit",
-    }
-    sap = SapResource(
-        base_url=env["EAS_SAP_URL"], user=env["EAS_SAP_USER"], password=env["EAS_SAP_PASSWORD"], **options
-    )
-    quickbooks = QuickBooksResource(
-        base_url=env["EAS_QUICKBOOKS_URL"],
-        token_url=env["EAS_QUICKBOOKS_TOKEN_URL"],
-        client_id=env["EAS_QUICKBOOKS_CLIENT_ID"],
-        client_secret=env["EAS_QUICKBOOKS_CLIENT_SECRET"],
-        refresh_token=env["EAS_QUICKBOOKS_REFRESH_TOKEN"],
-        realm_id=env["EAS_QUICKBOOKS_REALM_ID"],
-        **options,
-    )
-    s3 = S3ConnectorResource(
-        endpoint_url=env["EAS_S3_ENDPOINT_URL"],
-        region_name=env["EAS_S3_REGION"],
-        aws_access_key_id=env["EAS_AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["EAS_AWS_SECRET_ACCESS_KEY"],
-        **options,
-    )
+    sap = sap_resource(env, **reading)
+    quickbooks = quickbooks_resource(env, **reading)
+    s3 = s3_resource(env, **reading)
     found = Systems(sap.client(), quickbooks.client(), s3.client(), sandbox_session.sandbox.records)
     try:
         yield found

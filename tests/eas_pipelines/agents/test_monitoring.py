@@ -14,7 +14,6 @@ import json
 import ssl
 import threading
 from collections.abc import Iterator
-from contextlib import closing
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -37,12 +36,12 @@ from eas_pipelines.agents.monitoring.outage import monitoring_outage_report, out
 from eas_pipelines.agents.monitoring.resources import MonitoringResource
 from eas_pipelines.agents.monitoring.severity import destinations, most_urgent
 from eas_pipelines.agents.monitoring.systems import check_of, slug
-from eas_pipelines.connectors.opsgenie import OpsgenieClient, OpsgenieResource
-from eas_pipelines.connectors.servicenow import ServiceNowClient, ServiceNowResource
+from eas_pipelines.connectors.opsgenie import OpsgenieClient
 from eas_pipelines.lanes.heartbeat import Heartbeat
 from eas_pipelines.store import Status
 from tests.eas_pipelines.dagster_support import entity, queued_request, run_workflow
 from tests.eas_pipelines.notifications_support import received
+from tests.support.vendor_clients import opsgenie_resource, reader
 
 ALERT_CHANNEL = "#general"  # a channel the Slack emulator has (EAS's default is #eas-alerts)
 HEALTH = "monitoring.system_health"
@@ -116,31 +115,8 @@ def worker_alive(redis_client, redis_key_prefix: str) -> Iterator[None]:
 
 
 @pytest.fixture
-def servicenow(sandbox_session, redis_url: str, redis_key_prefix: str) -> Iterator[ServiceNowClient]:
-    env = sandbox_session.env
-    resource = ServiceNowResource(
-        base_url=env["EAS_SERVICENOW_URL"],
-        user=env["EAS_SERVICENOW_USER"],
-        password=env["EAS_SERVICENOW_PASSWORD"],
-        ca_bundle=env["EAS_CONNECTOR_CA_BUNDLE"],
-        redis_url=redis_url,
-        breaker_prefix=f"{redis_key_prefix}reader",
-    )
-    with closing(resource.client()) as client:
-        yield client
-
-
-@pytest.fixture
-def opsgenie(sandbox_session, redis_url: str, redis_key_prefix: str) -> Iterator[OpsgenieClient]:
-    env = sandbox_session.env
-    resource = OpsgenieResource(
-        base_url=env["EAS_OPSGENIE_URL"],
-        api_key=env["EAS_OPSGENIE_API_KEY"],
-        ca_bundle=env["EAS_CONNECTOR_CA_BUNDLE"],
-        redis_url=redis_url,
-        breaker_prefix=f"{redis_key_prefix}reader",
-    )
-    with closing(resource.client()) as client:
+def opsgenie(sandbox_session, reading: dict) -> Iterator[OpsgenieClient]:
+    with reader(opsgenie_resource(sandbox_session.env, **reading)) as client:
         yield client
 
 

@@ -36,7 +36,6 @@ from eas_pipelines.connectors.sap import (
     InboundDelivery,
     PurchaseOrder,
     SapClient,
-    SapResource,
     StockLevel,
 )
 from eas_pipelines.routing import ApprovalPolicy, route_for
@@ -133,24 +132,6 @@ def test_orders_route_to_procurement_approval_over_the_threshold() -> None:
 
 
 # --- end to end --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def sap(sandbox_session, redis_url: str, redis_key_prefix: str) -> Iterator[SapClient]:
-    env = sandbox_session.env
-    resource = SapResource(
-        base_url=env["EAS_SAP_URL"],
-        user=env["EAS_SAP_USER"],
-        password=env["EAS_SAP_PASSWORD"],
-        ca_bundle=env["EAS_CONNECTOR_CA_BUNDLE"],
-        redis_url=redis_url,
-        breaker_prefix=f"{redis_key_prefix}reader-circuit",
-    )
-    client = resource.client()
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 @pytest.fixture

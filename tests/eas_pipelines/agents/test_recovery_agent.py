@@ -23,9 +23,9 @@ from eas_pipelines.lanes.fast_queue import FastQueue
 from eas_pipelines.resources import WorkflowPolicyResource
 from eas_pipelines.store import RequestStore, Status
 from eas_sandbox.faults import Fault
-from tests.eas_pipelines.agents.test_customer_service_tickets import servicenow, ticket_of  # noqa: F401
+from tests.eas_pipelines.agents.test_customer_service_tickets import ticket_of
 from tests.eas_pipelines.agents.test_finance_invoice import invoice_request, sap  # noqa: F401
-from tests.eas_pipelines.agents.test_hr_leave import approve_and_resume, leave_request, staff  # noqa: F401
+from tests.eas_pipelines.agents.test_hr_leave import approve_and_resume, leave_request
 from tests.eas_pipelines.dagster_support import (
     entity,
     make_resources,
@@ -95,7 +95,7 @@ def test_rollback_cancels_the_booked_leave_and_restores_the_balance(
     store,
     eas_resources,
     dagster_instance,
-    staff,  # noqa: F811 - the imported fixture
+    staff,
 ):
     manager = staff.hire("Dana", "Smith", balances={"vacation": 20})
     employee = staff.hire("Marcus", "Chen", manager=manager, balances={"vacation": 15})
@@ -122,7 +122,7 @@ def test_rollback_cancels_the_opened_incident(
     store,
     eas_resources,
     dagster_instance,
-    servicenow,  # noqa: F811 - the imported fixture
+    servicenow,
 ):
     opened = ticket(store, "support-bot")
     assert run_workflow(
@@ -172,7 +172,7 @@ def test_retry_queues_a_failed_request_again_and_it_then_completes(
     redis_key_prefix,
     dagster_instance,
     sandbox_session,
-    servicenow,  # noqa: F811 - the imported fixture
+    servicenow,
 ):
     resources = make_resources(
         migrated_database_url, redis_url, redis_key_prefix, WorkflowPolicyResource(max_attempts=1)

@@ -37,7 +37,7 @@ from eas_pipelines.resources import WorkflowPolicyResource
 from eas_pipelines.sensors import request_failure_sensor
 from eas_pipelines.store import RequestStore, Status
 from eas_sandbox.faults import Fault
-from tests.eas_pipelines.agents.test_customer_service_tickets import servicenow, ticket_of  # noqa: F401
+from tests.eas_pipelines.agents.test_customer_service_tickets import ticket_of
 from tests.eas_pipelines.dagster_support import make_resources, queued_request, run_workflow
 
 UNDONE: list[str] = []
@@ -178,7 +178,7 @@ def test_a_run_that_fails_for_good_has_its_completed_steps_undone(
     redis_key_prefix,
     dagster_instance,
     sandbox_session,
-    servicenow,  # noqa: F811 - the imported fixture
+    servicenow,
 ):
     resources = make_resources(
         migrated_database_url, redis_url, redis_key_prefix, WorkflowPolicyResource(max_attempts=1)

@@ -7,37 +7,18 @@ own; the answer is read from the requester's mailbox in the e-mail emulator.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from contextlib import closing
-
-import pytest
 
 from eas_pipelines.agents.customer_service.status import (
     customer_service_ticket_status,
     latest_comment,
 )
-from eas_pipelines.connectors.servicenow import Incident, ServiceNowClient, ServiceNowResource
+from eas_pipelines.connectors.servicenow import Incident, ServiceNowClient
 from eas_pipelines.routing import ROUTES
 from eas_pipelines.store import Status
 from tests.eas_pipelines.dagster_support import entity, queued_request, run_workflow
 from tests.eas_pipelines.notifications_support import received
 
 INTENT = "customer_service.ticket_status"
-
-
-@pytest.fixture
-def servicenow(sandbox_session, redis_url: str, redis_key_prefix: str) -> Iterator[ServiceNowClient]:
-    env = sandbox_session.env
-    resource = ServiceNowResource(
-        base_url=env["EAS_SERVICENOW_URL"],
-        user=env["EAS_SERVICENOW_USER"],
-        password=env["EAS_SERVICENOW_PASSWORD"],
-        ca_bundle=env["EAS_CONNECTOR_CA_BUNDLE"],
-        redis_url=redis_url,
-        breaker_prefix=f"{redis_key_prefix}reader",
-    )
-    with closing(resource.client()) as client:
-        yield client
 
 
 def customer() -> str:

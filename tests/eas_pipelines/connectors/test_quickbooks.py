@@ -12,21 +12,12 @@ import pytest
 
 from eas_pipelines.connectors.quickbooks import QuickBooksResource
 from eas_pipelines.connectors.retry import ConnectorUnavailable, VendorRejected
+from tests.support.vendor_clients import quickbooks_resource
 
 
 @pytest.fixture
 def quickbooks(sandbox, connector_options) -> QuickBooksResource:
-    env = sandbox.env
-    return QuickBooksResource(
-        base_url=env["EAS_QUICKBOOKS_URL"],
-        token_url=env["EAS_QUICKBOOKS_TOKEN_URL"],
-        client_id=env["EAS_QUICKBOOKS_CLIENT_ID"],
-        client_secret=env["EAS_QUICKBOOKS_CLIENT_SECRET"],
-        refresh_token=env["EAS_QUICKBOOKS_REFRESH_TOKEN"],
-        realm_id=env["EAS_QUICKBOOKS_REALM_ID"],
-        throttle_wait_s=0.3,
-        **connector_options,
-    )
+    return quickbooks_resource(sandbox.env, throttle_wait_s=0.3, **connector_options)
 
 
 def _posts(sandbox, suffix: str) -> list[dict]:

@@ -16,6 +16,7 @@ import pytest
 from eas_pipelines.connectors import sap as sap_module
 from eas_pipelines.connectors.retry import ConnectorUnavailable, VendorRejected
 from eas_pipelines.connectors.sap import DuplicateInvoice, NewPurchaseOrderLine, SapResource
+from tests.support.vendor_clients import sap_resource
 
 PO_PATH = "/sap/sap/opu/odata/sap/API_PURCHASEORDER_PROCESS_SRV"
 INVOICE_PATH = "/sap/sap/opu/odata/sap/API_SUPPLIERINVOICE_PROCESS_SRV"
@@ -23,13 +24,7 @@ INVOICE_PATH = "/sap/sap/opu/odata/sap/API_SUPPLIERINVOICE_PROCESS_SRV"
 
 @pytest.fixture
 def sap(sandbox, connector_options) -> SapResource:
-    env = sandbox.env
-    return SapResource(
-        base_url=env["EAS_SAP_URL"],
-        user=env["EAS_SAP_USER"],
-        password=env["EAS_SAP_PASSWORD"],
-        **connector_options,
-    )
+    return sap_resource(sandbox.env, **connector_options)
 
 
 @pytest.fixture

@@ -16,30 +16,19 @@ import pytest
 from eas_pipelines.connectors.retry import VendorRejected
 from eas_pipelines.connectors.sap import SapResource, posting_window
 from eas_pipelines.connectors.servicenow import ServiceNowResource, servicenow_datetime
+from tests.support.vendor_clients import sap_resource, servicenow_resource
 
 ACME, GLOBEX = "Acme Corp", "Globex"
 
 
 @pytest.fixture
 def sap(sandbox, connector_options) -> SapResource:
-    env = sandbox.env
-    return SapResource(
-        base_url=env["EAS_SAP_URL"],
-        user=env["EAS_SAP_USER"],
-        password=env["EAS_SAP_PASSWORD"],
-        **connector_options,
-    )
+    return sap_resource(sandbox.env, **connector_options)
 
 
 @pytest.fixture
 def servicenow(sandbox, connector_options) -> ServiceNowResource:
-    env = sandbox.env
-    return ServiceNowResource(
-        base_url=env["EAS_SERVICENOW_URL"],
-        user=env["EAS_SERVICENOW_USER"],
-        password=env["EAS_SERVICENOW_PASSWORD"],
-        **connector_options,
-    )
+    return servicenow_resource(sandbox.env, **connector_options)
 
 
 def _filters(sandbox, path_end: str) -> list[str]:

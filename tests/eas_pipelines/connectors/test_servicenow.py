@@ -11,17 +11,12 @@ import pytest
 
 from eas_pipelines.connectors.retry import ConnectorUnavailable, VendorRejected
 from eas_pipelines.connectors.servicenow import ServiceNowResource
+from tests.support.vendor_clients import servicenow_resource
 
 
 @pytest.fixture
 def servicenow(sandbox, connector_options) -> ServiceNowResource:
-    env = sandbox.env
-    return ServiceNowResource(
-        base_url=env["EAS_SERVICENOW_URL"],
-        user=env["EAS_SERVICENOW_USER"],
-        password=env["EAS_SERVICENOW_PASSWORD"],
-        **connector_options,
-    )
+    return servicenow_resource(sandbox.env, **connector_options)
 
 
 def test_create_incident_sends_the_documented_request(servicenow, sandbox):
