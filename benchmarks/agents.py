@@ -101,6 +101,7 @@ from benchmarks.orchestration import (
     _raise_keyboard_interrupt,
     machine,
     progress,
+    run_recorded,
     summarize,
 )
 from eas_pipelines.lanes.fast_queue import DEFAULT_PREFIX, FastQueue
@@ -728,23 +729,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, meaning in DEFINITIONS.items():
         console.print(f"  {name}: {meaning}")
     bench = AgentBench(args, console)
-    interrupted = False
-    try:
+
+    def run() -> None:
         bench.setup(need_dagster=True)
         result["intents"] = bench.intents
         result["intents_without_builder"] = bench.skipped
         run_phases(bench, result)
-    except KeyboardInterrupt:
-        interrupted = True
-        console.log("[yellow]interrupted: cleaning up")
-    finally:
-        result.update(bench.teardown())
-        result["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-        result["completed"] = not interrupted and not result["errors"]
-        if args.json is not None:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(result, indent=2, default=str) + "\n")
-            console.log(f"wrote {args.json}")
+
+    run_recorded(bench, run, result, args.json, console)
     print_summary(console, result)
     lost = result.get("mixed_lost", 0)
     return 0 if result["completed"] and not lost and not result["leftover_processes"] else 1

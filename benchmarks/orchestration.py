@@ -1541,11 +1541,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"database {bench.db_name}, redis {args.redis_url} prefix {bench.prefix}, "
         f"dagster home {bench.home}; phases {', '.join(args.selected)}"
     )
-    interrupted = False
-    try:
+
+    def run() -> None:
         bench.setup(need_dagster=bool({"fast", "priority", "standard"} & set(args.selected)))
         result["config"]["dagster_instance"] = bench.dagster_config
         run_phases(bench, result)
+
+    run_recorded(bench, run, result, args.json, console)
+    print_summary(console, result)
+    return 0 if result["completed"] and not result["leftover_processes"] else 1
+
+
+def run_recorded(
+    bench: Bench, run: Callable[[], None], result: dict[str, Any], json_path: Path | None, console: Console
+) -> None:
+    """``run`` (set up, then the phases), then always the teardown and the JSON record: an interrupt
+    (Ctrl-C, SIGTERM) still removes what the run started and writes what it measured so far."""
+    interrupted = False
+    try:
+        run()
     except KeyboardInterrupt:
         interrupted = True
         console.log("[yellow]interrupted: cleaning up")
@@ -1553,12 +1567,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         result.update(bench.teardown())
         result["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         result["completed"] = not interrupted and not result["errors"]
-        if args.json is not None:
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps(result, indent=2, default=str) + "\n")
-            console.log(f"wrote {args.json}")
-    print_summary(console, result)
-    return 0 if result["completed"] and not result["leftover_processes"] else 1
+        if json_path is not None:
+            json_path.parent.mkdir(parents=True, exist_ok=True)
+            json_path.write_text(json.dumps(result, indent=2, default=str) + "\n")
+            console.log(f"wrote {json_path}")
 
 
 if __name__ == "__main__":
