@@ -119,6 +119,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from eas_pipelines.embedded import free_port
 from eas_pipelines.embedded.services import Child, ProcessGroup
 from eas_pipelines.lanes.fast_queue import FastQueue
 from eas_pipelines.lanes.heartbeat import live_workers
@@ -165,6 +166,45 @@ class PhaseError(RuntimeError):
 
 
 # --- small helpers ---------------------------------------------------------------------------
+
+
+class MetricsScraper:
+    """GETs every URL each ``interval_s`` in a thread, as a Prometheus server scraping the workers would:
+    the overhead benchmark's "metrics on" includes the cost of being scraped, not only of counting."""
+
+    def __init__(self, urls: Sequence[str], interval_s: float) -> None:
+        self.urls, self.interval_s = list(urls), interval_s
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self.loop, name="metrics-scraper", daemon=True)
+        self.scrapes = self.failures = self.bytes = 0
+
+    def start(self) -> MetricsScraper:
+        self.thread.start()
+        return self
+
+    def loop(self) -> None:
+        import httpx
+
+        with httpx.Client(timeout=5.0) as client:
+            while not self.stop_event.wait(self.interval_s):
+                for url in self.urls:
+                    try:
+                        response = client.get(url)
+                        response.raise_for_status()
+                        self.scrapes += 1
+                        self.bytes += len(response.content)
+                    except httpx.HTTPError:
+                        self.failures += 1
+
+    def stop(self) -> dict[str, Any]:
+        self.stop_event.set()
+        self.thread.join(timeout=10)
+        return {
+            "targets": len(self.urls),
+            "scrapes": self.scrapes,
+            "failures": self.failures,
+            "bytes": self.bytes,
+        }
 
 
 def summarize(values_ms: Sequence[float]) -> dict[str, Any]:
@@ -407,6 +447,9 @@ class Bench:
         self.foreign_keys_before: set[bytes] = set()
         self.store: RequestStore | None = None
         self.env: dict[str, str] = {}
+        self.metrics_urls: list[str] = []
+        self.scraper: MetricsScraper | None = None
+        self.scrape_record: dict[str, Any] = {}
         self.group = ProcessGroup(self.tmp / "logs", stop_timeout=30.0, echo=lambda line: console.log(line))
         self.worker_children: list[Child] = []
         self._instance: dg.DagsterInstance | None = None
@@ -609,8 +652,14 @@ class Bench:
 
     def start_workers(self) -> None:
         count = self.args.workers
+        # Each worker serves /metrics on a port of its own (all on the default would leave one served);
+        # EAS_WORKER_METRICS_PORT=0 in this process's environment turns the servers off.
+        serve_metrics = os.environ.get("EAS_WORKER_METRICS_PORT") != "0"
         with self.console.status(f"starting {count} warm worker(s)"):
             for index in range(count):
+                port = free_port() if serve_metrics else 0
+                if port:
+                    self.metrics_urls.append(f"http://127.0.0.1:{port}/metrics")
                 command = [
                     sys.executable,
                     "-m",
@@ -620,7 +669,8 @@ class Bench:
                     "--worker-id",
                     f"bench-{self.tag}-{index + 1}",
                 ]
-                child = self.group.start(f"worker-{index + 1}", command, env=self.env, cwd=ROOT)
+                env = {**self.env, "EAS_WORKER_METRICS_PORT": str(port)}
+                child = self.group.start(f"worker-{index + 1}", command, env=env, cwd=ROOT)
                 self.worker_children.append(child)
             self.wait_until(
                 lambda: len(live_workers(self.redis, self.lane_prefix)) >= count,
@@ -629,8 +679,13 @@ class Bench:
             )
         # Warm: the first run of a process pays for resource set-up and lazy imports.
         self.run_batch(Lane.FAST, self.args.workers * 3, "warm-up (fast)", timeout_s=self.args.start_timeout)
+        if self.args.scrape_interval > 0 and self.metrics_urls:
+            self.scraper = MetricsScraper(self.metrics_urls, self.args.scrape_interval).start()
 
     def stop_workers(self) -> None:
+        if self.scraper is not None:
+            self.scrape_record = self.scraper.stop()
+            self.scraper = None
         for child in list(self.worker_children):
             self.group.stop_child(child)
         self.worker_children.clear()
@@ -1358,6 +1413,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)
     parser.add_argument("--dagster-yaml", type=Path, default=ROOT / "dagster.yaml")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--scrape-interval",
+        type=float,
+        default=0.0,
+        help="seconds between scrapes of each worker's /metrics, as Prometheus would (0: none)",
+    )
     parser.add_argument("--keep-temp", action="store_true", help="keep the Dagster home and child logs")
     args = parser.parse_args(argv)
     chosen = [p.strip() for p in args.phases.split(",") if p.strip()]
@@ -1445,6 +1506,8 @@ def run_phases(bench: Bench, result: dict[str, Any]) -> None:
                     attempt("priority", priority_phase)
         finally:
             bench.stop_workers()
+            if bench.scrape_record:
+                result["worker_metrics_scrapes"] = bench.scrape_record
 
     if "standard" in selected:
 

@@ -24,14 +24,20 @@ Dagster's own ``"console"`` key): what an op logs with ``context.log`` is PII-ma
 import dagster as dg
 
 from eas_pipelines.agents import AGENT_DEFS, AGENTS, SHARED
+from eas_pipelines.observability.tracing import setup_tracing
 from eas_pipelines.pii.dagster_logger import masked_console_logger
 from eas_pipelines.resources import FastLaneResource, RequestStoreResource, WorkflowPolicyResource
 from eas_pipelines.sensors import (
     approval_resume_sensor,
     request_failure_sensor,
+    run_trace_sensor,
     standard_lane_sensor,
     stranded_request_sensor,
 )
+
+# Every process that loads the code location (a standard-lane run, the daemon's sensors) traces as the
+# OTEL_* variables say; a process that set tracing up first (a worker) keeps its own.
+setup_tracing("eas-dagster")
 
 DATABASE_URL = dg.EnvVar("EAS_DATABASE_URL")
 REDIS_URL = dg.EnvVar("EAS_REDIS_URL")
@@ -72,6 +78,7 @@ defs = dg.Definitions.merge(
             approval_resume_sensor,
             request_failure_sensor,
             stranded_request_sensor,
+            run_trace_sensor,
         ],
         resources=build_resources(),
         executor=dg.in_process_executor,

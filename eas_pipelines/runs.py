@@ -11,6 +11,8 @@ Which job runs a request is the routing table's answer (:func:`eas_pipelines.rou
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,6 +31,13 @@ TAG_DUPLICATE = "eas/duplicate_delivery"
 TAG_WORKER = "eas/worker"
 """The fast-lane worker that runs a run in-process (who owns it while it is unfinished)."""
 DAGSTER_PRIORITY_TAG = "dagster/priority"
+TAG_TRACEPARENT = "eas/traceparent"
+"""The request's W3C ``traceparent`` (stored at intake): a run process continues the request's trace
+from it (``eas_pipelines.observability.spans.RUN_TAG`` names the same tag)."""
+K8S_CONFIG_TAG = "dagster-k8s/config"
+"""Read by dagster_k8s's ``K8sRunLauncher``: the run pod's container resources and labels."""
+K8S_AGENT_LABEL = "eas/agent"
+"""Label of a run pod naming its agent: resource use per agent (the Cost dashboard)."""
 
 FAST_LANE = "fast"
 """``eas/lane`` of a run a fast-lane worker started."""
@@ -52,17 +61,49 @@ def run_config_for(request_id: str) -> dict[str, Any]:
     return {"ops": {START_OP: {"config": {"request_id": request_id}}}}
 
 
-def run_tags_for(record: RequestRecord, *, lane: str | None = None) -> dict[str, str]:
-    """Tags every run of a request carries: find it in the UI, order it in Dagster's queue."""
+def k8s_config_tag(agent: str, resources: Mapping[str, Any]) -> dict[str, str]:
+    """The ``dagster-k8s/config`` tag giving ``agent``'s runs their pod resources; ``{}`` for none.
+
+    ``resources`` is ``EAS_K8S_AGENT_RESOURCES`` (agent -> requests/limits, checked by
+    :mod:`eas_pipelines.k8s_resources`). An agent it does not name gets no tag, so its runs take the
+    run launcher's default resources; outside Kubernetes the tag is ignored.
+    """
+    spec = resources.get(agent)
+    if not spec:
+        return {}
+    config = {
+        "container_config": {"resources": {name: dict(values) for name, values in spec.items()}},
+        "pod_template_spec_metadata": {"labels": {K8S_AGENT_LABEL: agent}},
+    }
+    return {K8S_CONFIG_TAG: json.dumps(config, sort_keys=True)}
+
+
+def run_tags_for(
+    record: RequestRecord, *, lane: str | None = None, k8s_resources: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """Tags every run of a request carries: find it in the UI, order it in Dagster's queue.
+
+    With ``k8s_resources`` (the standard lane's, see :func:`k8s_config_tag`) the agent's pod resources
+    are added for the Kubernetes run launcher.
+    """
     priority = record.effective_priority
+    agent = record.agent or "unknown"
     return {
         TAG_REQUEST_ID: record.id,
-        TAG_AGENT: record.agent or "unknown",
+        TAG_AGENT: agent,
         TAG_PRIORITY: priority.name,
         TAG_LANE: lane or (record.lane.value if record.lane is not None else "standard"),
         TAG_ATTEMPT: str(record.attempts + 1),
         DAGSTER_PRIORITY_TAG: str(DAGSTER_PRIORITY[priority]),
+        **k8s_config_tag(agent, k8s_resources or {}),
+        **traceparent_tag(record),
     }
+
+
+def traceparent_tag(record: RequestRecord) -> dict[str, str]:
+    """``{eas/traceparent: ...}`` for a request stored with a trace context; ``{}`` without one."""
+    traceparent = (record.trace_context or {}).get("traceparent")
+    return {TAG_TRACEPARENT: traceparent} if isinstance(traceparent, str) and traceparent else {}
 
 
 def run_key_for(record: RequestRecord) -> str:

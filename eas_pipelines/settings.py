@@ -30,6 +30,7 @@ from pydantic_settings import (
 )
 
 from eas_pipelines.blackouts import parse_blackouts
+from eas_pipelines.k8s_resources import AgentResources, parse_agent_resources
 
 ENV_PREFIX = "EAS_"
 JWT_SECRET_FILE = "jwt_secret"
@@ -163,6 +164,21 @@ class EASSettings(BaseSettings):
         2, ge=0, description="warm fast-lane workers `eas up` starts; 0 sends everything to the standard lane"
     )
     worker_heartbeat_seconds: float = Field(5.0, gt=0.0, description="how often a worker says it is alive")
+    worker_metrics_port: int = Field(
+        9101,
+        ge=0,
+        le=65535,
+        description="port of a worker's Prometheus /metrics (0: none); `eas up` gives its workers this "
+        "port and the next ones",
+    )
+    exporter_port: int = Field(
+        9102, ge=1, le=65535, description="port of `eas exporter`'s Prometheus /metrics"
+    )
+    metrics_host: str = Field(
+        "127.0.0.1",
+        min_length=1,
+        description="interface the workers' and the exporter's /metrics listen on (0.0.0.0 in a cluster)",
+    )
     fast_lane_fallback_seconds: float = Field(
         30.0, gt=0.0, description="no live worker for this long: requests go to the standard lane"
     )
@@ -185,6 +201,11 @@ class EASSettings(BaseSettings):
         "comma-separated; set but empty: none",
     )
     log_level: str = Field("INFO", description="one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+    k8s_agent_resources: Annotated[AgentResources, NoDecode] = Field(
+        default_factory=dict,
+        description="pod resources of each agent's standard-lane runs on Kubernetes, JSON: "
+        '{"agent": {"requests": {"cpu": "500m"}, "limits": {"memory": "1Gi"}}}; unset: the run launcher\'s',
+    )
 
     @classmethod
     def settings_customise_sources(
@@ -276,6 +297,12 @@ class EASSettings(BaseSettings):
             )
         return value
 
+    @field_validator("k8s_agent_resources", mode="before")
+    @classmethod
+    def _parse_k8s_agent_resources(cls, value: Any) -> Any:
+        """JSON text from the environment, or a mapping from code; checked by :mod:`.k8s_resources`."""
+        return parse_agent_resources(value)
+
     @field_validator("log_level")
     @classmethod
     def _check_log_level(cls, value: str) -> str:
@@ -301,7 +328,10 @@ class EASSettings(BaseSettings):
             "gateway_port": self.gateway_port,
             "nlp_port": self.nlp_port,
             "dagster_port": self.dagster_port,
+            "exporter_port": self.exporter_port,
         }
+        if self.worker_metrics_port:
+            ports["worker_metrics_port"] = self.worker_metrics_port
         if self.sandbox:
             ports.update(
                 sandbox_port=self.sandbox_port,

@@ -205,6 +205,8 @@ def serve_command(
 
     from nlp_service.config import NLPSettings, describe_settings_error
     from nlp_service.server.app import create_app
+    from nlp_service.server.logs import configure_logging
+    from nlp_service.server.tracing import setup_tracing
 
     overrides = {
         "model_dir": model,
@@ -219,7 +221,11 @@ def serve_command(
         settings = NLPSettings(**{k: v for k, v in overrides.items() if v is not None})
     except ValidationError as exc:
         _fail(describe_settings_error(exc))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(logging.INFO)  # JSON lines, with the trace id of the parse they belong to
+    try:
+        setup_tracing()  # OTEL_* variables; before the app, which traces with the provider there is
+    except ValueError as exc:
+        _fail(str(exc))
     url_host = f"[{settings.host}]" if ":" in settings.host else settings.host
     console.print(
         f"EAS NLP service on [bold]http://{url_host}:{settings.port}[/bold] "
@@ -233,6 +239,7 @@ def serve_command(
         http="httptools",
         access_log=False,
         log_level="info",
+        log_config=None,  # keep the JSON logging configured above
     )
 
 

@@ -22,6 +22,7 @@ from eas_pipelines.agents.communication import definitions as communication
 from eas_pipelines.agents.customer_service import customer_service_ticket_routing
 from eas_pipelines.agents.customer_service import definitions as customer_service
 from eas_pipelines.agents.data_analysis import definitions as data_analysis
+from eas_pipelines.agents.deferred import definitions as deferred
 from eas_pipelines.agents.documents import definitions as documents
 from eas_pipelines.agents.finance import definitions as finance
 from eas_pipelines.agents.finance import finance_invoice_processing
@@ -55,8 +56,9 @@ AGENTS: tuple[ModuleType, ...] = (
 )
 """Each agent's ``definitions`` module (``defs``, ``CONNECTORS``): the one list of agents."""
 
-SHARED: tuple[ModuleType, ...] = (approvals, recovery_saga)
-"""Parts every agent shares that are not a workflow (the approval escalation)."""
+SHARED: tuple[ModuleType, ...] = (approvals, recovery_saga, deferred)
+"""Parts every agent shares that are not a workflow (the approval escalation, the failed-run saga,
+the sensor that queues deferred work when it is due)."""
 
 AGENT_DEFS: tuple[dg.Definitions, ...] = tuple(part.defs for part in (*AGENTS, *SHARED))
 

@@ -22,20 +22,32 @@ entry per step (actor = the agent's name). The request's life inside a run:
   request id, so re-running the earlier steps repeats nothing.
 """
 
+import functools
 import inspect
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, date, timedelta
-from typing import Any, get_type_hints
+from typing import Any, TypeVar, get_type_hints
 
 import dagster as dg
 
 from eas_pipelines.agents.approvals.levels import SecondLevelPolicy, approval_levels
 from eas_pipelines.agents.notifications import NotificationsResource
-from eas_pipelines.agents.saga import Compensation, as_compensation, record_completed
+from eas_pipelines.agents.saga import (
+    TAG_COMPENSATION,
+    Compensation,
+    as_compensation,
+    record_completed,
+    refusal_saga_op,
+    step_compensations,
+)
+from eas_pipelines.connectors.retry import VendorRejected
+from eas_pipelines.observability import metrics
+from eas_pipelines.observability.spans import step_span
 from eas_pipelines.resources.policy import WorkflowPolicyResource
 from eas_pipelines.resources.store import RequestStoreResource
-from eas_pipelines.routing import ROUTES
+from eas_pipelines.routing import AGENT_OF_JOB
 from eas_pipelines.runs import START_OP, TAG_AGENT, TAG_DUPLICATE, now_utc
 from eas_pipelines.store import (
     IllegalTransition,
@@ -51,7 +63,9 @@ RETRY_POLICY = dg.RetryPolicy(
 """Op retries for transient errors (a dropped connection, a connector blip): every op of a workflow
 gets it from its job (:func:`workflow_job`), so that an op added later cannot forget it."""
 
-AGENT_BY_JOB: dict[str, str] = {route.job: route.agent for route in ROUTES.values() if route.job}
+T = TypeVar("T")
+
+AGENT_BY_JOB: dict[str, str] = AGENT_OF_JOB
 
 
 class RequestConfig(dg.Config):
@@ -168,6 +182,27 @@ def refuse(
     notify_failure(notifications, item, reason)
 
 
+def traced_step(context: dg.OpExecutionContext) -> AbstractContextManager[Any]:
+    """The op's ``eas.step`` span, in its run's (so its request's) trace; see ``observability.spans``."""
+    return step_span(
+        context.op.name, run_id=context.run_id, job_name=context.job_name, run_tags=context.run.tags
+    )
+
+
+def traced_op(fn: Callable[..., T]) -> Callable[..., T]:
+    """An op function (not a generator) that runs in its :func:`traced_step` span.
+
+    ``functools.wraps`` keeps the signature Dagster reads (context, config, resources).
+    """
+
+    @functools.wraps(fn)
+    def traced(context: dg.OpExecutionContext, *args: Any, **kwargs: Any) -> T:
+        with traced_step(context):
+            return fn(context, *args, **kwargs)
+
+    return traced
+
+
 def _mark_duplicate(context: dg.OpExecutionContext, detail: str) -> None:
     try:
         context.instance.add_run_tags(context.run_id, {TAG_DUPLICATE: "true"})
@@ -176,6 +211,7 @@ def _mark_duplicate(context: dg.OpExecutionContext, detail: str) -> None:
 
 
 @dg.op(name=START_OP, out=dg.Out(WorkItem))
+@traced_op
 def start_request(
     context: dg.OpExecutionContext, config: RequestConfig, store: RequestStoreResource
 ) -> WorkItem:
@@ -235,9 +271,16 @@ def start_request(
 
 
 @dg.op
+@traced_op
 def complete_request(context: dg.OpExecutionContext, result: WorkResult, store: RequestStoreResource) -> None:
     """Mark the request ``succeeded`` (compare-and-set from running, so it completes once)."""
-    requests = store.get_store()
+    succeed(context, store.get_store(), result)
+
+
+def succeed(context: dg.OpExecutionContext, requests: RequestStore, result: WorkResult) -> None:
+    """``running -> succeeded`` with the result's summary, audited: by :func:`complete_request`, or by
+    the step that finished the workflow early (:meth:`Step.completed`). Once: an op retried after its
+    transition committed finds the request succeeded and does nothing more."""
     item = result.item
     try:
         requests.transition(
@@ -362,6 +405,13 @@ class Step:
         """Go on with the step's input only once ``approver`` has approved (:func:`approval_gate`)."""
         return NeedsApproval(approver, reason, deadline_hours, recipient)
 
+    @staticmethod
+    def completed(result: "WorkResult", action: str | None = None, **detail: Any) -> "Completed":
+        """The workflow is done before its last step (an announcement scheduled for later, an
+        offboarding deferred to the last day): after an audit entry ``action``, the request succeeds
+        with ``result`` now and the remaining steps are skipped."""
+        return Completed(result, action, detail)
+
 
 @dataclass(frozen=True)
 class Passed(Step):
@@ -384,9 +434,24 @@ class NeedsApproval(Step):
     recipient: str | None = None
 
 
+@dataclass(frozen=True)
+class Completed(Step):
+    result: WorkResult
+    action: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
 def item_of(subject: Any) -> WorkItem:
     """The request a step's input is about: the :class:`WorkItem` itself or the ``item`` it carries."""
     return subject if isinstance(subject, WorkItem) else subject.item
+
+
+def _agent_of(subject: Any) -> str | None:
+    """The agent a step's input belongs to, for its metrics (None when it carries no request)."""
+    try:
+        return item_of(subject).agent
+    except AttributeError:
+        return None
 
 
 def notify_all(
@@ -429,8 +494,29 @@ def _step_outputs(context: dg.OpExecutionContext, subject: Any, outcome: Step) -
         if outcome.action is not None:
             audit(store.get_store(), item, outcome.action, **outcome.detail)
         yield dg.Output(outcome.value)
+    elif isinstance(outcome, Completed):
+        if outcome.action is not None:
+            audit(store.get_store(), item, outcome.action, **outcome.detail)
+        succeed(context, store.get_store(), outcome.result)
     else:
         raise TypeError(f"a workflow step returned {outcome!r}, not a Step")
+
+
+CREDENTIAL_FAILURES = frozenset({401, 403, 407})
+"""Vendor answers that refuse EAS itself (credentials, a missing permission): a misconfiguration that
+fails the run (retried, then the failure sensor), never a business refusal of the request."""
+
+
+def _outcome(fn: Callable[..., Step], subject: Any, resources: dict[str, Any]) -> Step:
+    """What a step's function did. A vendor's refusal it let through (:class:`VendorRejected`: the
+    system answered and said no) is a business refusal of the request, final: retrying the op or the
+    run would only be refused again."""
+    try:
+        return fn(subject, **resources)
+    except VendorRejected as exc:
+        if exc.status in CREDENTIAL_FAILURES:
+            raise
+        return Step.refused(str(exc), step=fn.__name__)
 
 
 def workflow_step(
@@ -443,14 +529,21 @@ def workflow_step(
 
     The op (named as the function, described by its docstring) takes the previous step's output
     (typed as ``fn``'s first parameter), gives ``fn`` the resources its keyword-only parameters
-    name, and outputs ``out``: the passed value, or nothing after a refusal or while an approval is
-    pending (``optional``; a step that always goes on, the last one, says ``optional=False``).
+    name, and outputs ``out``: the passed value, or nothing after a refusal, while an approval is
+    pending or once the workflow completed early. ``optional=False`` (the last step, which hands on
+    the result) says that the step goes on whenever it can; its output stays optional all the same,
+    since any step may be refused (by the vendor too: :func:`_outcome`), and a required output left
+    empty would fail the run after the request was already settled.
     ``store``, ``notifications`` and ``policy`` are always required: refusals and approvals use them.
 
     ``compensate`` (optional): the step's compensating action (:mod:`eas_pipelines.agents.saga`),
     a function ``undo(done: CompletedStep, *, <resource>: ...) -> str | None``. When the step passes,
     the op records it (with the step's audit detail) before handing its output on, so that a
-    rollback or a failed run can undo it later, newest step first. Steps without one are unchanged.
+    refusal later in the run, a rollback or a failed run can undo it, newest step first (the op is
+    tagged with the compensation's name). Steps without one are unchanged.
+
+    ``fn`` raising the vendor's :class:`VendorRejected` is a refusal of the request (see
+    :func:`_outcome`); any other exception fails the op, which the job's retry policy retries.
     """
     undo = as_compensation(compensate) if compensate is not None else None
 
@@ -463,24 +556,27 @@ def workflow_step(
             name=fn.__name__,
             description=inspect.getdoc(fn),
             ins={"subject": dg.In(in_type)},
-            out=dg.Out(out, is_required=not optional),
+            out=dg.Out(out, is_required=False),  # see the docstring: any step may end the workflow
             required_resource_keys={"store", "notifications", "policy", *keys},
+            tags={TAG_COMPENSATION: undo.name} if undo is not None else None,
         )
         def step(context: dg.OpExecutionContext, subject: Any) -> Iterator[dg.Output]:
-            outcome = fn(subject, **{key: getattr(context.resources, key) for key in keys})
-            if undo is not None and isinstance(outcome, Passed):
-                item = item_of(subject)
-                record_completed(
-                    context.resources.store.get_store(),
-                    item.request_id,
-                    item.agent,
-                    step=fn.__name__,
-                    compensate=undo,
-                    action=outcome.action,
-                    detail=outcome.detail,
-                    run_id=item.run_id,
-                )
-            yield from _step_outputs(context, subject, outcome)
+            # eas_step_duration_seconds: the step, its saga record and its audit/refusal/approval.
+            with metrics.timed_step(lambda: _agent_of(subject), fn.__name__), traced_step(context):
+                outcome = _outcome(fn, subject, {key: getattr(context.resources, key) for key in keys})
+                if undo is not None and isinstance(outcome, Passed):
+                    item = item_of(subject)
+                    record_completed(
+                        context.resources.store.get_store(),
+                        item.request_id,
+                        item.agent,
+                        step=fn.__name__,
+                        compensate=undo,
+                        action=outcome.action,
+                        detail=outcome.detail,
+                        run_id=item.run_id,
+                    )
+                yield from _step_outputs(context, subject, outcome)
 
         return step
 
@@ -496,13 +592,22 @@ def workflow_job(
     one outputs the :class:`WorkResult` that completes the request. ``name`` is the job of the
     intents it serves in :mod:`eas_pipelines.routing`; every op gets :data:`RETRY_POLICY` from the
     job and the run is tagged with the agent.
+
+    A job with compensable steps ends with :func:`~eas_pipelines.agents.saga.refusal_saga_op`: when
+    a step refuses the request, what the earlier steps did is undone in the same run.
     """
+    compensations = step_compensations(steps)
+    undo = refusal_saga_op(name, compensations) if compensations else None
 
     @dg.job(name=name, description=description, tags={TAG_AGENT: agent}, op_retry_policy=RETRY_POLICY)
     def workflow() -> None:
-        subject = start_request()
+        item = start_request()
+        subject, outputs = item, []
         for step in steps:
             subject = step(subject)
+            outputs.append(subject)
         complete_request(subject)
+        if undo is not None:
+            undo(item, after=outputs)
 
     return workflow

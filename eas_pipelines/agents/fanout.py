@@ -47,6 +47,7 @@ from eas_pipelines.agents.common import (
     workflow_step,
 )
 from eas_pipelines.agents.notifications import NotificationsResource
+from eas_pipelines.agents.saga import refusal_saga_op, step_compensations
 from eas_pipelines.connectors.base import ConnectorResource
 from eas_pipelines.connectors.retry import VendorRejected
 from eas_pipelines.resources.store import RequestStoreResource
@@ -367,20 +368,31 @@ def fanout_job(
 ) -> dg.JobDefinition:
     """A workflow job whose request fans out: ``plan`` steps (the last outputs a :class:`FanoutPlan`),
     ``item`` run on every item in batches, ``finish`` steps on the :class:`FanoutSummary` (the last
-    outputs the :class:`WorkResult`). ``prefix`` names the fan-out ops (default: ``name``)."""
+    outputs the :class:`WorkResult`). ``prefix`` names the fan-out ops (default: ``name``).
+
+    As :func:`~eas_pipelines.agents.common.workflow_job`: compensable plan or finish steps make the job
+    end with the refusal saga (:func:`~eas_pipelines.agents.saga.refusal_saga_op`)."""
     prefix = prefix or name
     split, batch_op, summary_op = _split_op(prefix), _batch_op(prefix, item), _summary_op(prefix)
+    compensations = step_compensations([*plan, *finish])
+    undo = refusal_saga_op(name, compensations) if compensations else None
 
     @dg.job(name=name, description=description, tags={TAG_AGENT: agent}, op_retry_policy=RETRY_POLICY)
     def workflow() -> None:
-        subject = start_request()
+        work = start_request()
+        subject, outputs = work, []
         for step in plan:
             subject = step(subject)
+            outputs.append(subject)
         results = split(subject).map(batch_op)
         summary = summary_op(results.collect())
+        outputs.append(summary)
         for step in finish:
             summary = step(summary)
+            outputs.append(summary)
         complete_request(summary)
+        if undo is not None:
+            undo(work, after=outputs)
 
     return workflow
 

@@ -20,23 +20,32 @@ The pieces, all in the audit log so that the trail reads as what happened:
 - A compensation returns what it did (audited), or ``None`` when there is nothing of this request's
   to undo (an escalation of a ticket somebody else opened), recorded as skipped.
 
-Who runs them: the recovery agent's ``recovery_rollback`` job ("roll back request X") and its
-``recovery_saga_compensation`` job, which the failure sensor launches for a request whose run
-failed for good (:func:`eas_pipelines.agents.recovery.saga_run.saga_run_request`).
+Who runs them:
+
+- a workflow whose later step is refused (a business refusal: the vendor's :class:`VendorRejected`
+  answer, a policy check): the request ends ``failed`` with the refusal as its reason, and the same
+  run undoes what its earlier steps did. :func:`workflow_job <eas_pipelines.agents.common.workflow_job>`
+  adds :func:`refusal_saga_op` to every job with a compensable step: it runs once the steps are done
+  or skipped, and acts only when this run failed the request (:func:`compensate_refusal`);
+- the recovery agent's ``recovery_rollback`` job ("roll back request X");
+- its ``recovery_saga_compensation`` job, which the failure sensor launches for a request whose run
+  failed for good (:func:`eas_pipelines.agents.recovery.failed_runs.saga_run_request`), and so also
+  for the compensations a refusal saga could not finish (a vendor down while undoing: its op fails
+  after its retries, and with it the run).
 
 Kept free of :mod:`eas_pipelines.agents.common` (which imports this module) so that the skeleton
-only registers and records here.
+only registers and records here; the request a workflow carries is read by its attributes.
 """
 
-from __future__ import annotations
-
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import dagster as dg
+
 from eas_pipelines.connectors.retry import VendorRejected
-from eas_pipelines.store import RequestStore
+from eas_pipelines.store import RequestNotFound, RequestStore, Status
 
 RECORDED = "saga.step_completed"
 """Audit action: a compensable step completed; its detail holds what the compensation needs."""
@@ -48,6 +57,8 @@ COMPENSATION_FAILED = "saga.compensation_failed"
 """Audit action: the vendor refused a compensation (a later rollback tries it again)."""
 SETTLED = frozenset({COMPENSATED, SKIPPED})
 """Actions after which a step's compensation is never run again."""
+TAG_COMPENSATION = "eas/compensation"
+"""Op tag of a compensable workflow step: its compensation's registered name (the UI shows it)."""
 
 
 @dataclass(frozen=True)
@@ -246,3 +257,80 @@ def run_compensations(
             store.audit(request_id, actor, COMPENSATED, {**base, "undone": note})
             outcomes.append(Outcome(done.step, "compensated", note))
     return SagaReport(request_id, tuple(outcomes))
+
+
+# --- the saga of a refused workflow -----------------------------------------------------------------
+
+
+def step_compensations(steps: Iterable[dg.OpDefinition]) -> list[Compensation]:
+    """The compensations the ``steps`` declare (their :data:`TAG_COMPENSATION` tag), in step order."""
+    names = [step.tags.get(TAG_COMPENSATION) for step in steps]
+    return [_REGISTRY[name] for name in names if name]
+
+
+def compensate_refusal(
+    store: RequestStore, item: Any, resources: Any, log: Any | None = None
+) -> SagaReport | None:
+    """Undo the completed steps of ``item``'s request when this run (``item.run_id``) failed it.
+
+    ``item`` is the workflow's request (``request_id``, ``run_id``, ``agent``, ``client_id``, ``text``);
+    ``resources`` holds ``notifications`` and what the compensations name. Nothing happens unless the
+    request is ``failed`` by this run (its latest) and has compensable steps left: a request that
+    succeeded, waits for an approval or was failed by another run is left as it is. The request keeps
+    the refusal as its reason; the saga's outcome is audited on it and told to the requester. None
+    when there was nothing to do.
+    """
+    try:
+        record = store.get(item.request_id)
+    except RequestNotFound:
+        return None
+    if record.status is not Status.FAILED or not record.run_ids or record.run_ids[-1] != item.run_id:
+        return None
+    if not completed_steps(store, record.id):
+        return None
+    refusal = record.last_error or "its workflow was refused"
+    report = run_compensations(
+        store, record.id, resources, actor=item.agent, reason=f"refused: {refusal}", run_id=item.run_id
+    )
+    outcomes = [o.as_dict() for o in report.outcomes]
+    store.audit(
+        record.id,
+        item.agent,
+        "saga.completed" if report.complete else "saga.incomplete",
+        {"run_id": item.run_id, "reason": refusal, "trigger": "refusal", "outcomes": outcomes},
+    )
+    undone = "\n".join(f"- {o.note}" for o in report.of("compensated")) or "- nothing needed undoing"
+    _resource(resources, "notifications").send(
+        record.client_id,
+        f"Request {record.id} refused: its changes were undone",
+        f'Your request "{record.text}" was refused ({refusal}). What it had already changed was undone:\n'
+        f"{undone}" + ("" if report.complete else f"\nNot undone: {report.summary()}."),
+        request_id=record.id,
+        idempotency_key=f"{record.id}:notify:saga:{item.run_id}",
+        detail={"outcomes": outcomes},
+    )
+    if log is not None:
+        log.info(f"request {record.id} refused ({refusal}): {report.summary()}")
+    return report
+
+
+def refusal_saga_op(job_name: str, compensations: Sequence[Compensation]) -> dg.OpDefinition:
+    """The op a workflow job with compensable steps ends with (:func:`compensate_refusal`).
+
+    Named after its job (its resources are that job's compensations'); it takes the request from
+    ``start_request`` and, as a fan-in of ordering-only inputs, every step's output, so that it runs
+    once the last of them is done or skipped (a fan-in is skipped only when all of its inputs are).
+    A run that fails (an outage) abandons it: the failure sensor's saga job undoes that run's steps.
+    """
+    keys = {"store", "notifications", *(key for comp in compensations for key in comp.resource_keys)}
+
+    @dg.op(
+        name=f"{job_name}_undo_on_refusal",
+        description="If a step refused the request, undo what the earlier steps did (saga), newest first.",
+        ins={"item": dg.In(description="the request"), "after": dg.In(dg.Nothing)},
+        required_resource_keys=keys,
+    )
+    def undo_on_refusal(context: dg.OpExecutionContext, item: Any) -> None:
+        compensate_refusal(context.resources.store.get_store(), item, context.resources, context.log)
+
+    return undo_on_refusal

@@ -230,6 +230,22 @@ def worker(
 
 
 @app.command()
+def exporter() -> None:
+    """Serve Prometheus the figures no single process owns on EAS_EXPORTER_PORT: fast-lane queues,
+    circuit breakers, the approval backlog and Dagster's runs."""
+    from eas_pipelines.workers.exporter import run_exporter
+    from eas_pipelines.workers.process import WorkerConfigError
+
+    settings = _settings()
+    try:
+        raise typer.Exit(code=run_exporter(settings))
+    except WorkerConfigError as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot serve metrics on {settings.metrics_host}:{settings.exporter_port} ({exc})")
+
+
+@app.command()
 def gateway() -> None:
     """Serve the intake API (what `eas up` runs)."""
     from eas_pipelines.embedded.services import resolve_services

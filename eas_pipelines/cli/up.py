@@ -1,8 +1,9 @@
 """``eas up``: every part of EAS on one machine, stopped together on Ctrl-C or SIGTERM.
 
 Order matters: the servers (embedded PostgreSQL and Redis unless configured), then the
-migrations, then the NLP service, gateway, Dagster (webserver + daemon via ``dagster dev``)
-and the warm worker pool, each a child process with its own log under ``data_dir/logs``.
+migrations, then the NLP service, gateway, Dagster (webserver + daemon via ``dagster dev``),
+the metrics exporter and the warm worker pool (each worker with a ``/metrics`` port of its own),
+each a child process with its own log under ``data_dir/logs``.
 Children get the resolved URLs through the environment, so none of them starts servers of
 its own, and ``DAGSTER_HOME`` points at an instance folder holding the project's
 ``dagster.yaml`` (storage in the same PostgreSQL).
@@ -124,6 +125,7 @@ def run_up(
                     f"  intake API     http://{settings.gateway_host}:{settings.gateway_port}/docs\n"
                     f"  NLP service    http://127.0.0.1:{settings.nlp_port}/readyz\n"
                     f"  Dagster UI     http://127.0.0.1:{settings.dagster_port}\n"
+                    f"  metrics        http://{settings.metrics_host}:{settings.exporter_port}/metrics\n"
                     + (
                         f"  emulators      https://127.0.0.1:{settings.sandbox_port}/_sandbox/docs\n"
                         if settings.sandbox
@@ -171,5 +173,36 @@ def _start_children(
             env=env,
             cwd=str(PROJECT_ROOT),
         )
-    for index in range(workers):
-        group.start(f"worker-{index + 1}", [str(bin_dir / "eas"), "worker"], env=env)
+    group.start("exporter", [str(bin_dir / "eas"), "exporter"], env=env)
+    for index, port in enumerate(worker_metrics_ports(settings, workers)):
+        worker_env = {**env, "EAS_WORKER_METRICS_PORT": str(port)}
+        group.start(f"worker-{index + 1}", [str(bin_dir / "eas"), "worker"], env=worker_env)
+
+
+def worker_metrics_ports(settings: EASSettings, count: int) -> list[int]:
+    """A ``/metrics`` port for each of ``count`` workers on this machine: ``EAS_WORKER_METRICS_PORT``
+    and the next ones, skipping the ports of the other parts (all 0, metrics off, when it is 0)."""
+    if not settings.worker_metrics_port:
+        return [0] * count
+    taken = {
+        settings.gateway_port,
+        settings.nlp_port,
+        settings.dagster_port,
+        settings.exporter_port,
+        settings.sandbox_port,
+        settings.sandbox_mtls_port,
+        settings.sandbox_smtp_port,
+        settings.embedded_postgres_port,
+        settings.embedded_redis_port,
+    }
+    ports: list[int] = []
+    candidate = settings.worker_metrics_port
+    while len(ports) < count:
+        if candidate > 65535:
+            raise ValueError(
+                f"EAS_WORKER_METRICS_PORT {settings.worker_metrics_port}: no port left for {count} workers"
+            )
+        if candidate not in taken:
+            ports.append(candidate)
+        candidate += 1
+    return ports

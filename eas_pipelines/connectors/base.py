@@ -17,6 +17,8 @@ from __future__ import annotations
 import functools
 import os
 import ssl
+import sys
+import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar, Self, TypeVar
 
@@ -26,11 +28,14 @@ from pydantic import Field, PrivateAttr, field_validator
 
 from eas_pipelines.connectors.ledger import DeliveryLedger
 from eas_pipelines.connectors.retry import call_with_retries
+from eas_pipelines.observability import metrics
+from eas_pipelines.observability.spans import connector_span, set_connector_outcome
 from eas_pipelines.pii import NEVER_CLEARED, mask_value
 from eas_pipelines.resources.circuit import (
     DEFAULT_FAIL_MAX,
     DEFAULT_PREFIX,
     DEFAULT_RESET_TIMEOUT_S,
+    ConnectorRejected,
     breaker_redis,
     shared_breaker,
 )
@@ -60,6 +65,42 @@ def _clearance_types(types: Iterable[str]) -> frozenset[str]:
     if cleared & NEVER_CLEARED:
         raise ValueError(f"no system can be cleared for {sorted(cleared & NEVER_CLEARED)}")
     return cleared
+
+
+def call_outcome(exc: BaseException, *, reached: bool) -> str:
+    """How a connector call that raised ``exc`` is counted: ``rejected`` (the system refused: a
+    business answer), ``open`` (the breaker refused before the system was ``reached``), else ``error``
+    (an outage after the retries, including the failure that opened the circuit)."""
+    if isinstance(exc, ConnectorRejected):
+        return metrics.CALL_REJECTED
+    if isinstance(exc, pybreaker.CircuitBreakerError) and not reached:
+        return metrics.CALL_OPEN
+    return metrics.CALL_ERROR
+
+
+CONNECTORS_PACKAGE = __name__.rpartition(".")[0] + "."
+
+
+def client_operation() -> str:
+    """The connector client's method an agent called, for a connector span: the outermost frame of
+    the stack that belongs to a connector module (``create_incident``, not the ``_request`` helper
+    or the lambda handed to ``guarded``). A function name: never arguments, URLs or payloads.
+
+    Called only for spans that are recorded (tracing exported), so its frame walk costs nothing
+    otherwise.
+    """
+    frame = sys._getframe(1)
+    name = "call"
+    for _ in range(32):
+        if frame is None:
+            break
+        module = frame.f_globals.get("__name__", "")
+        if module.startswith(CONNECTORS_PACKAGE) and frame.f_code.co_name not in ("<lambda>", "guarded"):
+            name = frame.f_code.co_name
+        elif name != "call" and not module.startswith(CONNECTORS_PACKAGE):
+            break
+        frame = frame.f_back
+    return name
 
 
 def optional_env(name: str) -> dg.EnvVar | None:
@@ -181,16 +222,37 @@ class ConnectorResource(dg.ConfigurableResource):
     def guarded(self, func: Callable[[], T]) -> T:
         """Run one logical call: retried on transient failures, the outcome counted by the breaker.
 
-        An open circuit raises ``pybreaker.CircuitBreakerError`` without calling the system.
+        An open circuit raises ``pybreaker.CircuitBreakerError`` without calling the system. Every
+        call is counted (``eas_connector_calls_total`` by :func:`call_outcome`) and timed, and traced
+        as an ``eas.connector <system>`` span (:func:`client_operation` names its operation).
         """
-        return self.breaker.call(
-            call_with_retries,
-            func,
-            system=self.system,
-            max_attempts=self.max_attempts,
-            initial_backoff_s=self.initial_backoff_s,
-            max_backoff_s=self.max_backoff_s,
-        )
+        reached = False
+
+        def call() -> T:
+            nonlocal reached
+            reached = True
+            return call_with_retries(
+                func,
+                system=self.system,
+                max_attempts=self.max_attempts,
+                initial_backoff_s=self.initial_backoff_s,
+                max_backoff_s=self.max_backoff_s,
+            )
+
+        started = time.perf_counter()
+        outcome = metrics.CALL_ERROR
+        # One span per logical call (retries included), a child of the step's: system, operation, outcome.
+        with connector_span(self.system, client_operation) as span:
+            try:
+                result = self.breaker.call(call)
+                outcome = metrics.CALL_OK
+                return result
+            except BaseException as exc:
+                outcome = call_outcome(exc, reached=reached)
+                raise
+            finally:
+                metrics.observe_connector_call(self.system, outcome, time.perf_counter() - started)
+                set_connector_outcome(span, outcome)
 
     @property
     def trusted_ca(self) -> str | None:

@@ -37,6 +37,7 @@ from eas_pipelines.gateway.request_log import RequestLogMiddleware
 from eas_pipelines.gateway.routes import approvals, intake, operations, review
 from eas_pipelines.gateway.triage import Triage
 from eas_pipelines.lanes.fast_queue import DEFAULT_PREFIX
+from eas_pipelines.observability.tracing import fastapi_telemetry
 from eas_pipelines.settings import EASSettings, ensure_jwt_secret
 from eas_pipelines.store import RequestNotFound, RequestStore
 
@@ -153,6 +154,8 @@ def create_app(
         version=API_VERSION,
         summary="Natural-language requests in; audited, queued business workflows out.",
         lifespan=lifespan,
+        # A request's trace starts here (or continues the caller's traceparent): observability.tracing.
+        telemetry=fastapi_telemetry(),
     )
     app.state.gateway = ctx
     app.state.reconcile_once = reconcile_once

@@ -9,6 +9,8 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
+from eas_pipelines.observability.metrics import register_process_metrics
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -94,6 +96,8 @@ class GatewayMetrics:
         self.decisions = Counter(
             "eas_gateway_approval_decisions_total", "Approval decisions recorded.", ["decision"], registry=r
         )
+        # The process-wide catalog too (eas_requests_total, process_cpu_seconds_total...): one /metrics.
+        register_process_metrics(r)
 
     def observe_replica_state(self, replica: str, available: bool) -> None:
         self.nlp_replica_up.labels(replica).set(1 if available else 0)

@@ -32,6 +32,9 @@ from typing import Any
 
 import httpx
 
+from eas_pipelines.observability.spans import nlp_call_span, set_http_status
+from eas_pipelines.observability.tracing import inject_headers
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_CONNECT_TIMEOUT_S = 0.5
@@ -225,7 +228,7 @@ class NLPClient:
         those) when the conversation was too busy to record the turn, and :class:`NLPRejected`
         when a replica answered with a client error (the text itself is the problem).
         """
-        headers = {"x-request-id": request_id} if request_id else None
+        headers = {"x-request-id": request_id} if request_id else {}
         body: dict[str, Any] = {"text": text}
         if conversation_id is not None:
             body["conversation_id"] = conversation_id
@@ -233,7 +236,7 @@ class NLPClient:
         for replica in self._order():
             started = time.perf_counter()
             try:
-                response = self._http.post(f"{replica.url}/v1/parse", json=body, headers=headers)
+                response = self._post_traced(replica, "/v1/parse", body, headers)
             except httpx.HTTPError as exc:
                 self._failed(replica, f"{type(exc).__name__}: {exc}", started)
                 failures.append(f"{replica.url}: {type(exc).__name__}")
@@ -261,6 +264,18 @@ class NLPClient:
         if not failures:
             raise NLPUnavailable(self._all_ejected_message())
         raise NLPUnavailable("no NLP replica answered (" + "; ".join(failures) + ")")
+
+    def _post_traced(
+        self, replica: Replica, path: str, body: dict[str, Any], headers: dict[str, str]
+    ) -> httpx.Response:
+        """POST to one replica in a ``CLIENT`` span of the request's trace, whose ``traceparent`` the
+        NLP service continues (each failover attempt is a span of its own)."""
+        with nlp_call_span(path, replica.url) as span:
+            response = self._http.post(
+                f"{replica.url}{path}", json=body, headers=inject_headers(dict(headers))
+            )
+            set_http_status(span, response.status_code)
+            return response
 
     def check_health(self) -> dict[str, bool]:
         """Ask every replica's ``/readyz`` (ejected ones too) and eject or re-admit accordingly.

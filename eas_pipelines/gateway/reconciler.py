@@ -24,6 +24,7 @@ from eas_pipelines.gateway.metrics import GatewayMetrics
 from eas_pipelines.gateway.nlp_client import NLPClient
 from eas_pipelines.gateway.triage import Triage
 from eas_pipelines.lanes.fast_queue import DEFAULT_PREFIX
+from eas_pipelines.observability.spans import ATTR_REQUEST_ID, continued_trace
 from eas_pipelines.settings import EASSettings
 from eas_pipelines.store import Lane, RequestStore, Status
 
@@ -96,7 +97,9 @@ def reconcile(
         if report.nlp_unavailable:
             report.still_pending.append(record.id)
             continue
-        outcome = triage.classify(record, actor=ACTOR)
+        # Classified late, but in the request's own trace (the context stored at intake).
+        with continued_trace("eas.reconcile", record.trace_context, **{ATTR_REQUEST_ID: record.id}):
+            outcome = triage.classify(record, actor=ACTOR)
         status = outcome.record.status
         if status is Status.RECEIVED:
             report.nlp_unavailable = True

@@ -7,19 +7,15 @@ hop per request. The request id comes from the caller's ``X-Request-ID`` when it
 the response, bound to the logging context (every log line of the request carries it) and stored
 in ``request.state.request_id`` for handlers.
 
-:func:`configure_logging` turns the process's stdlib logging into JSON lines via structlog's
-``ProcessorFormatter``: only the serving process calls it, so importing or testing the app leaves
-the logging of the host process (pytest, Dagster) alone. Every line is masked for PII first (a
-request's text carries what people typed): :class:`~eas_pipelines.pii.PiiLogFilter` on the handler
-masks the message and exception text, :class:`~eas_pipelines.pii.PiiStructlogProcessor` in the chain
-masks the ``extra=`` fields and anything else that reaches the event dict.
+:func:`configure_logging` (JSON lines, PII masked, with trace ids) lives in
+:mod:`eas_pipelines.observability.logs`, the one logging setup of every EAS process; it is
+re-exported here for the gateway's callers.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-import sys
 import time
 import uuid
 from typing import Any
@@ -28,7 +24,9 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eas_pipelines.gateway.metrics import GatewayMetrics
-from eas_pipelines.pii import PiiLogFilter, PiiStructlogProcessor
+from eas_pipelines.observability.logs import configure_logging
+
+__all__ = ["ACCESS_LOGGER", "REQUEST_ID_HEADER", "RequestLogMiddleware", "configure_logging"]
 
 ACCESS_LOGGER = "eas.gateway.access"
 REQUEST_ID_HEADER = "x-request-id"
@@ -109,54 +107,3 @@ class RequestLogMiddleware:
                 "eas_request_id": state.get("eas_request_id"),
             },
         )
-
-
-def _drop_color_message(logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
-    """uvicorn adds an ANSI-coloured copy of each message for terminals; JSON readers want one."""
-    event.pop("color_message", None)
-    return event
-
-
-def _masked_exception(logger: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
-    """The exception text :class:`PiiLogFilter` masked (it clears ``exc_info``, which structlog reads)."""
-    record = event.get("_record")
-    if record is not None and record.exc_text and "exc_info" not in event:
-        event["exception"] = record.exc_text
-    return event
-
-
-def configure_logging(level: str = "INFO", stream: Any = None) -> None:
-    """JSON lines on ``stream`` (stderr) for every stdlib logger of the process, uvicorn's included.
-
-    ``extra=`` fields of a log call become keys of the JSON object; the request id bound by the
-    middleware is added to every line logged while a request is handled.
-    """
-    formatter = structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[
-            structlog.contextvars.merge_contextvars,
-            structlog.stdlib.add_log_level,
-            structlog.stdlib.add_logger_name,
-            structlog.stdlib.ExtraAdder(),
-            _drop_color_message,
-            _masked_exception,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-        ],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            PiiStructlogProcessor(),
-            structlog.processors.JSONRenderer(),
-        ],
-    )
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.addFilter(PiiLogFilter())
-    handler.setFormatter(formatter)
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    # uvicorn's own access log duplicates ours (without the request id); its error log stays.
-    logging.getLogger("uvicorn.access").handlers[:] = []
-    logging.getLogger("uvicorn.access").propagate = False
-    for name in ("uvicorn", "uvicorn.error"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True

@@ -5,8 +5,11 @@ from __future__ import annotations
 import uvicorn
 
 from eas_pipelines.gateway.app import create_app
-from eas_pipelines.gateway.request_log import configure_logging
+from eas_pipelines.observability.logs import configure_logging
+from eas_pipelines.observability.tracing import setup_tracing
 from eas_pipelines.settings import EASSettings
+
+SERVICE = "eas-gateway"
 
 
 def serve(settings: EASSettings, *, host: str | None = None, port: int | None = None) -> None:
@@ -16,7 +19,8 @@ def serve(settings: EASSettings, *, host: str | None = None, port: int | None = 
     scale out with more processes (or pods) rather than workers inside one: every piece of shared
     state (store, rate limits, queues) lives in PostgreSQL or Redis.
     """
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, service=SERVICE)
+    setup_tracing(SERVICE)  # before the app: it traces with the provider installed now (OTEL_* variables)
     app = create_app(settings)
     uvicorn.run(
         app,

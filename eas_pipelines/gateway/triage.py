@@ -38,6 +38,7 @@ from eas_pipelines.gateway.nlp_client import (
     NLPUnavailable,
 )
 from eas_pipelines.lanes.fast_queue import DEFAULT_PREFIX
+from eas_pipelines.observability import metrics as catalog
 from eas_pipelines.routing import (
     ROUTES,
     ApprovalPolicy,
@@ -159,6 +160,7 @@ def decide(
     min_confidence: float,
     amount_thresholds: AmountThresholds,
     priority_hint: Priority | None = None,
+    text: str | None = None,
 ) -> Decision:
     """Route an NLP answer, or say why a person must look at it instead (never a guess).
 
@@ -178,7 +180,7 @@ def decide(
             None,
         )
     try:
-        route = route_for(result.intent)
+        route = route_for(result.intent, text)  # with the text: a file of items has its bulk route
     except UnroutableIntent as exc:
         return Decision(None, None, str(exc), None)
     requested = [p for p in (entity_priority(entities), priority_hint) if p is not None]
@@ -281,7 +283,9 @@ class Triage:
                 record, None, f"the NLP service could not read the text: {exc.detail}", actor
             )
 
-        decision = decide(result, self.min_confidence, self.amount_thresholds, priority_hint)
+        decision = decide(
+            result, self.min_confidence, self.amount_thresholds, priority_hint, text=record.text
+        )
         if decision.review_reason is not None:
             if (
                 decision.route is None
@@ -327,6 +331,7 @@ class Triage:
         except IllegalTransition:
             return self.store.get(record.id)
         self.metrics.accepted.labels("queued", str(queued.lane), _priority_name(queued.priority)).inc()
+        catalog.count_request(queued.agent, queued.intent, catalog.QUEUED)
         if queued.lane == Lane.FAST:
             self.enqueue_fast(queued)
         return queued
@@ -334,7 +339,13 @@ class Triage:
     def enqueue_fast(self, record: RequestRecord) -> bool:
         """Put a queued fast-lane request on its Redis stream; False (logged) when Redis refused."""
         try:
-            self.queue.get().enqueue(record.id, int(record.effective_priority), attempt=0)
+            self.queue.get().enqueue(
+                record.id,
+                int(record.effective_priority),
+                attempt=0,
+                # The worker's run continues the request's trace from the entry itself.
+                traceparent=(record.trace_context or {}).get("traceparent"),
+            )
         except redis.RedisError as exc:
             self.metrics.enqueue_failures.inc()
             logger.error(
@@ -373,6 +384,7 @@ class Triage:
         except IllegalTransition:
             return self._raced(record)
         self.metrics.accepted.labels("needs_review", "none", _priority_name(updated.priority)).inc()
+        catalog.count_request(updated.agent, updated.intent, catalog.NEEDS_REVIEW)
         return Outcome(updated, review_reason=reason, approval=decision.approval if decision else None)
 
     def _raced(self, record: RequestRecord) -> Outcome:

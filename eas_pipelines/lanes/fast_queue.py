@@ -8,7 +8,8 @@ worker that takes it) can be dead-lettered instead of looping forever.
 
 Key layout (``prefix`` defaults to ``eas:``; every key of one queue shares it)::
 
-    {prefix}fast:p0 | p1 | p2          streams, one per priority; fields request_id, attempt
+    {prefix}fast:p0 | p1 | p2          streams, one per priority; fields request_id, attempt, and
+                                       traceparent (the request's W3C trace context) when it has one
                                        consumer group ``eas-workers`` on each (created with MKSTREAM)
     {prefix}fast:delayed               sorted set of retries waiting out their backoff;
                                        member "<priority>|<attempt>|<request_id>", score = due (ms)
@@ -47,7 +48,9 @@ DEFAULT_DEDUP_TTL_S = 24 * 3600
 DEFAULT_DEAD_MAXLEN = 100_000
 PRIORITIES: tuple[Priority, ...] = (Priority.P0, Priority.P1, Priority.P2)
 
-# KEYS: stream, dedup, delayed.  ARGV: request_id, attempt, dedup_ttl_s, delay_ms, priority.
+# KEYS: stream, dedup, delayed.  ARGV: request_id, attempt, dedup_ttl_s, delay_ms, priority, traceparent.
+# The traceparent ('' for none) rides in a stream entry only: a delayed retry's worker reads the
+# request's stored one instead (the delayed set's members stay plain).
 # Returns {1, id} for a new entry, {0, id} when (request_id, attempt) was already enqueued.
 _ENQUEUE_LUA = """
 local existing = redis.call('GET', KEYS[2])
@@ -61,6 +64,8 @@ if delay > 0 then
   local due = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + delay
   redis.call('ZADD', KEYS[3], due, ARGV[5] .. '|' .. ARGV[2] .. '|' .. ARGV[1])
   id = 'delayed:' .. string.format('%d', due)
+elseif ARGV[6] ~= '' then
+  id = redis.call('XADD', KEYS[1], '*', 'request_id', ARGV[1], 'attempt', ARGV[2], 'traceparent', ARGV[6])
 else
   id = redis.call('XADD', KEYS[1], '*', 'request_id', ARGV[1], 'attempt', ARGV[2])
 end
@@ -174,6 +179,8 @@ class Task:
     stream: str
     consumer: str
     delivery_count: int = 1
+    traceparent: str | None = None
+    """The request's W3C ``traceparent`` as the producer enqueued it (None: read the store's)."""
 
     @property
     def enqueued_at(self) -> float:
@@ -251,19 +258,35 @@ class FastQueue:
 
     # -- producer -------------------------------------------------------------------------------
 
-    def enqueue(self, request_id: str, priority: int, attempt: int = 0, *, delay_s: float = 0.0) -> str:
+    def enqueue(
+        self,
+        request_id: str,
+        priority: int,
+        attempt: int = 0,
+        *,
+        delay_s: float = 0.0,
+        traceparent: str | None = None,
+    ) -> str:
         """Queue ``request_id`` at ``priority``; return its entry id.
 
         Idempotent per ``(request_id, attempt)`` for ``dedup_ttl_s``: a second call returns the first
         call's id and adds nothing, so a gateway that retries after a timeout cannot cause two
         deliveries. A retry is a new attempt and therefore a new entry. ``delay_s > 0`` parks the
         entry in the delayed set until it is due (retry backoff); its id is then ``delayed:<due ms>``
-        since the stream id is only assigned when a dequeue promotes it.
+        since the stream id is only assigned when a dequeue promotes it. ``traceparent``: the
+        request's trace, carried in the entry so that the worker's run continues it.
         """
         prio = Priority(int(priority))
         _, entry_id = self._enqueue(
             keys=[self.stream_for(prio), self.dedup_key(request_id, attempt), self.delayed_key],
-            args=[request_id, int(attempt), self.dedup_ttl_s, max(0, int(delay_s * 1000)), int(prio)],
+            args=[
+                request_id,
+                int(attempt),
+                self.dedup_ttl_s,
+                max(0, int(delay_s * 1000)),
+                int(prio),
+                traceparent or "",
+            ],
         )
         return _text(entry_id)
 
@@ -355,6 +378,7 @@ class FastQueue:
             stream=self.streams[index],
             consumer=consumer,
             delivery_count=int(count),
+            traceparent=fields.get("traceparent") or None,
         )
 
     def ack(self, task: Task) -> bool:

@@ -16,7 +16,8 @@ could hold, the phone recognizer only where a piece of digits passes ``plausible
 valid number of a supported region. Each check is a necessary condition of a finding, so nothing
 the analyzer would find is skipped. Short texts (audit values: codes, names, amounts) repeat, so
 their findings are cached (bounded: :data:`CACHED_TEXT_LENGTH`, :data:`CACHE_SIZE`). Extra spans
-always apply.
+always apply. SAP's supplier and material numbers are not phone (or NHS) numbers, though a bare run of
+ten digits can read as one (:mod:`eas_pipelines.pii.business_ids`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from eas_pipelines.pii.business_ids import NUMBER_TYPES, is_business_number, is_number_field
 from eas_pipelines.pii.engine import LANGUAGE, engines
 from eas_pipelines.pii.gate import PHONE, candidate_entities, might_hold_pii, plausible_phone
 
@@ -117,7 +119,8 @@ def _analyze_text(text: str) -> tuple[Finding, ...]:
     return tuple(
         Finding(r.entity_type, r.start, r.end, r.score)
         for r in analyzer.analyze(text, language=LANGUAGE, entities=list(entities))
-        if r.entity_type != PHONE or plausible_phone(text, r.start, r.end)
+        if (r.entity_type != PHONE or plausible_phone(text, r.start, r.end))
+        and not (r.entity_type in NUMBER_TYPES and is_business_number(text, r.start, r.end))
     )
 
 
@@ -162,11 +165,20 @@ def mask(text: str, *, allowed: frozenset[str] = frozenset(), extra_spans: Itera
 
 def mask_value(value: Any, *, allowed: frozenset[str] = frozenset()) -> Any:
     """Every string inside dicts, lists and tuples masked (keys too); other scalars as they are,
-    except integers whose digits are PII (a card number stored as a number)."""
+    except integers whose digits are PII (a card number stored as a number).
+
+    The value of an SAP number field (``{"Supplier": "1000012345"}``:
+    :func:`~eas_pipelines.pii.business_ids.is_number_field`) is not taken for a phone or NHS number.
+    """
     if isinstance(value, str):
         return mask(value, allowed=allowed)
     if isinstance(value, Mapping):
-        return {mask_value(k, allowed=allowed): mask_value(v, allowed=allowed) for k, v in value.items()}
+        return {
+            mask_value(k, allowed=allowed): mask_value(
+                v, allowed=allowed | NUMBER_TYPES if is_number_field(k, v) else allowed
+            )
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return type(value)(mask_value(item, allowed=allowed) for item in value)
     if isinstance(value, int) and not isinstance(value, bool):

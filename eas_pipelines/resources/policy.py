@@ -32,6 +32,7 @@ SETTING_OF: dict[str, str] = {
     "retry_backoff_seconds": "retry_backoff_seconds",
     "fast_lane_fallback_seconds": "fast_lane_fallback_seconds",
     "worker_heartbeat_seconds": "worker_heartbeat_seconds",
+    "k8s_agent_resources": "k8s_agent_resources",
 }
 """Policy field -> the :class:`EASSettings` field it comes from."""
 
@@ -65,6 +66,9 @@ class WorkflowPolicyResource(dg.ConfigurableResource):
     retry_backoff_seconds: float = _described("retry_backoff_seconds")
     fast_lane_fallback_seconds: float = _described("fast_lane_fallback_seconds")
     worker_heartbeat_seconds: float = _described("worker_heartbeat_seconds")
+    # Not a business rule, but what the standard-lane sensor needs of the settings besides them: the
+    # pod resources its runs ask Kubernetes for (runs.run_tags_for).
+    k8s_agent_resources: dict[str, dict[str, dict[str, str]]] = _described("k8s_agent_resources")
 
     @classmethod
     def from_settings(cls, settings: EASSettings | None = None) -> WorkflowPolicyResource:

@@ -103,7 +103,7 @@ def scan_lane(
                     run_key=key,
                     job_name=job,
                     run_config=run_config_for(record.id),
-                    tags=run_tags_for(record, lane=tag_lane),
+                    tags=run_tags_for(record, lane=tag_lane, k8s_resources=policy.k8s_agent_resources),
                 )
             )
             emitted[key] = record.queued_at.isoformat() if record.queued_at else now.isoformat()

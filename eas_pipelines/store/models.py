@@ -87,6 +87,8 @@ class Request(Base):
     nlp_model_version: Mapped[str | None] = mapped_column(String(255))
     # The conversation it continues or started (revision 0006); None for a request on its own.
     conversation_id: Mapped[str | None] = mapped_column(String(128))
+    # The W3C trace context it was submitted in (revision 0007): its runs continue that trace.
+    trace_context: Mapped[dict[str, str] | None] = mapped_column(JSONB(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(TZ, server_default=sql("now()"))
     updated_at: Mapped[datetime] = mapped_column(TZ, server_default=sql("now()"))
     classified_at: Mapped[datetime | None] = mapped_column(TZ)

@@ -44,6 +44,9 @@ class RequestRecord:
     finished_at: datetime | None
     conversation_id: str | None = None
     """The conversation the request continues or started (set at submit, never changed)."""
+    trace_context: dict[str, str] | None = None
+    """The W3C trace context (``traceparent``, ``tracestate``) it was submitted in; None without
+    tracing. Set at submit, never changed: every run of the request continues that trace."""
 
     @property
     def is_terminal(self) -> bool:
@@ -90,6 +93,7 @@ class RequestRecord:
             started_at=row.started_at,
             finished_at=row.finished_at,
             conversation_id=row.conversation_id,
+            trace_context=dict(row.trace_context) if row.trace_context else None,
         )
 
 

@@ -166,6 +166,7 @@ class RequestStore:
         actor: str | None = None,
         request_id: str | None = None,
         conversation_id: str | None = None,
+        trace_context: Mapping[str, str] | None = None,
     ) -> tuple[RequestRecord, bool]:
         """Store a new request in ``received``, or return the one this client already sent with this key.
 
@@ -177,6 +178,9 @@ class RequestStore:
         ``conversation_id``: the conversation the request belongs to, stored in the same row (so a
         retry of the key, and the reconciler classifying it later, read the same one back); like
         the text, the first submit's wins over a retry's.
+
+        ``trace_context``: the W3C carrier of the trace the request was submitted in (the gateway's
+        request span); its runs continue that trace. The first submit's wins, like the text.
         """
         actor = actor or f"client:{client_id}"
         new_id = request_id or str(uuid.uuid4())
@@ -191,6 +195,7 @@ class RequestStore:
                 idempotency_key=idempotency_key,
                 text=text,
                 conversation_id=conversation_id,
+                trace_context=dict(trace_context) if trace_context else None,
                 status=Status.RECEIVED.value,
                 # now(): the transaction's start, so created_at == updated_at exactly.
                 created_at=func.now(),
@@ -941,6 +946,29 @@ class RequestStore:
                 select(AuditLog).where(AuditLog.request_id == request_id).order_by(AuditLog.id)
             )
             return [AuditEntry.from_row(row) for row in rows]
+
+    def audit_entries(
+        self, actions: Iterable[str], *, after_id: int = 0, limit: int = 500
+    ) -> builtins.list[AuditEntry]:
+        """Audit entries of any request with one of ``actions`` and an id above ``after_id``, oldest
+        first: a cursor-based reader's page (a sensor keeps the last id it has settled, see
+        :meth:`audit_settled_id`). A range scan of the primary key from the cursor on."""
+        query = (
+            select(AuditLog)
+            .where(AuditLog.id > after_id, AuditLog.action.in_(list(actions)))
+            .order_by(AuditLog.id)
+            .limit(_limit(limit))
+        )
+        with self._tx() as session:
+            return [AuditEntry.from_row(row) for row in session.scalars(query)]
+
+    def audit_settled_id(self, settle: timedelta = timedelta(seconds=30)) -> int:
+        """The highest audit id written more than ``settle`` ago (0 when none): ids are taken before
+        their transaction commits, so an entry with a lower id can still appear shortly after a higher
+        one; a reader that advances its cursor no further than this misses none."""
+        query = select(func.max(AuditLog.id)).where(AuditLog.at < func.clock_timestamp() - settle)
+        with self._tx() as session:
+            return int(session.scalar(query) or 0)
 
     # ------------------------------------------------------------------ internals
 

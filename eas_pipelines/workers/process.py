@@ -13,11 +13,12 @@ too, for deployments and tests that start workers without the ``eas`` CLI.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import signal
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import dagster as dg
@@ -25,7 +26,9 @@ import redis
 
 from eas_pipelines.embedded import resolve_services
 from eas_pipelines.lanes.fast_queue import DEFAULT_PREFIX, FastQueue
-from eas_pipelines.pii import PiiLogFilter
+from eas_pipelines.observability.logs import configure_logging
+from eas_pipelines.observability.metrics import MetricsServer, serve_metrics
+from eas_pipelines.observability.tracing import setup_tracing
 from eas_pipelines.pii.engine import engines as pii_engines
 from eas_pipelines.settings import EASSettings, load_settings
 from eas_pipelines.store import RequestStore, make_engine
@@ -34,6 +37,7 @@ from eas_pipelines.workers.worker import DEFAULT_DEFINITIONS, Worker
 log = logging.getLogger(__name__)
 
 BLOCK_MS = 1000
+SERVICE = "eas-worker"
 
 
 class WorkerConfigError(RuntimeError):
@@ -103,6 +107,35 @@ def serve(worker: Worker, stop_event: threading.Event, *, handle_signals: bool =
         raise errors[0]
 
 
+@contextlib.contextmanager
+def start_metrics(settings: EASSettings) -> Iterator[MetricsServer | None]:
+    """The worker's Prometheus ``/metrics`` on ``EAS_WORKER_METRICS_PORT`` while the block runs
+    (None when that is 0).
+
+    A port already taken is logged, not fatal: a worker without metrics still does its work, and
+    a restarted worker whose predecessor's socket lingers must not crash-loop over it.
+    """
+    if not settings.worker_metrics_port:
+        yield None
+        return
+    try:
+        server = serve_metrics(settings.worker_metrics_port, settings.metrics_host)
+    except OSError as exc:
+        log.error(
+            "worker metrics: cannot listen on %s:%d (%s); running without /metrics",
+            settings.metrics_host,
+            settings.worker_metrics_port,
+            exc,
+        )
+        yield None
+        return
+    log.info("worker metrics on %s", server.url)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
 def redis_client_for_worker(redis_url: str, block_ms: int) -> redis.Redis:
     """A client whose socket timeout outlasts the blocking dequeue (else the block reads as a timeout)."""
     return redis.Redis.from_url(
@@ -129,18 +162,14 @@ def run_worker(
     thread and stop it with ``stop_event``).
     """
     settings = settings or load_settings(generate_secrets=False)
-    # Timestamped lines in the worker's log, however it was started (``eas worker`` under ``eas up``,
-    # or this module), PII masked; a no-op where the caller (a test, an embedding process) configured
-    # logging.
-    handler = logging.StreamHandler()
-    handler.addFilter(PiiLogFilter())
-    logging.basicConfig(
-        level=settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        handlers=[handler],
-    )
+    # JSON lines in the worker's log (observability.logs: PII masked, request and trace ids), however
+    # it was started (``eas worker`` under ``eas up``, or this module); left alone where the caller (a
+    # test, an embedding process) configured logging.
+    if not logging.getLogger().handlers:
+        configure_logging(settings.log_level, service=SERVICE)
+    setup_tracing(SERVICE)  # OTEL_* variables: the runs' spans continue their requests' traces
     stop = stop_event or threading.Event()
-    with resolve_services(settings) as services:
+    with start_metrics(settings), resolve_services(settings) as services:
         # Resources of the jobs read these through dg.EnvVar: make embedded URLs visible to them.
         for name, value in services.env().items():
             os.environ.setdefault(name, value)

@@ -48,6 +48,17 @@ from eas_pipelines.lanes import stranded
 from eas_pipelines.lanes.fast_queue import FastQueue, Task
 from eas_pipelines.lanes.heartbeat import Heartbeat
 from eas_pipelines.lanes.stranded import Owner, fail_dead_runs, find_owner, recover_request
+from eas_pipelines.observability import metrics
+from eas_pipelines.observability.logs import bound_request
+from eas_pipelines.observability.spans import (
+    ATTR_AGENT,
+    ATTR_ATTEMPT,
+    ATTR_LANE,
+    ATTR_REQUEST_ID,
+    mark_outcome,
+    run_span,
+)
+from eas_pipelines.observability.tracing import attached_trace
 from eas_pipelines.recovery import (
     BACKOFF_BASE_S,
     BACKOFF_CAP_S,
@@ -57,7 +68,7 @@ from eas_pipelines.recovery import (
     failure_reason,
     retry_delay,
 )
-from eas_pipelines.routing import job_for
+from eas_pipelines.routing import ROUTES, job_for
 from eas_pipelines.runs import FAST_LANE, TAG_WORKER, fail_unroutable, run_config_for, run_tags_for
 from eas_pipelines.store import (
     IllegalTransition,
@@ -97,6 +108,8 @@ class TaskOutcome:
     status: Status | None = None
     detail: str | None = None
     seconds: float = 0.0
+    agent: str | None = None  # the request's, when it was found in the store
+    intent: str | None = None
 
 
 def default_worker_id() -> str:
@@ -121,6 +134,35 @@ def load_definitions(ref: str | dg.Definitions | None = None) -> dg.Definitions:
     if attribute or len(candidates) != 1:
         raise LookupError(f"{ref!r}: no dagster Definitions found (name one as module:attribute)")
     return candidates[0]
+
+
+SETTLED_AS: dict[Status, str] = {
+    Status.SUCCEEDED: metrics.COMPLETED,
+    Status.FAILED: metrics.FAILED,
+    Status.AWAITING_APPROVAL: metrics.AWAITING_APPROVAL,
+}
+"""How a request a worker's task settled is counted in ``eas_requests_total`` (its ``status``)."""
+SETTLING_ACTIONS = frozenset({Action.EXECUTED, Action.FAILED, Action.DEAD_LETTERED})
+"""Actions after which the request's status is the one this task left it in (not someone else's)."""
+
+
+def count_outcome(outcome: TaskOutcome) -> None:
+    """The task in ``eas_worker_tasks_total``; the request, when this task settled it, in
+    ``eas_requests_total`` (and its route's manual minutes in ``eas_time_saved_seconds_total``)."""
+    metrics.count_worker_task(outcome.agent, outcome.action.value)
+    status = None
+    if outcome.action in SETTLING_ACTIONS and outcome.status is not None:
+        status = SETTLED_AS.get(outcome.status)
+    if status == metrics.COMPLETED:
+        route = ROUTES.get(outcome.intent or "")
+        metrics.count_completed(outcome.agent, outcome.intent, route.manual_minutes if route else 0.0)
+    elif status is not None:
+        metrics.count_request(outcome.agent, outcome.intent, status)
+
+
+def traced_task_carrier(task: Task) -> dict[str, str] | None:
+    """The trace context the queue entry carried (None for a delayed retry: the store has it)."""
+    return {"traceparent": task.traceparent} if task.traceparent else None
 
 
 def run_failure_reason(result: dg.ExecuteInProcessResult) -> str:
@@ -284,20 +326,24 @@ class Worker:
         self._current = task
         try:
             self.heartbeat.publish(task.request_id, task.entry_id)
-            outcome = self._process(task)
+            # Every line logged about this task names its request and, when it came with one, its trace.
+            with bound_request(task.request_id), attached_trace(traced_task_carrier(task)):
+                outcome = self._process(task)
         finally:
             self._current = None
             self.heartbeat.current = self.heartbeat.current_entry = None
         outcome = replace(outcome, seconds=time.monotonic() - started)
-        log.info(
-            "worker %s: request %s (P%d, delivery %d) %s%s",
-            self.worker_id,
-            task.request_id,
-            int(task.priority),
-            task.delivery_count,
-            outcome.action,
-            f": {outcome.detail}" if outcome.detail else "",
-        )
+        count_outcome(outcome)
+        with bound_request(task.request_id), attached_trace(traced_task_carrier(task)):
+            log.info(
+                "worker %s: request %s (P%d, delivery %d) %s%s",
+                self.worker_id,
+                task.request_id,
+                int(task.priority),
+                task.delivery_count,
+                outcome.action,
+                f": {outcome.detail}" if outcome.detail else "",
+            )
         return outcome
 
     def _next_task(self, block_ms: int) -> Task | None:
@@ -333,7 +379,11 @@ class Worker:
         except RequestNotFound:
             self.queue.dead_letter(task, "request not found in the store")
             return TaskOutcome(task, Action.DEAD_LETTERED, detail="unknown request")
+        outcome = self._settle(task, record)
+        return replace(outcome, agent=record.agent, intent=record.intent)
 
+    def _settle(self, task: Task, record: RequestRecord) -> TaskOutcome:
+        """Decide what to do with the stored request ``record`` of ``task``, and do it."""
         ownership: stranded.Ownership | None = None
         if record.status is Status.RUNNING:
             ownership = find_owner(
@@ -455,13 +505,28 @@ class Worker:
 
         run_id = str(uuid.uuid4())
         tags = {**run_tags_for(record, lane=FAST_LANE), TAG_WORKER: self.worker_id}
-        result = self.warm.job(self.jobs[job_name]).execute_in_process(
-            run_config=self.run_config(record.id),
-            instance=self.instance,
-            tags=tags,
+        metrics.observe_run_start(metrics.FAST_LANE, record.agent, time.time() - task.enqueued_at)
+        # The run's span, in the request's trace: the steps' spans (agents.common) and their connector
+        # calls nest in it, since execute_in_process runs the ops in this thread.
+        with run_span(
+            job_name,
             run_id=run_id,
-            raise_on_error=False,
-        )
+            trace_context=traced_task_carrier(task) or record.trace_context,
+            attributes={
+                ATTR_REQUEST_ID: record.id,
+                ATTR_AGENT: record.agent,
+                ATTR_LANE: FAST_LANE,
+                ATTR_ATTEMPT: record.attempts + 1,
+            },
+        ) as span:
+            result = self.warm.job(self.jobs[job_name]).execute_in_process(
+                run_config=self.run_config(record.id),
+                instance=self.instance,
+                tags=tags,
+                run_id=run_id,
+                raise_on_error=False,
+            )
+            mark_outcome(span, result.success)
         if result.success:
             self.queue.ack(task)
             after = self.store.get(record.id)

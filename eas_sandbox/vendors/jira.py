@@ -11,7 +11,9 @@ Errors are ``{"errorMessages": [...], "errors": {field: message}}``; throttling 
 ``X-RateLimit-Reset``. ``GET field`` lists the system fields (the SDK reads it before a search naming fields).
 
 Projects ``OPS`` and ``SUP`` are seeded with the workflow To Do → In Progress → Done (plus Stop Progress back
-to To Do and Reopen from Done). ``nextPageToken`` is opaque to clients; here it encodes the next offset and a
+to To Do and Reopen from Done). A project archived by an admin (a record under ``archived_project``, keyed
+by the project key) is gone to the API, as on Cloud: creating an issue in it is a 400 "valid project is
+required", reading it a 404. ``nextPageToken`` is opaque to clients; here it encodes the next offset and a
 digest of the JQL, so paging keeps no server state and a token from another query is refused.
 """
 
@@ -37,6 +39,8 @@ MAX_RESULTS = 100
 """The largest page search/jql returns (Jira Cloud's cap when fields are requested)."""
 
 PROJECTS = {"OPS": "Operations", "SUP": "Support"}
+ARCHIVED = "archived_project"
+"""The collection of archived projects' keys (put there by a test, as a Jira admin would archive one)."""
 ISSUE_TYPES = {"Task": "10001", "Bug": "10002", "Story": "10003", "Incident": "10004"}
 STATUSES = {
     "To Do": {"id": "10000", "category": ("new", "To Do")},
@@ -99,6 +103,11 @@ def _status(name: str) -> dict[str, Any]:
     return {"id": STATUSES[name]["id"], "name": name, "statusCategory": {"key": key, "name": category}}
 
 
+def _live_project(store: Records, key: str) -> bool:
+    """Whether ``key`` is a project the API serves (seeded and not archived)."""
+    return key in PROJECTS and store.get(NAME, ARCHIVED, key) is None
+
+
 def _view(request: Request, issue: dict[str, Any]) -> dict[str, Any]:
     """The stored issue as the API shows it (``self`` links on this host)."""
     return {**issue, "self": f"{_base(request)}/rest/api/2/issue/{issue['id']}"}
@@ -131,7 +140,7 @@ async def create_issue(request: Request, store: Store) -> Response:
     problems: dict[str, str] = {}
     project = fields.get("project") or {}
     project_key = str(project.get("key") or "").upper()
-    if project_key not in PROJECTS:
+    if not _live_project(store, project_key):
         problems["project"] = "valid project is required"
     issue_type = (fields.get("issuetype") or {}).get("name")
     if issue_type not in ISSUE_TYPES:
@@ -407,8 +416,8 @@ def fields() -> Response:
 
 
 @api.get("/rest/api/2/project/{key}")
-def project(key: str, request: Request) -> Response:
-    if key.upper() not in PROJECTS:
+def project(key: str, request: Request, store: Store) -> Response:
+    if not _live_project(store, key.upper()):
         return error(404, [f"No project could be found with key '{key}'."])
     return JSONResponse(
         {

@@ -59,6 +59,7 @@ from nlp_service.server.schemas import (
     conversation_to_dict,
     parse_result_to_dict,
 )
+from nlp_service.server.tracing import fastapi_telemetry, parse_span, set_model_version
 
 ConversationIdParam = Annotated[
     str,
@@ -245,9 +246,11 @@ def create_app(
         summary="Intent, entities and conversation context for enterprise requests.",
         lifespan=lifespan,
         default_response_class=JSONBytesResponse,
-        # FastAPI's built-in OpenTelemetry looks up providers in os.environ on every request
-        # (a measurable share of a parse); the service exports Prometheus metrics instead.
-        telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False},
+        # FastAPI's built-in OpenTelemetry: server spans of parses, continuing the gateway's trace,
+        # only when tracing is set up (nlp_service.server.tracing). Its metrics stay off: unset, it
+        # looks providers up in os.environ on every request (a measurable share of a parse), and
+        # the service exports Prometheus metrics instead.
+        telemetry=fastapi_telemetry(),
         # Refuse oversized bodies (413) before reading them, not after parsing megabytes of JSON.
         max_body_size=max_body_size(settings),
     )
@@ -383,8 +386,10 @@ def create_app(
         """Intent and entities of one text; with ``conversation_id``, resolved against that conversation."""
         started = time.perf_counter()
         check_texts([(("body", "text"), body.text)])
-        result = await batcher.parse(body.text, body.reference_date)
-        result = await with_context(body, result)
+        with parse_span(1, body.conversation_id is not None) as span:
+            result = await batcher.parse(body.text, body.reference_date)
+            result = await with_context(body, result)
+            set_model_version(span, result.model_version)
         return JSONBytesResponse(parse_result_to_dict(result, (time.perf_counter() - started) * 1000.0))
 
     @app.post(
@@ -406,10 +411,13 @@ def create_app(
                 ]
             )
         check_texts([(("body", "items", i, "text"), item.text) for i, item in enumerate(body.items)])
-        results = await batcher.parse_many([(item.text, item.reference_date) for item in body.items])
-        resolved = [
-            await with_context(item, result) for item, result in zip(body.items, results, strict=True)
-        ]
+        conversations = any(item.conversation_id is not None for item in body.items)
+        with parse_span(len(body.items), conversations) as span:
+            results = await batcher.parse_many([(item.text, item.reference_date) for item in body.items])
+            resolved = [
+                await with_context(item, result) for item, result in zip(body.items, results, strict=True)
+            ]
+            set_model_version(span, resolved[0].model_version if resolved else None)
         latency_ms = (time.perf_counter() - started) * 1000.0
         return JSONBytesResponse({"results": [parse_result_to_dict(r, latency_ms) for r in resolved]})
 

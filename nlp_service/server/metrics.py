@@ -16,6 +16,7 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    ProcessCollector,
     generate_latest,
 )
 
@@ -39,6 +40,8 @@ class ServerMetrics:
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        # process_cpu_seconds_total, process_resident_memory_bytes...: what the service costs.
+        ProcessCollector(registry=self.registry)
         self.requests = Counter(
             "eas_nlp_requests",
             "HTTP requests by endpoint (route template) and status code.",

@@ -52,6 +52,8 @@ def lane_env(
         "EAS_DATABASE_URL": migrated_database_url,
         "EAS_REDIS_URL": redis_url,
         "EAS_TEST_LANES_PREFIX": redis_key_prefix,
+        # Worker subprocesses serve no /metrics unless a test gives them a free port of its own.
+        "EAS_WORKER_METRICS_PORT": "0",
     }
     for name, value in env.items():
         monkeypatch.setenv(name, value)

@@ -30,6 +30,8 @@ def test_definitions_load_and_validate():
         "approval_resume_sensor",
         "request_failure_sensor",
         "stranded_request_sensor",
+        "run_trace_sensor",
+        "deferred_work_sensor",  # agents/deferred: scheduled work queued when due
     }
     schedules = {s.name: s for s in defs.schedules}
     assert "approval_escalation_schedule" in schedules

@@ -26,7 +26,8 @@ ROOT = Path(eas_pipelines.__file__).parent
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("pii", "transform", "dagster_storage"),  # PII masking; data transformation; Dagster's event log storage
-    ("blackouts", "store"),  # a rule's format; the request store (tables, state machine, audit)
+    # a rule's format; the request store; per-agent pod resources; metrics, traces and logs
+    ("blackouts", "store", "k8s_resources", "observability"),
     ("settings",),  # the validated EAS_* configuration
     ("embedded", "routing"),  # the embedded servers; the routing table (intent -> agent, job)
     ("runs",),  # the run protocol: run config, tags, keys, the unroutable request

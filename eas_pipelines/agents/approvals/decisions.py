@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from eas_pipelines.agents.approvals.levels import request_amount
 from eas_pipelines.agents.common import Step, WorkItem, WorkResult, workflow_job, workflow_step
 from eas_pipelines.agents.notifications import NotificationsResource
+from eas_pipelines.observability import metrics
 from eas_pipelines.resources import RequestStoreResource
 from eas_pipelines.routing import ROUTES
 from eas_pipelines.store import ApprovalError, RequestRecord, RequestStore, Status
@@ -127,6 +128,8 @@ def record_decision(target: Target, *, store: RequestStoreResource) -> Step:
         )
     except ApprovalError as exc:  # forbidden, already decided, not pending any more
         return Step.refused(str(exc), target_request_id=target.request_id)
+    if target.decision == "rejected":  # the request ends rejected (as one rejected at the gateway)
+        metrics.count_request(record.agent, record.intent, metrics.REJECTED)
     return Step.passed(
         target,
         "approval.decided_by_sentence",

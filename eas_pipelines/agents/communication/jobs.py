@@ -1,6 +1,7 @@
 """The communication agent's workflows: a message (Slack channel or person, Teams channel), an
 e-mail (templated, optionally with an attachment from S3) and an announcement to many recipients
-(a bulk fan-out, :mod:`eas_pipelines.agents.fanout`).
+(a bulk fan-out, :mod:`eas_pipelines.agents.fanout`), now or at the time the request names ("on
+Friday at 9am": scheduled, and sent by a due request then, :mod:`eas_pipelines.agents.deferred`).
 
 Every step checks what it can before anything is sent (the channel exists, the person is in the
 directory and on Slack, the attachment is there), so a refusal names the problem and sends nothing.
@@ -25,6 +26,7 @@ from eas_pipelines.agents.communication.rules import (
     ANNOUNCEMENT,
     SIGNATURE,
     Attachment,
+    announcement_body,
     announcement_title,
     attachment_of,
     channels_of,
@@ -32,17 +34,23 @@ from eas_pipelines.agents.communication.rules import (
     email_template,
     first_name,
     message_body,
+    send_at,
     subject_of,
     to_everyone,
     wants_teams,
 )
+from eas_pipelines.agents.deferred.work import defer, is_due_run, organisation_zone, scheduled_by
 from eas_pipelines.agents.fanout import FanoutBatch, FanoutItem, FanoutPlan, ItemRefused, fanout_job
+from eas_pipelines.agents.notifications import NotificationsResource
 from eas_pipelines.connectors.bamboohr import BambooHRResource
 from eas_pipelines.connectors.email import EmailResource
+from eas_pipelines.connectors.outlook_calendar import OutlookCalendarResource
 from eas_pipelines.connectors.retry import VendorRejected
 from eas_pipelines.connectors.s3 import S3ConnectorResource
 from eas_pipelines.connectors.slack import SlackResource
 from eas_pipelines.connectors.teams import TeamsResource
+from eas_pipelines.resources import RequestStoreResource
+from eas_pipelines.runs import now_utc
 
 MESSAGE_JOB = "communication_send_message"
 EMAIL_JOB = "communication_send_email"
@@ -273,7 +281,7 @@ communication_send_email = workflow_job(
 def plan_announcement(item: WorkItem, *, bamboohr: BambooHRResource) -> Step:
     """The announcement and its recipients: channels, named people, departments' members, or the
     whole directory for "everyone"; a name the directory does not know is an item that fails."""
-    body = message_body(item.text)
+    body = announcement_body(item.text)
     if body is None:
         return Step.refused(NO_BODY)
     teams = wants_teams(item)
@@ -314,6 +322,41 @@ def plan_announcement(item: WorkItem, *, bamboohr: BambooHRResource) -> Step:
     )
 
 
+@workflow_step(FanoutPlan)
+def schedule_announcement(
+    plan: FanoutPlan,
+    *,
+    store: RequestStoreResource,
+    notifications: NotificationsResource,
+    outlook_calendar: OutlookCalendarResource,
+) -> Step:
+    """Send now, or, when the request names a later time ("on Friday at 9am"), schedule it: the
+    request succeeds as scheduled, and its due request sends the announcement at that time."""
+    item = plan.item
+    if is_due_run(item):
+        return Step.passed(plan, "announcement.due", scheduled_by=scheduled_by(item))
+    zone = organisation_zone(outlook_calendar)
+    now = now_utc()
+    when = send_at(item, zone, now)
+    if when is None or when <= now:
+        return Step.passed(plan)
+    count = len(plan.entries)
+    defer(store.get_store(), item, due_at=when, what=f"announcement to {count} recipient(s)")
+    label = f"{when.astimezone(zone):%A %d %B %Y at %H:%M} ({zone.key})"
+    title = str(plan.shared["title"])
+    notifications.send(
+        item.requester,
+        f"Announcement scheduled for {label}",
+        f'"{title}" will go to {count} recipient(s) on {label}. Request {item.request_id}.',
+        request_id=item.request_id,
+        idempotency_key=item.key("notify:scheduled"),
+        detail={"due_at": when.isoformat()},
+    )
+    summary = f"announcement scheduled for {label}, to {count} recipient(s)"
+    result = WorkResult(item, summary, {"due_at": when.isoformat(), "recipients": count})
+    return Step.completed(result, "announcement.scheduled", due_at=when.isoformat(), recipients=count)
+
+
 def deliver_announcement(
     entry: FanoutItem,
     batch: FanoutBatch,
@@ -342,7 +385,7 @@ communication_announcement = fanout_job(
     name=ANNOUNCEMENT_JOB,
     agent=AGENT,
     description="Announce to many recipients (channels, people, departments, everyone) in batches.",
-    plan=(plan_announcement,),
+    plan=(plan_announcement, schedule_announcement),
     item=deliver_announcement,
     prefix="announcement",
 )

@@ -12,9 +12,12 @@ from __future__ import annotations
 import mimetypes
 import re
 from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from string import Template
+from zoneinfo import ZoneInfo
 
 from eas_pipelines.agents.common import WorkItem
+from eas_pipelines.agents.scheduling.slots import time_of_day
 
 _BODY_AFTER_COLON = re.compile(r":\s+(?P<body>\S.*)$", re.S)
 _BODY_AFTER_WORD = re.compile(
@@ -35,8 +38,16 @@ _S3_URL = re.compile(r"\bs3://(?P<bucket>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])/(?P<
 _CHANNEL_WORDS = re.compile(r"^(?:the\s+)?(?P<name>.+?)\s+channel$", re.I)
 _NOT_IN_NAME = re.compile(r"[^a-z0-9_\-]+")
 
+_ANNOUNCED_TOPIC = re.compile(
+    r"\b(?:announce|broadcast)\s+(?P<topic>\S.*?)"
+    r"(?=\s+(?:to|in|on|at|for|by|tomorrow|today|tonight|next|this)\b|[.!?]?\s*$)",
+    re.I | re.S,
+)
+
 MAX_SUBJECT = 78
 """A subject line longer than this is cut (RFC 5322's recommended line length)."""
+DEFAULT_SEND_TIME = time(9, 0)
+"""When an announcement for a day that names no time goes out: the start of the working day."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,56 @@ def message_body(text: str) -> str | None:
         return None
     body = found.group("body").strip()
     return body or None
+
+
+def announcement_body(text: str) -> str | None:
+    """What an announcement says: the message after a colon or "that", else what is announced
+    ("Announce the office move to all staff on Friday" -> "The office move"); None if neither."""
+    body = message_body(text)
+    if body is not None:
+        return body
+    found = _ANNOUNCED_TOPIC.search(text)
+    topic = found.group("topic").strip() if found else ""
+    return topic[:1].upper() + topic[1:] if topic else None
+
+
+def schedule_words(text: str) -> str:
+    """The part of a request that can say when to send: the words before the message (a time in the
+    message, "we meet at 3", is the message's own)."""
+    found = _BODY_AFTER_COLON.search(text) or _BODY_AFTER_WORD.search(text)
+    return text[: found.start("body")] if found else text
+
+
+def _day(value: object) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def send_at(item: WorkItem, zone: ZoneInfo, now: datetime) -> datetime | None:
+    """When the request asks for its message to go out (UTC), or None for now.
+
+    The day is the first ``date`` entity before the message, the time of day the words before it say
+    ("at 9am"), in the organisation's ``zone``; a day without a time is :data:`DEFAULT_SEND_TIME`, a
+    time without a day today's, or tomorrow's once today's has passed.
+    """
+    head = schedule_words(item.text)
+    days = [
+        day
+        for e in item.entities
+        if e.get("type") == "date" and int(e.get("start") or 0) < len(head) and (day := _day(e.get("value")))
+    ]
+    clock, _ = time_of_day(head)
+    if not days and clock is None:
+        return None
+    local_now = now.astimezone(zone)
+    moment = datetime.combine(days[0] if days else local_now.date(), clock or DEFAULT_SEND_TIME, tzinfo=zone)
+    if not days and moment <= local_now:
+        moment += timedelta(days=1)
+    return moment.astimezone(UTC)
 
 
 def subject_of(text: str, body: str | None, fallback: str) -> str:

@@ -4,12 +4,17 @@
 name) -> their accounts provisioned with the security agent's grant function
 (:meth:`~eas_pipelines.agents.security.accounts.AccountSystems.grant`: the policy's accounts for every
 new hire and their department, :func:`~eas_pipelines.agents.security.policy.onboarding_grants`, plus the
-non-sensitive systems the request names) -> an equipment request as a Jira issue in OPS -> orientation on
-the first day, an e-mail with an iCalendar invitation (``icalendar``) -> a welcome message on Slack ->
-succeeded. Systems the policy keeps for the security officer are not granted here: the requester is
-told to ask for them (``security.access_grant``), so no approval is skipped.
+non-sensitive systems the request names; compensable: when a later step is refused, Jira refusing the
+equipment issue say, the saga revokes them again in the same run) -> an equipment request as a Jira
+issue in OPS -> orientation on the first day, an e-mail with an iCalendar invitation (``icalendar``) ->
+a welcome message on Slack -> succeeded. Systems the policy keeps for the security officer are not
+granted here: the requester is told to ask for them (``security.access_grant``), so no approval is
+skipped.
 
-``hr_offboarding``: the leaver (BambooHR) -> their access revoked on every managed system with the
+``hr_offboarding``: the leaver (BambooHR) and their last day -> a last day still ahead is scheduled
+(:mod:`eas_pipelines.agents.deferred`): the request succeeds as scheduled and its due request, queued at
+the end of that day (:data:`OFFBOARDING_AT`, the organisation's time zone), does the rest; a last day
+that is today or past goes on at once -> their access revoked on every managed system with the
 security agent's revoke function (each system audited; partial failures handled as
 ``security_access_revoke`` does) -> final pay flagged to payroll (#payroll and the requester) -> succeeded.
 """
@@ -22,10 +27,12 @@ from typing import Any
 
 from icalendar import Calendar, Event, vCalAddress, vText
 
-from eas_pipelines.agents.common import Step, WorkItem, WorkResult, workflow_job, workflow_step
+from eas_pipelines.agents.common import Passed, Step, WorkItem, WorkResult, workflow_job, workflow_step
+from eas_pipelines.agents.deferred.work import defer, is_due_run, organisation_zone, scheduled_by
 from eas_pipelines.agents.hr.people import find_employee
 from eas_pipelines.agents.notifications import NotificationsResource
-from eas_pipelines.agents.security.accounts import AccountChange, AccountSystems, Person, summary
+from eas_pipelines.agents.saga import CompletedStep
+from eas_pipelines.agents.security.accounts import GRANTED, AccountChange, AccountSystems, Person, summary
 from eas_pipelines.agents.security.jobs import changes_settled, systems_named
 from eas_pipelines.agents.security.people import identify, person_of
 from eas_pipelines.agents.security.policy import (
@@ -37,19 +44,23 @@ from eas_pipelines.agents.security.policy import (
 )
 from eas_pipelines.connectors.bamboohr import BambooHRResource
 from eas_pipelines.connectors.jira import JiraResource
-from eas_pipelines.connectors.retry import VendorRejected
+from eas_pipelines.connectors.outlook_calendar import OutlookCalendarResource
+from eas_pipelines.connectors.retry import ConnectorUnavailable, VendorRejected
 from eas_pipelines.connectors.salesforce import SalesforceResource
 from eas_pipelines.connectors.servicenow import ServiceNowResource
 from eas_pipelines.connectors.slack_scim import SlackScimResource
 from eas_pipelines.resources import RequestStoreResource
+from eas_pipelines.runs import now_utc
 
 LIFECYCLE_CONNECTORS = {
     "salesforce": SalesforceResource,
     "servicenow": ServiceNowResource,
     "jira": JiraResource,
     "slack_scim": SlackScimResource,
+    "outlook_calendar": OutlookCalendarResource,
 }
-"""The connectors onboarding and offboarding add to the HR agent's (the systems accounts live on)."""
+"""The connectors onboarding and offboarding add to the HR agent's (the systems accounts live on; the
+calendars' time zone, in which a last day ends)."""
 
 ONBOARDING_JOB = "hr_onboarding"
 OFFBOARDING_JOB = "hr_offboarding"
@@ -60,6 +71,8 @@ EQUIPMENT = ("laptop", "monitor", "headset", "building badge")
 ORIENTATION_START = time(9, 30)
 ORIENTATION_LENGTH = timedelta(hours=1)
 ORGANIZER = "hr@example.com"
+OFFBOARDING_AT = time(18, 0)
+"""When a last day still ahead is acted on: the end of that working day (the organisation's time zone)."""
 EMAIL_DOMAIN = "example.com"
 
 
@@ -178,7 +191,43 @@ def identify_new_hire(item: WorkItem, *, bamboohr: BambooHRResource) -> Step:
     )
 
 
-@workflow_step(Lifecycle)
+def revoke_provisioned_accounts(
+    done: CompletedStep,
+    *,
+    bamboohr: BambooHRResource,
+    salesforce: SalesforceResource,
+    servicenow: ServiceNowResource,
+    jira: JiraResource,
+    slack_scim: SlackScimResource,
+) -> str | None:
+    """Compensation of :func:`provision_accounts`: revoke the accounts it granted, with the security
+    agent's revoke function (each system on its own; revoking twice changes nothing).
+
+    The step's audit detail names the hire by BambooHR number (an e-mail address would be masked in
+    the audit log), so the work e-mail every system keys accounts by is read from BambooHR again. A
+    system that refused is a failed compensation (:class:`VendorRejected`: audited, tried again by a
+    later rollback); one that could not be reached fails the op, for its retries.
+    """
+    employee_id = done.detail.get("employee_id")
+    systems = [str(system) for system in done.detail.get("granted") or ()]
+    if employee_id is None or not systems:
+        return None
+    employee = bamboohr.client().employee(int(employee_id))
+    person = person_of(employee) if employee is not None else None
+    if person is None:
+        raise VendorRejected(
+            f"BambooHR has no employee {employee_id} with a work e-mail to revoke accounts of"
+        )
+    changes = AccountSystems(salesforce, servicenow, jira, slack_scim).revoke(person, systems)
+    failed = [change for change in changes if change.failed]
+    if any(change.retryable for change in failed):
+        raise ConnectorUnavailable(f"revoking the accounts of {person.full_name}: {summary(failed)}")
+    if failed:
+        raise VendorRejected(f"revoking the accounts of {person.full_name}: {summary(failed)}")
+    return f"accounts of {person.full_name} (BambooHR {employee_id}) revoked: {summary(changes)}"
+
+
+@workflow_step(Lifecycle, compensate=revoke_provisioned_accounts)
 def provision_accounts(
     hire: Lifecycle,
     *,
@@ -203,8 +252,18 @@ def provision_accounts(
             grants.append(grant)
     systems = AccountSystems(salesforce, servicenow, jira, slack_scim)
     changes = systems.grant(hire.person, grants, hire.item.request_id)
-    return changes_settled(
+    outcome = changes_settled(
         hire, "granted", changes, store=store, notifications=notifications, deferred=tuple(deferred)
+    )
+    if not isinstance(outcome, Passed):
+        return outcome
+    # What the compensation revokes if a later step is refused (the saga): the accounts granted here.
+    granted = [change.system for change in changes if change.outcome == GRANTED]
+    return Step.passed(
+        outcome.value,
+        "onboarding.accounts_provisioned",
+        employee_id=hire.person.employee_id,
+        granted=granted,
     )
 
 
@@ -330,6 +389,43 @@ def identify_leaver(item: WorkItem, *, bamboohr: BambooHRResource) -> Step:
 
 
 @workflow_step(Lifecycle)
+def defer_until_last_day(
+    leaver: Lifecycle,
+    *,
+    store: RequestStoreResource,
+    notifications: NotificationsResource,
+    outlook_calendar: OutlookCalendarResource,
+) -> Step:
+    """A last day still ahead: schedule the offboarding for it (access is revoked then, not now) and
+    tell the requester and #hr. Today, past, or the due request of that schedule: go on now."""
+    item, person = leaver.item, leaver.person
+    zone = organisation_zone(outlook_calendar)
+    today = now_utc().astimezone(zone).date()
+    if is_due_run(item) or leaver.day <= today:
+        return Step.passed(
+            leaver, "offboarding.due", last_day=str(leaver.day), scheduled_by=scheduled_by(item)
+        )
+    due = datetime.combine(leaver.day, OFFBOARDING_AT, tzinfo=zone)
+    defer(store.get_store(), item, due_at=due, what=f"offboarding of {person.full_name}")
+    label = f"{leaver.day:%A %d %B %Y} at {OFFBOARDING_AT:%H:%M} ({zone.key})"
+    for recipient in (item.requester, HR_CHANNEL):
+        notifications.send(
+            recipient,
+            f"Offboarding of {person.full_name} scheduled",
+            f"{person.full_name}'s last day is {leaver.day.isoformat()}: their access will be revoked on "
+            f"{label}, and payroll told to run the final pay then. Nothing is revoked before.",
+            request_id=item.request_id,
+            idempotency_key=item.key(f"notify:offboarding_scheduled:{recipient}"),
+        )
+    result = WorkResult(
+        item,
+        f"offboarding of {person.full_name} scheduled for {label}",
+        {"last_day": leaver.day.isoformat(), "due_at": due.isoformat()},
+    )
+    return Step.completed(result, "offboarding.scheduled", last_day=str(leaver.day), due_at=due.isoformat())
+
+
+@workflow_step(Lifecycle)
 def revoke_leaver_access(
     leaver: Lifecycle,
     *,
@@ -378,5 +474,5 @@ hr_offboarding = workflow_job(
     name=OFFBOARDING_JOB,
     agent="hr",
     description="Offboard a leaver: access revoked on every system, final pay flagged to payroll.",
-    steps=(identify_leaver, revoke_leaver_access, flag_final_pay),
+    steps=(identify_leaver, defer_until_last_day, revoke_leaver_access, flag_final_pay),
 )

@@ -26,6 +26,7 @@ import dagster as dg
 import eas_pipelines.agents.customer_service.jobs  # noqa: F401
 import eas_pipelines.agents.finance.jobs  # noqa: F401
 import eas_pipelines.agents.hr.jobs  # noqa: F401
+import eas_pipelines.agents.hr.lifecycle  # noqa: F401
 from eas_pipelines.agents.common import (
     Step,
     WorkItem,

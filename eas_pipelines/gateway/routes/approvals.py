@@ -36,6 +36,7 @@ from eas_pipelines.gateway.schemas import (
     RequestOut,
 )
 from eas_pipelines.gateway.tokens import SCOPE_APPROVALS_WRITE, SCOPE_REQUESTS_READ, Principal
+from eas_pipelines.observability import metrics as catalog
 from eas_pipelines.routing import ROUTES
 from eas_pipelines.store import (
     ApprovalAlreadyDecided,
@@ -44,6 +45,7 @@ from eas_pipelines.store import (
     ApprovalNotFound,
     DelegationRecord,
     IllegalTransition,
+    Status,
 )
 
 MAX_LIST_LIMIT = 200
@@ -162,6 +164,8 @@ def build_router(ctx: GatewayContext) -> APIRouter:
             ) from None
         ctx.metrics.decisions.labels(decision).inc()
         record = ctx.store.get(request_id)
+        if record.status is Status.REJECTED:
+            catalog.count_request(record.agent, record.intent, catalog.REJECTED)
         return DecisionOut(
             approval=approval_out(approval),
             request=request_out(record, amount_thresholds=ctx.amount_thresholds),

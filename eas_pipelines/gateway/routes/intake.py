@@ -31,6 +31,8 @@ from eas_pipelines.gateway.schemas import (
 )
 from eas_pipelines.gateway.tokens import SCOPE_REQUESTS_READ, SCOPE_REQUESTS_WRITE, Principal
 from eas_pipelines.gateway.triage import PRIORITY_NAMES, Outcome
+from eas_pipelines.observability import metrics as catalog
+from eas_pipelines.observability.tracing import current_trace_context
 from eas_pipelines.routing import AGENTS
 from eas_pipelines.store import RequestNotFound, RequestRecord, Status
 
@@ -146,6 +148,8 @@ def build_router(ctx: GatewayContext) -> APIRouter:
             idempotency_key,
             body.text,
             conversation_id=chosen_conversation(body.conversation_id, body.start_conversation),
+            # This request's trace (the server span): every later run of the request continues it.
+            trace_context=current_trace_context(),
         )
         request.state.eas_request_id = record.id
         if not created and record.text != body.text:
@@ -171,6 +175,8 @@ def build_router(ctx: GatewayContext) -> APIRouter:
             response.status_code = 200
         elif record.status is Status.RECEIVED:
             response.status_code = 202
+            # Once, at intake: the reconciler's later tries of the same request are not new requests.
+            catalog.count_request(None, None, catalog.PENDING_CLASSIFICATION)
         return present(record, outcome)
 
     @router.get(

@@ -38,7 +38,16 @@ from eas_pipelines.gateway.routes.intake import invalid
 from eas_pipelines.gateway.schemas import RequestId, RequestOut
 from eas_pipelines.gateway.tokens import SCOPE_APPROVALS_WRITE, Principal
 from eas_pipelines.gateway.triage import entity_priority
-from eas_pipelines.routing import JOBS, ROUTES, Route, raise_priority
+from eas_pipelines.observability import metrics as catalog
+from eas_pipelines.routing import (
+    JOBS,
+    ROUTE_OF_JOB,
+    ROUTES,
+    Route,
+    UnroutableIntent,
+    raise_priority,
+    route_for,
+)
 from eas_pipelines.store import (
     CorrectionRecord,
     CorrectionStore,
@@ -202,9 +211,10 @@ def build_router(ctx: GatewayContext) -> APIRouter:
     ) -> ReviewOut:
         """Store the correction and run the request as the corrected intent (queued on its lane)."""
         record = in_review(request_id, request)
-        route = ROUTES.get(body.intent)
-        if route is None:
-            raise invalid(("body", "intent"), f"intent {body.intent!r} is not in the routing table")
+        try:
+            route = route_for(body.intent, record.text)
+        except UnroutableIntent:
+            raise invalid(("body", "intent"), f"intent {body.intent!r} is not in the routing table") from None
         if route.job is None:
             raise invalid(
                 ("body", "intent"), f"intent {body.intent!r} has no workflow yet; cancel the request instead"
@@ -236,7 +246,7 @@ def build_router(ctx: GatewayContext) -> APIRouter:
         """Run the request, intent unchanged, by the chosen workflow (default: its intent's)."""
         body = body or RerouteIn()
         record = in_review(request_id, request)
-        own = ROUTES.get(record.intent or "")
+        own = route_for(record.intent, record.text) if record.intent in ROUTES else None
         job = body.job.value if body.job is not None else (own.job if own else None)
         if job is None:
             raise HTTPException(
@@ -244,7 +254,7 @@ def build_router(ctx: GatewayContext) -> APIRouter:
                 detail=f"job: request {record.id}'s intent {record.intent!r} routes to no workflow; "
                 "name the job, or reclassify the request",
             )
-        route = own if own is not None and own.job == job else _route_of_job(job)
+        route = own if own is not None and own.job == job else ROUTE_OF_JOB[job]
         lane, priority, fell_back = lane_and_priority(route, record.entities)
         actor = f"client:{principal.client_id}"
         reason = f"rerouted by {actor} to {job}" + (f": {body.reason}" if body.reason else "")
@@ -283,11 +293,7 @@ def build_router(ctx: GatewayContext) -> APIRouter:
             )
         except IllegalTransition:
             raise not_in_review(record.id) from None
+        catalog.count_request(record.agent, record.intent, catalog.CANCELLED)
         return ReviewOut(request=request_out(record, amount_thresholds=ctx.amount_thresholds))
 
     return router
-
-
-def _route_of_job(job: str) -> Route:
-    """A route serving ``job`` (for its agent, default priority and lane)."""
-    return next(route for route in ROUTES.values() if route.job == job)

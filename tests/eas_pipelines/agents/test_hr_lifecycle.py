@@ -21,7 +21,7 @@ from eas_pipelines.agents.security.accounts import AccountSystems, Person
 from eas_pipelines.agents.security.policy import Grant
 from eas_pipelines.store import Status
 from eas_sandbox.faults import Fault
-from tests.eas_pipelines.dagster_support import entity, make_resources, queued_request, run_workflow
+from tests.eas_pipelines.dagster_support import entity, make_resources, queued_request, run_workflow, today
 from tests.eas_pipelines.notifications_support import received
 
 ONBOARD, OFFBOARD = "hr.onboarding", "hr.offboarding"
@@ -121,13 +121,15 @@ def test_onboarding_provisions_accounts_equipment_orientation_and_welcome(
     granted = {d["system"] for a, d in hr_actions(store, record.id) if a == "access.granted"}
     assert granted == {"slack", "jira", "salesforce"}
 
-    # offboarding the same person: every account revoked with the same function, payroll flagged
-    text = f"offboard {name}, last day 2027-06-30"
+    # offboarding the same person on their last day (today: at once; a later one is scheduled, see
+    # test_deferred_work): every account revoked with the same function, payroll flagged
+    last_day = today().isoformat()
+    text = f"offboard {name}, last day {last_day}"
     leave = queued_request(
         store,
         text,
         OFFBOARD,
-        [entity(text, "employee", name), entity(text, "date", "2027-06-30", "2027-06-30")],
+        [entity(text, "employee", name), entity(text, "date", last_day, last_day)],
     )
     assert run_workflow(hr_offboarding, leave.id, dagster_instance, eas_resources, store).success
     assert store.get(leave.id).status is Status.SUCCEEDED
@@ -142,7 +144,7 @@ def test_onboarding_provisions_accounts_equipment_orientation_and_welcome(
         "slack": "revoked",
     }
     (pay,) = received(sandbox_session, redis_url, "#payroll", request_id=leave.id)
-    assert f"Final pay: {name}" in pay.text and "2027-06-30" in pay.text
+    assert f"Final pay: {name}" in pay.text and last_day in pay.text
 
 
 def test_onboarding_without_a_name_is_refused(store, eas_resources, dagster_instance):

@@ -14,6 +14,7 @@ import dagster as dg
 
 from eas_pipelines.agents import customer_service_ticket_routing
 from eas_pipelines.agents.common import Step, WorkItem, WorkResult, workflow_job, workflow_step
+from eas_pipelines.agents.hr.lifecycle import hr_onboarding, work_email
 from eas_pipelines.agents.recovery.failed_runs import (
     SAGA_JOB,
     recovery_saga_compensation,
@@ -34,11 +35,14 @@ from eas_pipelines.agents.saga import (
 from eas_pipelines.connectors.retry import VendorRejected
 from eas_pipelines.connectors.servicenow import INCIDENT_CANCELED
 from eas_pipelines.resources import WorkflowPolicyResource
+from eas_pipelines.runs import run_config_for, run_tags_for
 from eas_pipelines.sensors import request_failure_sensor
 from eas_pipelines.store import RequestStore, Status
 from eas_sandbox.faults import Fault
 from tests.eas_pipelines.agents.test_customer_service_tickets import ticket_of
-from tests.eas_pipelines.dagster_support import make_resources, queued_request, run_workflow
+from tests.eas_pipelines.agents.test_hr_lifecycle import fresh_name
+from tests.eas_pipelines.dagster_support import entity, make_resources, queued_request, run_workflow
+from tests.eas_pipelines.notifications_support import received
 
 UNDONE: list[str] = []
 """What the test compensations below undid, in order (they touch no vendor)."""
@@ -224,3 +228,119 @@ def test_a_run_that_fails_for_good_has_its_completed_steps_undone(
     assert "saga.completed" in [e.action for e in trail]
     # Nothing left: the same failure seen again asks for no second saga.
     assert saga_run_request(store, record.id, failed_run.run_id) is None
+
+
+# -- the saga of a refusal: a later step refused, the earlier steps undone in the same run -----------
+
+
+@workflow_step(WorkItem, compensate=undo_first)
+def refusal_saga_book(item: WorkItem) -> Step:
+    """A compensable step (its detail is what undo_first reads)."""
+    return Step.passed(item, "test.booked", n=9)
+
+
+@workflow_step(WorkResult, optional=False)
+def refusal_saga_confirm(item: WorkItem) -> Step:
+    """The vendor refuses ("refuse" in the text: a 409; "credentials": a 401, EAS's own problem)."""
+    if "credentials" in item.text:
+        raise VendorRejected("vendor: invalid API key", status=401)
+    if "refuse" in item.text:
+        raise VendorRejected("vendor: the slot is already taken", status=409)
+    return Step.passed(WorkResult(item, "confirmed"))
+
+
+refusal_saga_job = workflow_job(
+    name="customer_service_ticket_status",  # a routed job name: start_request finds the agent
+    agent="customer_service",
+    description="refusal saga test",
+    steps=(refusal_saga_book, refusal_saga_confirm),
+)
+
+
+def test_a_vendor_refusal_fails_the_request_and_undoes_the_earlier_steps_in_the_same_run(
+    store, eas_resources, dagster_instance, sandbox_session, redis_url
+):
+    UNDONE.clear()
+    refused = queued_request(store, "please refuse this booking", "customer_service.ticket_status", [])
+
+    result = run_workflow(refusal_saga_job, refused.id, dagster_instance, eas_resources, store)
+
+    assert result.success  # a business refusal is not a run failure: nothing to retry
+    failed = store.get(refused.id)
+    assert (failed.status, failed.last_error) == (Status.FAILED, "vendor: the slot is already taken")
+    assert UNDONE == ["first:9"]
+    trail = store.audit_trail(refused.id)
+    (undone,) = [e for e in trail if e.action == COMPENSATED]
+    assert undone.detail["step"] == "refusal_saga_book" and undone.detail["run_id"] == result.run_id
+    assert "refused: vendor: the slot is already taken" in undone.detail["reason"]
+    (saga,) = [e for e in trail if e.action == "saga.completed"]
+    assert (
+        saga.detail["trigger"] == "refusal" and saga.detail["reason"] == "vendor: the slot is already taken"
+    )
+    told = [m.text for m in received(sandbox_session, redis_url, refused.client_id, request_id=refused.id)]
+    assert any("its changes were undone" in t or "was undone" in t for t in told)
+    assert completed_steps(store, refused.id) == []  # settled: a rollback finds nothing left
+
+
+def test_the_refusal_saga_leaves_a_request_that_succeeded_or_whose_credentials_failed_alone(
+    store, eas_resources, dagster_instance
+):
+    UNDONE.clear()
+    ok = queued_request(store, "book it", "customer_service.ticket_status", [])
+    done = run_workflow(refusal_saga_job, ok.id, dagster_instance, eas_resources, store)
+    assert done.success
+    succeeded = {e.step_key for e in done.all_events if e.event_type_value == "STEP_SUCCESS"}
+    assert "customer_service_ticket_status_undo_on_refusal" in succeeded  # ran, found nothing to undo
+    assert store.get(ok.id).status is Status.SUCCEEDED
+    assert UNDONE == [] and [s.step for s in completed_steps(store, ok.id)] == ["refusal_saga_book"]
+
+    # A 401 is EAS's own misconfiguration: the run fails (retried, then the failure sensor), no refusal.
+    broken = queued_request(store, "bad credentials", "customer_service.ticket_status", [])
+    result = refusal_saga_job.execute_in_process(
+        run_config=run_config_for(broken.id),
+        instance=dagster_instance,
+        resources=eas_resources,
+        tags=run_tags_for(store.get(broken.id)),
+        raise_on_error=False,
+    )
+    assert not result.success
+    assert store.get(broken.id).status is Status.RUNNING and UNDONE == []
+
+
+def test_onboarding_refused_by_jira_has_the_new_hires_accounts_revoked(
+    store, eas_resources, dagster_instance, sandbox_session, redis_url
+):
+    keys = ("salesforce", "servicenow", "jira", "slack_scim")
+    name = fresh_name()
+    text = f"new hire {name} starts 2027-03-01 in sales"
+    ents = [
+        entity(text, "employee", name),
+        entity(text, "date", "2027-03-01", "2027-03-01"),
+        entity(text, "department", "sales"),
+    ]
+    record = queued_request(store, text, "hr.onboarding", ents)
+    records = sandbox_session.sandbox.records
+    records.put("jira", "archived_project", "OPS", {"key": "OPS"})  # a Jira admin archived OPS
+    try:
+        result = run_workflow(hr_onboarding, record.id, dagster_instance, eas_resources, store)
+    finally:
+        records.delete("jira", "archived_project", "OPS")
+
+    assert result.success
+    failed = store.get(record.id)
+    assert failed.status is Status.FAILED
+    assert failed.last_error.startswith("Jira refused the equipment request")
+    assert "valid project is required" in failed.last_error
+    email = work_email(name)
+    with dg.build_resources({key: eas_resources[key] for key in keys}) as built:
+        assert not built.salesforce.client().user_by_email(email).is_active
+        jira = built.jira.client()
+        assert jira.user_groups(jira.user_by_email(email).account_id) == []
+        assert not built.slack_scim.client().user_by_email(email).active
+    trail = store.audit_trail(record.id)
+    granted = {e.detail["system"] for e in trail if e.action == "access.granted"}
+    assert granted == {"salesforce", "jira", "slack"}
+    (undone,) = [e for e in trail if e.action == COMPENSATED]
+    assert undone.detail["step"] == "provision_accounts" and name in undone.detail["undone"]
+    assert "salesforce revoked" in undone.detail["undone"] and "slack revoked" in undone.detail["undone"]
+    assert "onboarding.orientation_scheduled" not in [e.action for e in trail]

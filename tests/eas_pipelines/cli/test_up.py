@@ -30,6 +30,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from eas_pipelines.cli.up import child_environment
 from eas_pipelines.embedded._common import pid_alive
@@ -63,6 +64,18 @@ from tests.eas_pipelines.cli.up_support import (
     wait_until_up,
     worker_probe,
 )
+
+
+def every_source_up(response: httpx.Response) -> bool:
+    """Whether the exporter read all its sources: the embedded PostgreSQL and Redis, and Dagster."""
+    up = {
+        sample.labels["source"]: sample.value
+        for family in text_string_to_metric_families(response.text)
+        if family.name == "eas_exporter_source_up"
+        for sample in family.samples
+    }
+    return len(up) == 4 and all(value == 1.0 for value in up.values())
+
 
 RUN_QUERY = """
 query Run($runId: ID!) {
@@ -101,6 +114,9 @@ def test_eas_up_serves_an_invoice_end_to_end_and_sigterm_leaves_nothing_running(
                 ),
                 "Dagster webserver": http_probe(f"http://127.0.0.1:{ports.dagster}/server_info"),
                 "fast-lane worker": worker_probe(data_dir, ports.redis),
+                "worker /metrics": http_probe(f"http://127.0.0.1:{ports.worker_metrics}/metrics"),
+                # Every source readable: the embedded PostgreSQL and Redis, and Dagster's instance.
+                "exporter": http_probe(f"http://127.0.0.1:{ports.exporter}/metrics", every_source_up),
             },
         )
         up_after = time.monotonic() - started
@@ -138,6 +154,13 @@ def test_eas_up_serves_an_invoice_end_to_end_and_sigterm_leaves_nothing_running(
         assert (run["__typename"], run["jobName"], run["status"]) == ("Run", INVOICE_JOB, "SUCCESS"), run
         tags = {tag["key"]: tag["value"] for tag in run["tags"]}
         assert (tags.get("eas/request_id"), tags.get("eas/lane")) == (submitted["id"], "fast"), tags
+        # The worker that ran it counted it, with the time it saved.
+        worker_metrics = httpx.get(f"http://127.0.0.1:{ports.worker_metrics}/metrics", timeout=10.0).text
+        assert (
+            'eas_requests_total{agent="finance",intent="finance.invoice_process",status="completed"} 1.0'
+            in worker_metrics
+        ), worker_metrics[:4000]
+        assert 'eas_time_saved_seconds_total{agent="finance"} 900.0' in worker_metrics
         settled_after = time.monotonic() - started - up_after
 
         # Everything eas up runs, as seen now; each kind must be found, or "nothing left" proves nothing.
@@ -151,6 +174,7 @@ def test_eas_up_serves_an_invoice_end_to_end_and_sigterm_leaves_nothing_running(
             "eas-nlp serve": lambda name, argv: argv_runs(argv, "eas-nlp", "serve"),
             "eas gateway": lambda name, argv: argv_runs(argv, "eas", "gateway"),
             "eas worker": lambda name, argv: argv_runs(argv, "eas", "worker"),
+            "eas exporter": lambda name, argv: argv_runs(argv, "eas", "exporter"),
             "dagster_webserver": lambda name, argv: argv_runs(argv, "-m", "dagster_webserver"),
             "dagster._daemon": lambda name, argv: argv_runs(argv, "-m", "dagster._daemon"),
             "eas_sandbox": lambda name, argv: argv_runs(argv, "-m", "eas_sandbox"),

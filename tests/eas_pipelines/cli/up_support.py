@@ -60,6 +60,9 @@ class Ports:
     """HTTPS port of the vendors' emulators (their admin API ``/_sandbox/...`` too)."""
     sandbox_mtls: int
     sandbox_smtp: int
+    exporter: int
+    worker_metrics: int
+    """The first worker's /metrics port; eas up gives the next workers the ports after it."""
 
 
 def free_ports(count: int) -> list[int]:
@@ -96,6 +99,8 @@ def up_environment(data_dir: Path, ports: Ports) -> dict[str, str]:
             "EAS_SANDBOX_PORT": str(ports.sandbox),
             "EAS_SANDBOX_MTLS_PORT": str(ports.sandbox_mtls),
             "EAS_SANDBOX_SMTP_PORT": str(ports.sandbox_smtp),
+            "EAS_EXPORTER_PORT": str(ports.exporter),
+            "EAS_WORKER_METRICS_PORT": str(ports.worker_metrics),
         }
     )
     return env

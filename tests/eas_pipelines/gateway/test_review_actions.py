@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from eas_pipelines.gateway.tokens import SCOPE_REQUESTS_READ, SCOPE_REQUESTS_WRITE
+from eas_pipelines.routing import BULK_INVOICE_JOB, Lane
 from eas_pipelines.store import CorrectionStore, RequestStore
 from tests.eas_pipelines.gateway.conftest import LEAVE, OUT_OF_SCOPE, bearer, submit_headers
 
@@ -214,3 +215,28 @@ def test_the_cli_lists_the_queue_and_reclassifies(
         == "Bob"
     )
     assert bad.exit_code == 2
+
+
+def test_a_reviewed_request_naming_a_file_runs_the_bulk_workflow(
+    strict_gateway: TestClient, request_store: RequestStore
+) -> None:
+    """Reclassified as an invoice, a request naming an ``s3://`` CSV runs the bulk job, as the gateway's
+    own routing would; and a reviewer may reroute any request to the bulk job by name."""
+    text = "Process the invoices in s3://ap-inbox/2026-11/invoices.csv"
+    reclassified = in_review(strict_gateway, text)
+    rerouted = in_review(strict_gateway, text)
+
+    response = strict_gateway.post(
+        f"/v1/review/{reclassified['id']}/reclassify",
+        json={"intent": "finance.invoice_process"},
+        headers=bearer(),
+    )
+    by_job = strict_gateway.post(
+        f"/v1/review/{rerouted['id']}/reroute", json={"job": BULK_INVOICE_JOB}, headers=bearer()
+    )
+
+    assert response.status_code == 200, response.text
+    assert by_job.status_code == 200, by_job.text
+    for request in (reclassified, rerouted):
+        record = request_store.get(request["id"])
+        assert (record.workflow, record.agent, record.lane) == (BULK_INVOICE_JOB, "finance", Lane.STANDARD)

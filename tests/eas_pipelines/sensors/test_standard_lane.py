@@ -101,3 +101,26 @@ def test_fast_lane_fallback_only_when_no_worker_is_alive(
 def test_fast_lane_fallback_waits_for_the_fallback_delay(store, eas_resources, dagster_instance):
     ticket(store)  # no worker alive, but only just queued (default delay: 30 s)
     assert tick(dagster_instance, eas_resources).run_requests == []
+
+
+def test_runs_carry_their_agents_kubernetes_resources(
+    store, migrated_database_url, redis_url, redis_key_prefix, dagster_instance
+):
+    """EAS_K8S_AGENT_RESOURCES (via the policy) becomes the dagster-k8s/config tag of that agent's runs."""
+    resources = {
+        "customer_service": {"requests": {"cpu": "250m", "memory": "512Mi"}, "limits": {"memory": "1Gi"}}
+    }
+    policy = WorkflowPolicyResource(leave_blackouts=[], k8s_agent_resources=resources)
+    eas_resources = make_resources(migrated_database_url, redis_url, redis_key_prefix, policy)
+    ticket_request = ticket(store, lane="standard")
+    text = "Process INV-55102 from Globex for $300"
+    invoice = queued_request(
+        store, text, "finance.invoice_process", [entity(text, "invoice_id", "INV-55102")], lane="standard"
+    )
+
+    by_id = {r.tags["eas/request_id"]: r for r in tick(dagster_instance, eas_resources).run_requests}
+
+    tag = json.loads(by_id[ticket_request.id].tags["dagster-k8s/config"])
+    assert tag["container_config"]["resources"] == resources["customer_service"]
+    assert tag["pod_template_spec_metadata"]["labels"] == {"eas/agent": "customer_service"}
+    assert "dagster-k8s/config" not in by_id[invoice.id].tags  # finance: the launcher's default

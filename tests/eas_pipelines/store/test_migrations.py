@@ -153,7 +153,6 @@ def test_head_is_0006_whose_conversation_column_takes_over_the_audit_entries(
 ) -> None:
     """0006 adds ``requests.conversation_id`` (nullable, indexed) and fills it from the
     ``request.conversation`` audit entries the gateway wrote before (the first one wins)."""
-    assert migrate.head() == "0006"
     url = postgres_database_factory()
     assert migrate.upgrade(url, "0005") == "0005"
     assert "conversation_id" not in _columns(url, "requests")
@@ -178,7 +177,7 @@ def test_head_is_0006_whose_conversation_column_takes_over_the_audit_entries(
                     {"c": conversation},
                 )
 
-        assert migrate.upgrade(url) == "0006"
+        assert migrate.upgrade(url, "0006") == "0006"
         column = _columns(url, "requests")["conversation_id"]
         assert column["nullable"] is True and str(column["type"]) == "VARCHAR(128)"
         with engine.connect() as conn:
@@ -191,4 +190,20 @@ def test_head_is_0006_whose_conversation_column_takes_over_the_audit_entries(
 
     assert migrate.downgrade(url, "0005") == "0005"
     assert "conversation_id" not in _columns(url, "requests")
-    assert migrate.upgrade(url) == "0006"
+    assert migrate.upgrade(url, "0006") == "0006"
+
+
+def test_head_is_0007_whose_trace_context_column_is_nullable_jsonb(
+    postgres_database_factory: Callable[[], str],
+) -> None:
+    """0007 adds ``requests.trace_context`` (the W3C carrier a request was submitted in): nullable,
+    so that older requests keep working, and dropped again on downgrade."""
+    assert migrate.head() == "0007"
+    url = postgres_database_factory()
+    assert migrate.upgrade(url, "0006") == "0006"
+    assert "trace_context" not in _columns(url, "requests")
+    assert migrate.upgrade(url) == "0007"
+    column = _columns(url, "requests")["trace_context"]
+    assert column["nullable"] is True and str(column["type"]) == "JSONB"
+    assert migrate.downgrade(url, "0006") == "0006"
+    assert "trace_context" not in _columns(url, "requests")
