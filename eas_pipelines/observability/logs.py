@@ -2,10 +2,10 @@
 
 Each line has ``timestamp`` (ISO 8601, UTC), ``level``, ``service``, ``logger``, ``event`` (the
 message), ``request_id``, ``trace_id`` and ``span_id`` (null when unknown), plus the ``extra=``
-fields of the call: what a shipper (Loki, Elasticsearch, any collector) indexes without parsing.
-``request_id`` is the HTTP request's id in the gateway (bound by its request middleware) and the EAS
-request's id in a worker while it runs that request (bound by the worker); ``trace_id``/``span_id``
-are the active OpenTelemetry span's (:mod:`.tracing`), so a line leads to its trace and back.
+fields of the call: the shape the NLP service's lines share (:mod:`eas_asgi.logs`). ``request_id``
+is the HTTP request's id in the gateway (bound by its request middleware) and the EAS request's id
+in a worker while it runs that request (bound by the worker); ``trace_id``/``span_id`` are the active
+OpenTelemetry span's (:mod:`.tracing`), so a line leads to its trace and back.
 
 Every line is masked for PII before it is written (a request's text carries what people typed):
 :class:`~eas_pipelines.pii.PiiLogFilter` on the handler masks the message and exception text,
@@ -27,41 +27,8 @@ from typing import Any
 
 import structlog
 
-from eas_pipelines.observability.tracing import current_ids
+from eas_asgi import logs as shared
 from eas_pipelines.pii import PiiLogFilter, PiiStructlogProcessor
-
-REQUEST_ID = "request_id"
-
-
-class _Service:
-    """Adds ``service`` (the process's name) to every line."""
-
-    def __init__(self, service: str) -> None:
-        self.service = service
-
-    def __call__(self, logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-        event.setdefault("service", self.service)
-        return event
-
-
-def add_trace_ids(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-    """``trace_id`` and ``span_id`` of the span active where the line was logged (null outside one).
-
-    Runs in the logging thread, synchronously, so "active" is the caller's span.
-    """
-    trace_id, span_id = current_ids()
-    event.setdefault("trace_id", trace_id)
-    event.setdefault("span_id", span_id)
-    event.setdefault(REQUEST_ID, None)
-    return event
-
-
-def _drop_color_message(
-    logger: Any, method: str, event: MutableMapping[str, Any]
-) -> MutableMapping[str, Any]:
-    """uvicorn adds an ANSI-coloured copy of each message for terminals; JSON readers want one."""
-    event.pop("color_message", None)
-    return event
 
 
 def _masked_exception(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -74,24 +41,8 @@ def _masked_exception(logger: Any, method: str, event: MutableMapping[str, Any])
 
 def json_formatter(service: str) -> structlog.stdlib.ProcessorFormatter:
     """The formatter of :func:`configure_logging`: a stdlib record in, one masked JSON object out."""
-    return structlog.stdlib.ProcessorFormatter(
-        foreign_pre_chain=[
-            structlog.contextvars.merge_contextvars,
-            structlog.stdlib.add_log_level,
-            structlog.stdlib.add_logger_name,
-            structlog.stdlib.ExtraAdder(),
-            _Service(service),
-            add_trace_ids,
-            _drop_color_message,
-            _masked_exception,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-        ],
-        processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            structlog.processors.format_exc_info,
-            PiiStructlogProcessor(),
-            structlog.processors.JSONRenderer(),
-        ],
+    return shared.json_formatter(
+        service, pre_chain=[_masked_exception], before_render=[PiiStructlogProcessor()]
     )
 
 
@@ -110,19 +61,12 @@ def configure_logging(level: str = "INFO", stream: Any = None, *, service: str =
     fields of a log call become keys of the JSON object; ids bound with :func:`bound_request` (or
     structlog's contextvars) are added to every line logged meanwhile.
     """
-    root = logging.getLogger()
-    root.handlers[:] = [json_handler(service, stream)]
-    root.setLevel(level)
     # uvicorn's own access log duplicates the gateway's (without the request id); its error log stays.
-    logging.getLogger("uvicorn.access").handlers[:] = []
-    logging.getLogger("uvicorn.access").propagate = False
-    for name in ("uvicorn", "uvicorn.error"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+    shared.install_handler(json_handler(service, stream), level, uvicorn_access_log=False)
 
 
 @contextmanager
 def bound_request(request_id: str | None, **ids: Any) -> Iterator[None]:
     """Every line logged inside (this thread or task) carries ``request_id`` and ``ids``."""
-    with structlog.contextvars.bound_contextvars(**{REQUEST_ID: request_id}, **ids):
+    with structlog.contextvars.bound_contextvars(**{shared.REQUEST_ID: request_id}, **ids):
         yield

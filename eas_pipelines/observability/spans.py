@@ -82,6 +82,26 @@ def _drop_none(attributes: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in attributes.items() if v is not None}
 
 
+def _start_run_span(
+    job_name: str,
+    run_id: str,
+    trace_context: Mapping[str, Any] | None,
+    attributes: Mapping[str, Any] | None,
+    start_time: datetime | None,
+) -> trace.Span:
+    """``eas.run <job>``, started (not current) as a child of ``trace_context``, with the span id
+    :func:`run_span_id` derives from ``run_id``: the one rule of :func:`run_span` and
+    :func:`record_run_span`, so that a run's span has the id its steps name wherever it is recorded."""
+    with next_span_id(run_span_id(run_id)):
+        return _TRACER.start_span(
+            f"eas.run {job_name}",
+            context=context_from(trace_context),
+            kind=SpanKind.INTERNAL,
+            attributes=_drop_none({ATTR_JOB: job_name, ATTR_RUN_ID: run_id, **(attributes or {})}),
+            start_time=int(start_time.timestamp() * 1e9) if start_time is not None else None,
+        )
+
+
 @contextmanager
 def run_span(
     job_name: str,
@@ -97,15 +117,7 @@ def run_span(
     :func:`run_span_id` derives from ``run_id``, so that steps running elsewhere find it. An
     exception marks the span failed and propagates.
     """
-    parent = context_from(trace_context)
-    with next_span_id(run_span_id(run_id)):
-        span = _TRACER.start_span(
-            f"eas.run {job_name}",
-            context=parent,
-            kind=SpanKind.INTERNAL,
-            attributes=_drop_none({ATTR_JOB: job_name, ATTR_RUN_ID: run_id, **(attributes or {})}),
-            start_time=int(start_time.timestamp() * 1e9) if start_time is not None else None,
-        )
+    span = _start_run_span(job_name, run_id, trace_context, attributes, start_time)
     with trace.use_span(span, end_on_exit=True, record_exception=False, set_status_on_exception=True):
         yield span
 
@@ -257,14 +269,6 @@ def record_run_span(
     """Record the ``eas.run <job>`` span of a run that has finished elsewhere (a standard-lane run
     process, a Kubernetes Job), from the times Dagster recorded, with the span id its steps named
     as their parent (:func:`run_span_id`)."""
-    parent = context_from(trace_context)
-    with next_span_id(run_span_id(run_id)):
-        span = _TRACER.start_span(
-            f"eas.run {job_name}",
-            context=parent,
-            kind=SpanKind.INTERNAL,
-            attributes=_drop_none({ATTR_JOB: job_name, ATTR_RUN_ID: run_id, **(attributes or {})}),
-            start_time=int(start_time.timestamp() * 1e9),
-        )
+    span = _start_run_span(job_name, run_id, trace_context, attributes, start_time)
     mark_outcome(span, success)
     span.end(end_time=int(end_time.timestamp() * 1e9))

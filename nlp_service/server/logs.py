@@ -2,8 +2,9 @@
 
 Keys: ``timestamp`` (ISO 8601, UTC), ``level``, ``service``, ``logger``, ``event``, ``request_id``
 (the caller's ``X-Request-ID`` is not tracked here: null), ``trace_id`` and ``span_id`` of the active
-span (the gateway's trace, continued), plus a call's ``extra=`` fields. Its own small setup because
-the service may not import ``eas_pipelines`` (whose ``observability.logs`` other processes use).
+span (the gateway's trace, continued), plus a call's ``extra=`` fields. The chain is
+:mod:`eas_asgi.logs`'s, shared with the intake side (whose ``eas_pipelines.observability.logs`` adds
+PII masking to it, and which this service may not import).
 
 No PII masking: at the level the service runs at (INFO), it never logs a request's text. Its log
 calls name batch sizes, model directories, versions and exceptions of the model runtime; the
@@ -17,25 +18,9 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
 from typing import Any
 
-import structlog
-from opentelemetry import trace
-
-
-def _fields(service: str) -> Any:
-    def add(logger: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
-        span_context = trace.get_current_span().get_span_context()
-        valid = span_context.is_valid
-        event.setdefault("service", service)
-        event.setdefault("request_id", None)
-        event.setdefault("trace_id", format(span_context.trace_id, "032x") if valid else None)
-        event.setdefault("span_id", format(span_context.span_id, "016x") if valid else None)
-        event.pop("color_message", None)  # uvicorn's ANSI copy of the message
-        return event
-
-    return add
+from eas_asgi.logs import install_handler, json_formatter
 
 
 def configure_logging(level: str | int = "INFO", stream: Any = None, *, service: str = "eas-nlp") -> None:
@@ -45,26 +30,5 @@ def configure_logging(level: str | int = "INFO", stream: Any = None, *, service:
     service (tests, the gateway's test servers).
     """
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
-            foreign_pre_chain=[
-                structlog.contextvars.merge_contextvars,
-                structlog.stdlib.add_log_level,
-                structlog.stdlib.add_logger_name,
-                structlog.stdlib.ExtraAdder(),
-                _fields(service),
-                structlog.processors.TimeStamper(fmt="iso", utc=True),
-            ],
-            processors=[
-                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.format_exc_info,
-                structlog.processors.JSONRenderer(),
-            ],
-        )
-    )
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
+    handler.setFormatter(json_formatter(service))
+    install_handler(handler, level, uvicorn_access_log=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import dagster as dg
 import pytest
@@ -28,7 +28,6 @@ from eas_pipelines.store import RequestRecord, RequestStore, Status
 from eas_pipelines.workers.worker import Action, Worker
 from tests.eas_pipelines import lane_jobs
 
-DEFS = "tests.eas_pipelines.lane_jobs:defs"
 HEARTBEAT_S = 0.1
 GRACE_S = stranded.default_grace_s(HEARTBEAT_S)  # 0.6 s
 LIVE_HEARTBEAT_S = 5.0  # live workers' own beats: a busy test machine must not make them look dead
@@ -98,23 +97,13 @@ def sweep(
 
 
 @pytest.fixture
-def make_worker(
-    request_store: RequestStore,
-    queue: FastQueue,
-    dagster_instance: dg.DagsterInstance,
-    lane_env: dict[str, str],
-) -> Iterator[Callable[..., Worker]]:
-    workers: list[Worker] = []
+def make_worker(make_worker: Callable[..., Worker]) -> Callable[..., Worker]:
+    """The shared test workers (``lane_support``) as the rescuer, beating at this module's pace."""
 
     def make(worker_id: str = "w-rescuer", **options: object) -> Worker:
-        options = {"heartbeat_s": HEARTBEAT_S, "backoff_base_s": 0.1, "backoff_cap_s": 0.5, **options}
-        worker = Worker(request_store, queue, DEFS, dagster_instance, worker_id, **options)  # type: ignore[arg-type]
-        workers.append(worker)
-        return worker
+        return make_worker(worker_id, **{"heartbeat_s": HEARTBEAT_S, **options})
 
-    yield make
-    for worker in workers:
-        worker.close()
+    return make
 
 
 def test_a_request_stranded_by_a_dead_worker_is_recovered_and_then_runs_once(

@@ -8,10 +8,4 @@ from tests.eas_pipelines.gateway.conftest import (  # noqa: F401 - re-exported f
     nlp_parser,
     nlp_server,
 )
-from tests.eas_pipelines.lane_support import (  # noqa: F401 - re-exported fixtures
-    dagster_home,
-    dagster_instance,
-    lane_env,
-    make_request,
-    queue,
-)
+from tests.eas_pipelines.lane_support import *  # noqa: F403 - its fixtures (its __all__)

@@ -20,9 +20,10 @@ from eas_pipelines.observability.logs import bound_request, configure_logging
 from eas_pipelines.observability.tracing import exporting_to
 from eas_pipelines.resources.store import RequestStoreResource
 from eas_pipelines.routing import Priority
-from eas_pipelines.store import Lane, RequestStore, Status
+from eas_pipelines.store import RequestStore
 from eas_pipelines.workers.worker import Action, Worker
 from tests.eas_pipelines.gateway.conftest import bearer
+from tests.eas_pipelines.lane_support import queued_request
 
 KEYS = {"timestamp", "level", "service", "logger", "event", "request_id", "trace_id", "span_id"}
 TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
@@ -116,21 +117,14 @@ def test_a_worker_line_names_its_request_and_step_span_and_masks_pii(
     lane_env: dict[str, str],
 ) -> None:
     email = f"marcus.{uuid.uuid4().hex[:6]}@example.com"
-    record, _ = request_store.submit(
-        "client-logs", uuid.uuid4().hex, f"please email {email}", trace_context={"traceparent": TRACEPARENT}
-    )
-    request_store.transition(
-        record.id,
-        Status.CLASSIFIED,
-        actor="test",
-        intent="test.logging",
-        confidence=0.99,
+    record = queued_request(
+        request_store,
+        LOGGING_JOB,
         agent="logging",
-        workflow=LOGGING_JOB,
-        priority=int(Priority.P1),
-        lane=Lane.FAST,
+        intent="test.logging",
+        text=f"please email {email}",
+        trace_context={"traceparent": TRACEPARENT},
     )
-    request_store.transition(record.id, Status.QUEUED, actor="test")
     queue.enqueue(record.id, Priority.P1, traceparent=TRACEPARENT)
     defs = dg.Definitions(
         jobs=[logging_probe],

@@ -10,7 +10,7 @@ systems) of the test's own.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -33,12 +33,13 @@ from eas_pipelines.resources import RequestStoreResource, WorkflowPolicyResource
 from eas_pipelines.routing import MANUAL_MINUTES, ROUTES, Priority
 from eas_pipelines.runs import now_utc, run_config_for
 from eas_pipelines.settings import EASSettings, SettingsError, load_settings
-from eas_pipelines.store import Lane, RequestRecord, RequestStore, Status
+from eas_pipelines.store import RequestRecord, RequestStore, Status
 from eas_pipelines.workers.worker import Action, Worker
 from nlp_service.server.metrics import ServerMetrics
 from tests.eas_pipelines import lane_jobs
 from tests.eas_pipelines.gateway.conftest import INVOICE, bearer, submit_headers
 from tests.eas_pipelines.gateway.servers import free_port
+from tests.eas_pipelines.lane_support import queued_request
 
 CONTRACT = {
     "eas_requests_total",
@@ -208,19 +209,7 @@ METRICS_JOB = workflow_job(
 
 def routed_request(store: RequestStore, agent: str, intent: str, workflow: str) -> RequestRecord:
     """A request of ``agent`` queued on the fast lane for ``workflow``."""
-    record, _ = store.submit(unique("client"), uuid.uuid4().hex, f"run {workflow}")
-    store.transition(
-        record.id,
-        Status.CLASSIFIED,
-        actor="test",
-        intent=intent,
-        confidence=0.99,
-        agent=agent,
-        workflow=workflow,
-        priority=int(Priority.P1),
-        lane=Lane.FAST,
-    )
-    return store.transition(record.id, Status.QUEUED, actor="test")
+    return queued_request(store, workflow, agent=agent, intent=intent)
 
 
 def test_step_durations_are_observed_by_agent_step_and_outcome(
@@ -248,28 +237,6 @@ def test_step_durations_are_observed_by_agent_step_and_outcome(
 
 
 # ---------------------------------------------------------------------------------------------- workers
-
-
-@pytest.fixture
-def make_worker(
-    request_store: RequestStore,
-    queue: FastQueue,
-    dagster_instance: dg.DagsterInstance,
-    lane_env: dict[str, str],
-) -> Iterator[Callable[..., Worker]]:
-    workers: list[Worker] = []
-
-    def make(**options: Any) -> Worker:
-        options = {"heartbeat_s": 0.5, "backoff_base_s": 0.1, "backoff_cap_s": 0.5, **options}
-        worker = Worker(
-            request_store, queue, lane_jobs.__name__ + ":defs", dagster_instance, "w-metrics", **options
-        )
-        workers.append(worker)
-        return worker
-
-    yield make
-    for worker in workers:
-        worker.close()
 
 
 def test_a_completed_task_counts_the_task_the_request_its_time_saved_and_its_start_latency(

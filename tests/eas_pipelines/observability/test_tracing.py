@@ -40,6 +40,7 @@ from eas_pipelines.workers.worker import Action, Worker
 from nlp_service.inference.parser import NLUParser
 from tests.eas_pipelines.gateway.conftest import INVOICE, submit_headers
 from tests.eas_pipelines.gateway.servers import ServerThread, nlp_app
+from tests.eas_pipelines.lane_support import queued_request
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -184,41 +185,20 @@ def traced_defs(redis_url: str, breaker_prefix: str) -> dg.Definitions:
 
 def queued_traced_request(store: RequestStore, trace_context: dict[str, str] | None) -> RequestRecord:
     """A fast-lane request for the probe job, stored with ``trace_context`` (as the gateway stores it)."""
-    record, _ = store.submit(
-        "client-trace", uuid.uuid4().hex, "look up my tickets", trace_context=trace_context
-    )
-    store.transition(
-        record.id,
-        Status.CLASSIFIED,
-        actor="test",
-        intent="test.tracing",
-        confidence=0.99,
+    return queued_request(
+        store,
+        TRACED_JOB,
         agent="tracing",
-        workflow=TRACED_JOB,
-        priority=int(Priority.P1),
-        lane=Lane.FAST,
+        intent="test.tracing",
+        text="look up my tickets",
+        trace_context=trace_context,
     )
-    return store.transition(record.id, Status.QUEUED, actor="test")
 
 
 @pytest.fixture
-def make_worker(
-    request_store: RequestStore,
-    queue: FastQueue,
-    dagster_instance: dg.DagsterInstance,
-    lane_env: dict[str, str],
-    traced_defs: dg.Definitions,
-) -> Iterator[Callable[[], Worker]]:
-    workers: list[Worker] = []
-
-    def make() -> Worker:
-        worker = Worker(request_store, queue, traced_defs, dagster_instance, "w-trace", heartbeat_s=0.5)
-        workers.append(worker)
-        return worker
-
-    yield make
-    for worker in workers:
-        worker.close()
+def make_worker(make_worker: Callable[..., Worker], traced_defs: dg.Definitions) -> Callable[[], Worker]:
+    """The shared test workers (``lane_support``), running the probe job."""
+    return lambda: make_worker("w-trace", defs=traced_defs)
 
 
 def test_a_fast_lane_run_continues_the_request_trace_with_step_and_connector_spans(

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import dagster as dg
-import pytest
 import redis
 
 from eas_pipelines.lanes.fast_queue import FastQueue
@@ -17,28 +16,6 @@ from eas_pipelines.runs import TAG_WORKER
 from eas_pipelines.store import RequestRecord, RequestStore, Status
 from eas_pipelines.workers.worker import Action, Worker
 from tests.eas_pipelines import lane_jobs
-
-DEFS = "tests.eas_pipelines.lane_jobs:defs"
-
-
-@pytest.fixture
-def make_worker(
-    request_store: RequestStore,
-    queue: FastQueue,
-    dagster_instance: dg.DagsterInstance,
-    lane_env: dict[str, str],
-) -> Iterator[Callable[..., Worker]]:
-    workers: list[Worker] = []
-
-    def make(worker_id: str = "w-test", **options: object) -> Worker:
-        options = {"heartbeat_s": 0.5, "backoff_base_s": 0.1, "backoff_cap_s": 0.5, **options}
-        worker = Worker(request_store, queue, DEFS, dagster_instance, worker_id, **options)  # type: ignore[arg-type]
-        workers.append(worker)
-        return worker
-
-    yield make
-    for worker in workers:
-        worker.close()
 
 
 def successes(store: RequestStore, request_id: str) -> int:

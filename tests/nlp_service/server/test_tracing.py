@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
@@ -47,15 +48,24 @@ def wait_for(exporter: InMemorySpanExporter, *names: str) -> dict[str, ReadableS
         time.sleep(0.01)
 
 
+async def post_traced(
+    model_dir: Path, parser: RecordingParser, path: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """POST ``body`` to ``path`` of an app on the tiny model, as a caller in trace :data:`TRACE_ID`;
+    then a probe (never traced). The parse's JSON answer."""
+    app = create_app(make_settings(model_dir), parser)
+    async with running(app) as client:
+        answer = await client.post(path, json=body, headers={"traceparent": TRACEPARENT})
+        await client.get("/healthz")
+    assert answer.status_code == 200
+    return answer.json()
+
+
 @pytest.mark.anyio
 async def test_a_parse_continues_the_callers_trace(
     spans: InMemorySpanExporter, tiny_model_dir: Path, parser: RecordingParser
 ) -> None:
-    app = create_app(make_settings(tiny_model_dir), parser)
-    async with running(app) as client:
-        answer = await client.post("/v1/parse", json={"text": INVOICE}, headers={"traceparent": TRACEPARENT})
-        await client.get("/healthz")
-    assert answer.status_code == 200
+    answer = await post_traced(tiny_model_dir, parser, "/v1/parse", {"text": INVOICE})
 
     found = wait_for(spans, "POST /v1/parse", "nlp.parse")
     server, parse = found["POST /v1/parse"], found["nlp.parse"]
@@ -65,7 +75,7 @@ async def test_a_parse_continues_the_callers_trace(
     assert parse.parent is not None and parse.parent.span_id == server.context.span_id
     assert parse.context.trace_id == server.context.trace_id
     assert parse.attributes["nlp.texts"] == 1 and parse.attributes["nlp.conversation"] is False
-    assert parse.attributes["nlp.model_version"] == answer.json()["model_version"]
+    assert parse.attributes["nlp.model_version"] == answer["model_version"]
     # Probes are not traced, and no span repeats the text.
     assert not [s for s in spans.get_finished_spans() if "healthz" in s.name]
     recorded = json.dumps([dict(s.attributes or {}) for s in spans.get_finished_spans()])
@@ -76,11 +86,8 @@ async def test_a_parse_continues_the_callers_trace(
 async def test_a_batch_parse_is_one_span_with_its_size(
     spans: InMemorySpanExporter, tiny_model_dir: Path, parser: RecordingParser
 ) -> None:
-    app = create_app(make_settings(tiny_model_dir), parser)
-    async with running(app) as client:
-        body = {"items": [{"text": INVOICE}, {"text": "book vacation for Bob next week"}]}
-        answer = await client.post("/v1/parse/batch", json=body, headers={"traceparent": TRACEPARENT})
-    assert answer.status_code == 200
+    body = {"items": [{"text": INVOICE}, {"text": "book vacation for Bob next week"}]}
+    await post_traced(tiny_model_dir, parser, "/v1/parse/batch", body)
     parse = wait_for(spans, "nlp.parse")["nlp.parse"]
     assert parse.attributes["nlp.texts"] == 2
     assert format(parse.context.trace_id, "032x") == TRACE_ID
