@@ -10,7 +10,9 @@ recognizers EAS adjusts are in :mod:`eas_pipelines.pii.recognizers`.
 Why Presidio is imported inside :func:`engines`: importing it (and spaCy with it) takes seconds,
 and every layer of EAS imports this package; a process pays that only when it first masks text
 that might hold PII (see :func:`eas_pipelines.pii.gate.might_hold_pii`), not when it merely
-imports the package.
+imports the package. The build hides ``torch`` and ``transformers`` from Presidio's optional-dependency
+probes (:mod:`eas_pipelines.pii.import_guard`): loading them was most of the build's seconds, and the
+pattern-only analyzer uses neither.
 
 Only results scoring at least :data:`SCORE_THRESHOLD` count, which drops Presidio's "very weak"
 SSN patterns (any 9 digits, 0.05) that would otherwise mask purchase-order numbers.
@@ -67,6 +69,13 @@ def engines() -> tuple[AnalyzerEngine, AnonymizerEngine]:
 
 
 def _build() -> tuple[AnalyzerEngine, AnonymizerEngine]:
+    from eas_pipelines.pii.import_guard import without_deep_learning
+
+    with without_deep_learning():
+        return _build_presidio()
+
+
+def _build_presidio() -> tuple[AnalyzerEngine, AnonymizerEngine]:
     from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
     from presidio_analyzer.nlp_engine import NoOpNlpEngine
     from presidio_anonymizer import AnonymizerEngine
