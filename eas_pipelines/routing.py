@@ -206,12 +206,11 @@ BULK_ROUTES: dict[str, Route] = {route.intent: route for route in _BULK_ROUTES}
 """Intent -> its route when the request carries a file of items (an ``s3://`` CSV) rather than one:
 "Process the invoices in s3://inbox/march.csv" is a bulk fan-out on the standard lane."""
 AGENTS: tuple[str, ...] = tuple(dict.fromkeys(route.agent for route in _ROUTES))
-ROUTE_OF_JOB: dict[str, Route] = {}
-"""Job -> the (first) route that runs it: its agent, default priority and lane, for a request run by a
-job chosen by hand (a reviewer's reroute) rather than by its intent."""
-for _route in (*_ROUTES, *_BULK_ROUTES):
-    if _route.job:
-        ROUTE_OF_JOB.setdefault(_route.job, _route)
+ROUTE_OF_JOB: dict[str, Route] = {
+    route.job: route for route in reversed((*_ROUTES, *_BULK_ROUTES)) if route.job
+}
+"""Job -> the first route that runs it (reversed: the first overwrites the later ones): its agent,
+default priority and lane, for a request run by a job chosen by hand (a reviewer's reroute)."""
 JOBS: tuple[str, ...] = tuple(sorted(ROUTE_OF_JOB))
 AGENT_OF_JOB: dict[str, str] = {job: route.agent for job, route in ROUTE_OF_JOB.items()}
 """Job -> the agent whose workflow it is."""

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +31,9 @@ from dagster_k8s.launcher import K8sRunLauncher
 
 from eas_pipelines.k8s_resources import parse_agent_resources
 from eas_pipelines.runs import K8S_AGENT_LABEL, K8S_CONFIG_TAG, run_tags_for
-from eas_pipelines.store import Lane, Priority, RequestRecord, Status
+from eas_pipelines.store import Priority, RequestRecord
 from tests.deploy.chart import ENVIRONMENTS, RELEASE, Rendered, deep_merge, render
+from tests.support.records import queued_record
 
 K8S_VERSION = kubernetes_validate.utils.latest_version()
 
@@ -132,30 +132,13 @@ def launcher_from_chart(chart: Rendered, tmp_path: Path) -> K8sRunLauncher:
 
 
 def request_record(agent: str) -> RequestRecord:
-    now = datetime.now(UTC)
-    return RequestRecord(
-        id=str(uuid.uuid4()),
-        client_id="test",
-        idempotency_key=str(uuid.uuid4()),
-        text="monthly sales report",
-        status=Status.QUEUED,
-        intent="report_request",
-        confidence=0.97,
-        entities=[],
-        agent=agent,
+    return queued_record(
+        agent,
         workflow=f"{agent}_report",
+        text="monthly sales report",
+        intent="report_request",
         priority=Priority.P2,
-        lane=Lane.STANDARD,
-        run_ids=(),
-        attempts=0,
-        last_error=None,
         nlp_model_version="test",
-        created_at=now,
-        updated_at=now,
-        classified_at=now,
-        queued_at=now,
-        started_at=None,
-        finished_at=None,
     )
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -15,7 +13,8 @@ from eas_pipelines.k8s_resources import parse_agent_resources, quantity_value
 from eas_pipelines.resources import WorkflowPolicyResource
 from eas_pipelines.runs import K8S_CONFIG_TAG, k8s_config_tag, run_tags_for
 from eas_pipelines.settings import SettingsError, load_settings
-from eas_pipelines.store import Lane, Priority, RequestRecord, Status
+from eas_pipelines.store import RequestRecord
+from tests.support.records import queued_record
 
 
 @pytest.fixture(autouse=True)
@@ -100,31 +99,7 @@ def test_setting_is_validated_at_load_naming_the_variable(monkeypatch: pytest.Mo
 
 
 def record(agent: str | None) -> RequestRecord:
-    now = datetime.now(UTC)
-    return RequestRecord(
-        id=str(uuid.uuid4()),
-        client_id="test",
-        idempotency_key=str(uuid.uuid4()),
-        text="I need PTO from March 3 to 7",
-        status=Status.QUEUED,
-        intent="leave_request",
-        confidence=0.9,
-        entities=[],
-        agent=agent,
-        workflow="hr_leave_request",
-        priority=Priority.P1,
-        lane=Lane.STANDARD,
-        run_ids=(),
-        attempts=0,
-        last_error=None,
-        nlp_model_version=None,
-        created_at=now,
-        updated_at=now,
-        classified_at=now,
-        queued_at=now,
-        started_at=None,
-        finished_at=None,
-    )
+    return queued_record(agent, workflow="hr_leave_request")
 
 
 def test_the_tag_gives_the_agents_runs_its_resources_and_label() -> None:
