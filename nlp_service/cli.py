@@ -91,6 +91,13 @@ def train_command(
     ] = None,
     seed: int = 13,
     threads: Annotated[int | None, typer.Option(min=1)] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option(
+            help="file for the state after each epoch; a run that finds it carries on from it "
+            "(deleted once the model is saved)"
+        ),
+    ] = None,
     onnx: Annotated[bool, typer.Option(help="also export model.onnx")] = True,
     int8: Annotated[bool, typer.Option(help="also write model.int8.onnx (with --onnx)")] = True,
 ) -> None:
@@ -130,7 +137,7 @@ def train_command(
             dataset = with_public_sentences(
                 dataset, public_data, dataset.oos_label or "oos", per_source_intent=public_per_intent
             )
-        train(dataset, out, config, console)
+        train(dataset, out, config, console, checkpoint=checkpoint)
     except (DataFormatError, EncoderNotFoundError, KeyError, ValueError) as exc:
         _fail(str(exc))
 

@@ -35,6 +35,7 @@ from nlp_service.model.onnx_export import export_onnx
 from nlp_service.model.onnx_int8 import quantize_onnx
 from nlp_service.training.augment import substitute_entities
 from nlp_service.training.calibration import calibrate_labels
+from nlp_service.training.checkpoint import TrainingState, load_checkpoint, save_checkpoint
 from nlp_service.training.config import TrainConfig
 from nlp_service.training.distillation import (
     check_teachers,
@@ -90,8 +91,13 @@ def train(
     config: TrainConfig | None = None,
     console: Console | None = None,
     on_epoch: Callable[[int, dict], None] | None = None,
+    checkpoint: Path | None = None,
 ) -> Path:
-    """Train on ``dataset`` and write a complete model directory to ``out_dir``."""
+    """Train on ``dataset`` and write a complete model directory to ``out_dir``.
+
+    With ``checkpoint``, the state at the end of every epoch is written there, a run that
+    finds one carries on after its last epoch, and it is deleted once the model is saved.
+    """
     config = config or TrainConfig()
     console = console or Console(stderr=True)
     if config.rdrop_weight < 0:
@@ -166,9 +172,22 @@ def train(
     intent_loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     slot_loss_fn = torch.nn.CrossEntropyLoss(ignore_index=IGNORE_INDEX)
 
-    best_score, best_state, best_epoch, stale, step = -1.0, None, 0, 0, 0
-    history = []
-    started = time.monotonic()
+    state = TrainingState()
+    saved_with = dict(
+        config=config,
+        train_examples=len(train_set),
+        model=model,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        averaged=averaged,
+        batch_rng=rng,
+    )
+    if checkpoint is not None:
+        resumed = load_checkpoint(checkpoint, **saved_with)
+        if resumed is not None:
+            state = resumed
+            console.print(f"resuming from {checkpoint}: epoch {state.epoch} done, step {state.step}")
+    started = time.monotonic() - state.elapsed_seconds
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -183,8 +202,9 @@ def train(
         f"{len(labels.tags)} tags, encoder {config.encoder}, up to {config.epochs} epochs"
     )
     with Progress(*columns, console=console) as progress:
-        task = progress.add_task("train", total=total_steps, loss=float("nan"))
-        for epoch in range(1, config.epochs + 1):
+        task = progress.add_task("train", total=total_steps, completed=state.step, loss=float("nan"))
+        finished = state.stale >= config.patience or state.step >= total_steps
+        for epoch in range(state.epoch + 1, 0 if finished else config.epochs + 1):
             model.train()
             running = []
             for batch in length_bucketed_batches(lengths, config.batch_size, rng):
@@ -230,19 +250,19 @@ def train(
                 optimizer.zero_grad()
                 if averaged is not None:
                     averaged.update_parameters(model)
-                step += 1
+                state.step += 1
                 running.append(loss.item())
                 progress.update(
                     task, advance=1, loss=float(np.mean(running[-50:])), description=f"epoch {epoch}"
                 )
-                if not console.is_terminal and step % max(1, total_steps // 20) == 0:
+                if not console.is_terminal and state.step % max(1, total_steps // 20) == 0:
                     # Logs and CI have no live bar: print a line every 5 % instead.
                     elapsed = time.monotonic() - started
                     console.print(
-                        f"step {step}/{total_steps} loss {np.mean(running[-50:]):.4f} "
-                        f"elapsed {elapsed:.0f}s eta {elapsed / step * (total_steps - step):.0f}s"
+                        f"step {state.step}/{total_steps} loss {np.mean(running[-50:]):.4f} "
+                        f"elapsed {elapsed:.0f}s eta {elapsed / state.step * (total_steps - state.step):.0f}s"
                     )
-                if step >= total_steps:
+                if state.step >= total_steps:
                     break
             scored = averaged.module if averaged is not None else model
             scored.eval()
@@ -251,18 +271,22 @@ def train(
             dev_metrics = evaluate_predictor(predictor, dev_set, labels.oos_label, dataset.has_slots)
             score = _dev_score(dev_metrics)
             summary = {k: v for k, v in dev_metrics.items() if not isinstance(v, dict)}
-            history.append({"epoch": epoch, "loss": float(np.mean(running)), **summary})
+            state.history.append({"epoch": epoch, "loss": float(np.mean(running)), **summary})
             progress.console.print(f"epoch {epoch}: loss {np.mean(running):.4f} dev {summary}")
             if on_epoch:
                 on_epoch(epoch, summary)
-            if score > best_score:
-                best_score, best_epoch, stale = score, epoch, 0
-                best_state = copy.deepcopy(scored.state_dict())
+            if score > state.best_score:
+                state.best_score, state.best_epoch, state.stale = score, epoch, 0
+                state.best_state = copy.deepcopy(scored.state_dict())
             else:
-                stale += 1
-            if stale >= config.patience or step >= total_steps:
+                state.stale += 1
+            state.epoch = epoch
+            if checkpoint is not None:
+                state.elapsed_seconds = time.monotonic() - started
+                save_checkpoint(checkpoint, state=state, **saved_with)
+            if state.stale >= config.patience or state.step >= total_steps:
                 break
-    model.load_state_dict(best_state)
+    model.load_state_dict(state.best_state)
     model.eval()
     _keep_crf_scores(model, labels)
 
@@ -271,11 +295,11 @@ def train(
     training_config = {
         **config.to_dict(),
         "dataset": dataset.name,
-        "best_epoch": best_epoch,
+        "best_epoch": state.best_epoch,
         "train_examples": len(train_set),
         "dev_examples": len(dev_set),
         "train_seconds": round(time.monotonic() - started, 1),
-        "history": history,
+        "history": state.history,
     }
     manifest = save_model(
         out_dir,
@@ -295,8 +319,10 @@ def train(
     update_metrics(
         out_dir, "dev", evaluate_predictor(predictor, dev_set, labels.oos_label, dataset.has_slots)
     )
+    if checkpoint is not None:
+        Path(checkpoint).unlink(missing_ok=True)
     console.print(
-        f"saved model {manifest.version} to {out_dir} (best epoch {best_epoch}, "
+        f"saved model {manifest.version} to {out_dir} (best epoch {state.best_epoch}, "
         f"{training_config['train_seconds']:.0f} s)"
     )
     return out_dir
