@@ -69,12 +69,18 @@ class JointIntentSlotModel(nn.Module):
         encoder = AutoModel.from_pretrained(str(encoder_dir), attn_implementation="eager", **overrides)
         return cls(encoder, num_intents, num_tags, dropout, crf, intent_cosine_scale)
 
+    def encode(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Token states and their mean over the real tokens (the sentence embedding the intent head reads)."""
+        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+        mask = attention_mask.unsqueeze(-1).to(states.dtype)
+        return states, (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+
     def forward(
         self, input_ids: torch.Tensor, attention_mask: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        states = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        mask = attention_mask.unsqueeze(-1).to(states.dtype)
-        pooled = (states * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1.0)
+        states, pooled = self.encode(input_ids, attention_mask)
         intent_logits = self.intent_head(self.dropout(pooled))
         slot_logits = self.slot_head(self.dropout(states))
         return intent_logits, slot_logits
