@@ -189,6 +189,13 @@ def evaluate_command(
 @app.command("serve")
 def serve_command(
     model: Annotated[Path | None, typer.Option(help="model directory (env EAS_NLP_MODEL_DIR)")] = None,
+    gpu_model: Annotated[
+        Path | None,
+        typer.Option(
+            help="model directory served instead of --model where a CUDA GPU is present "
+            "(env EAS_NLP_GPU_MODEL_DIR)"
+        ),
+    ] = None,
     host: Annotated[str | None, typer.Option(help="interface to listen on (env EAS_NLP_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port (env EAS_NLP_PORT)")] = None,
     backend: Annotated[str | None, typer.Option(help="auto, onnx or torch (env EAS_NLP_BACKEND)")] = None,
@@ -217,6 +224,7 @@ def serve_command(
 
     overrides = {
         "model_dir": model,
+        "gpu_model_dir": gpu_model,
         "host": host,
         "port": port,
         "backend": backend,
@@ -236,7 +244,9 @@ def serve_command(
     url_host = f"[{settings.host}]" if ":" in settings.host else settings.host
     console.print(
         f"EAS NLP service on [bold]http://{url_host}:{settings.port}[/bold] "
-        f"(model {settings.model_dir}, API docs at /docs, readiness at /readyz)"
+        f"(model {settings.model_dir}"
+        + (f", on a CUDA GPU {settings.gpu_model_dir}" if settings.gpu_model_dir else "")
+        + ", API docs at /docs, readiness at /readyz)"
     )
     uvicorn.run(
         create_app(settings),

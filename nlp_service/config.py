@@ -37,6 +37,13 @@ class NLPSettings(BaseSettings):
     host: str = Field("127.0.0.1", min_length=1, description="interface to listen on")
     port: int = Field(8081, ge=1, le=65535, description="TCP port to listen on")
     model_dir: Path = Field(DEFAULT_MODEL_DIR, description="model directory to serve")
+    gpu_model_dir: Path | None = Field(
+        None,
+        description=(
+            "model directory served instead of model_dir when a CUDA GPU is present (e.g. the 110M "
+            "all-mpnet-base-v2 teacher); unset: model_dir everywhere"
+        ),
+    )
     backend: Literal["auto", "onnx", "torch"] = Field(
         "auto", description="auto (CUDA PyTorch if a GPU, else ONNX), onnx or torch"
     )

@@ -83,6 +83,14 @@ class TorchBackend:
         return intent.float().cpu().numpy(), slots.float().cpu().numpy()
 
 
+def cuda_available() -> bool:
+    """Whether PyTorch sees a CUDA GPU: the one check behind the choice of runtime and of model
+    directory, kept in a function of its own so that tests can pretend either way."""
+    import torch
+
+    return torch.cuda.is_available()
+
+
 def open_backend(model_dir: Path, backend: str = "auto", threads: int | None = None, precision: str = "auto"):
     """Pick the runtime: CUDA PyTorch when a GPU is present, else ONNX Runtime, else PyTorch CPU.
 
@@ -94,9 +102,7 @@ def open_backend(model_dir: Path, backend: str = "auto", threads: int | None = N
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     if backend == "auto":
-        import torch
-
-        if torch.cuda.is_available() and precision != "int8":
+        if cuda_available() and precision != "int8":
             backend = "torch"
         else:
             has_onnx = (model_dir / ONNX_FILE).is_file() or (model_dir / INT8_ONNX_FILE).is_file()

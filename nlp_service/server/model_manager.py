@@ -1,6 +1,10 @@
 """Which model the server serves: the first load (training the default model if need be),
 reloads, and the reason the server is not ready yet.
 
+Which directory: ``model_dir``, or ``gpu_model_dir`` where that is set and a CUDA GPU is
+present (a larger model where the hardware pays for it, the int8 ONNX student on CPU); the
+choice is made once, at start, and reloads without a path keep it.
+
 Loading happens in a background thread so that the server answers ``/healthz`` and
 ``/readyz`` at once, even while a model is being trained. A reload builds the new parser
 completely before swapping it in with one attribute assignment; the micro-batcher reads
@@ -17,6 +21,7 @@ from pathlib import Path
 
 from nlp_service.config import NLPSettings
 from nlp_service.default_model import has_model
+from nlp_service.inference import backends
 from nlp_service.inference.parser import NLUParser
 from nlp_service.server.metrics import ServerMetrics
 
@@ -24,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 LoadModel = Callable[[Path], NLUParser]
 TrainDefault = Callable[[Path], Path]
+GPU_PRESENT = "GPU present"
 
 
 class ReloadInProgressError(RuntimeError):
@@ -54,6 +60,9 @@ class ModelManager:
         self._thread: threading.Thread | None = None
         self.parser: NLUParser | None = None
         self.reason = "the model loader has not started"
+        # Why model_dir is the directory it is, when gpu_model_dir is set; shown in the reason.
+        self.choice = ""
+        self.serving_gpu_model_dir = False
         self.last_reload_error: str | None = None
         if parser is not None:
             self._swap(parser, self.model_dir)
@@ -70,9 +79,20 @@ class ModelManager:
         """
         if self.parser is not None:
             return
-        model_dir = self.model_dir
+        model_dir = self.model_dir = self._choose_model_dir()
         if has_model(model_dir):
-            self.reason = f"loading model from {model_dir}"
+            self.reason = self._loading_reason(model_dir)
+        elif self.serving_gpu_model_dir:
+            # The default model is the CPU student; training it into the GPU directory would
+            # serve the wrong model there, silently, from then on.
+            self.reason = (
+                f"{GPU_PRESENT}, but EAS_NLP_GPU_MODEL_DIR {model_dir} holds no model (no manifest.json): "
+                f"train or copy one there (eas-nlp train --encoder mpnet --out {model_dir}), "
+                "or unset EAS_NLP_GPU_MODEL_DIR / --gpu-model to serve EAS_NLP_MODEL_DIR "
+                f"{self.settings.model_dir}"
+            )
+            logger.error(self.reason)
+            return
         elif self._train_default is not None and self.settings.train_default_if_missing:
             self.reason = f"training the default model into {model_dir} (first start; takes a few minutes)"
         else:
@@ -83,6 +103,29 @@ class ModelManager:
             logger.error(self.reason)
             return
         self._spawn(self._initial_load, "nlp-model-loader")
+
+    def _choose_model_dir(self) -> Path:
+        """``gpu_model_dir`` when it is set and a CUDA GPU is present, else ``model_dir``.
+
+        CUDA is only asked about when ``gpu_model_dir`` is set: the question imports torch.
+        """
+        settings = self.settings
+        if settings.gpu_model_dir is None:
+            return Path(settings.model_dir)
+        self.serving_gpu_model_dir = backends.cuda_available()
+        if self.serving_gpu_model_dir:
+            self.choice = f"{GPU_PRESENT}: serving EAS_NLP_GPU_MODEL_DIR instead of EAS_NLP_MODEL_DIR"
+            chosen = Path(settings.gpu_model_dir)
+        else:
+            self.choice = "no CUDA GPU: serving EAS_NLP_MODEL_DIR, not EAS_NLP_GPU_MODEL_DIR"
+            chosen = Path(settings.model_dir)
+        logger.info("%s: %s", self.choice, chosen)
+        return chosen
+
+    def _loading_reason(self, model_dir: Path) -> str:
+        """``loading model from DIR``, and why DIR when it is the directory chosen at start."""
+        suffix = f" ({self.choice})" if self.choice and model_dir == self.model_dir else ""
+        return f"loading model from {model_dir}{suffix}"
 
     def reload(self, model_dir: Path | None = None) -> Path:
         """Load ``model_dir`` (default: the current one) in the background; swap it in when ready."""
@@ -135,7 +178,7 @@ class ModelManager:
                 assert self._train_default is not None  # start() checked
                 logger.warning(self.reason)
                 self._train_default(model_dir)
-            self.reason = f"loading model from {model_dir}"
+            self.reason = self._loading_reason(model_dir)
             self._swap(self._warm(self._load_model(model_dir)), model_dir)
         except Exception as exc:
             self.reason = f"failed to load the model from {model_dir}: {exc}"
@@ -143,7 +186,7 @@ class ModelManager:
 
     def _reload(self, model_dir: Path) -> None:
         if self.parser is None:
-            self.reason = f"loading model from {model_dir}"
+            self.reason = self._loading_reason(model_dir)
         try:
             parser = self._warm(self._load_model(model_dir))
         except Exception as exc:

@@ -223,6 +223,25 @@ def test_cpu_variant_requests_no_gpu(environment: str, overrides: dict[str, Any]
     assert pod["containers"][0]["image"] == main_container(chart, "Deployment", "gateway")["image"]
 
 
+@pytest.mark.parametrize(
+    ("environment", "overrides", "expected"),
+    [
+        ("production", {}, None),
+        ("production", {"nlp": {"gpu": {"modelDir": "nlp-mpnet"}}}, "/models/nlp-mpnet"),
+        ("production", {"nlp": {"gpu": {"modelDir": "/srv/teacher"}}}, "/srv/teacher"),
+        ("development", {"nlp": {"gpu": {"modelDir": "nlp-mpnet"}}}, None),
+    ],
+    ids=["unset", "under-the-models-volume", "absolute", "cpu-variant-ignores-it"],
+)
+def test_gpu_variant_sets_the_gpu_model_dir_from_its_value(
+    environment: str, overrides: dict[str, Any], expected: str | None
+) -> None:
+    chart = render(environment, overrides)
+    env = {e["name"]: e.get("value") for e in main_container(chart, "Deployment", "nlp")["env"]}
+    assert env.get("EAS_NLP_GPU_MODEL_DIR") == expected
+    assert env["EAS_NLP_MODEL_DIR"] == "/models/nlp-default"
+
+
 # --- the worker pool -------------------------------------------------------------------------------
 
 

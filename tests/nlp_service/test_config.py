@@ -18,6 +18,7 @@ def test_defaults_are_the_quick_start(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = NLPSettings()
     assert (settings.host, settings.port) == ("127.0.0.1", 8081)
     assert settings.model_dir == Path(".eas/models/nlp-default")
+    assert settings.gpu_model_dir is None  # model_dir on every machine
     assert (settings.backend, settings.threads) == ("auto", None)
     assert (settings.max_text_length, settings.max_batch_size, settings.batch_wait_ms) == (1000, 32, 2.0)
     assert settings.redis_url == "redis://127.0.0.1:6379/0"
@@ -31,11 +32,13 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("EAS_NLP_BACKEND", "onnx")
     monkeypatch.setenv("EAS_NLP_THREADS", "2")
     monkeypatch.setenv("EAS_NLP_MODEL_DIR", "/srv/models/v3")
+    monkeypatch.setenv("EAS_NLP_GPU_MODEL_DIR", "/srv/models/mpnet")
     monkeypatch.setenv("EAS_NLP_TRAIN_DEFAULT_IF_MISSING", "false")
     monkeypatch.setenv("EAS_NLP_ADMIN_TOKEN", "s3cret-admin-token-0123")
     settings = NLPSettings()
     assert (settings.port, settings.backend, settings.threads) == (9000, "onnx", 2)
     assert settings.model_dir == Path("/srv/models/v3")
+    assert settings.gpu_model_dir == Path("/srv/models/mpnet")
     assert settings.train_default_if_missing is False
     assert settings.admin_token is not None
     assert settings.admin_token.get_secret_value() == "s3cret-admin-token-0123"
