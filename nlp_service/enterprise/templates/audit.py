@@ -57,5 +57,49 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(need|I need) the audit trail for {request_id} for the auditors",
         "(when|who) did the (price|config|permission) change in {system} happen",
         "(log|history) of (approvals|rejections) by {employee} (for {period}|{date_range:past})",
+        # who did what and when in the logs (out of hours, approvals someone made, logins): not system
+        # health, not an incident report, not the list of pending approvals
+        "(who|which person) (logged into|signed in to) {system} (after hours|at night|over the weekend) "
+        "{date_range:past}",
+        "(pull|get) (me|) the (login|sign-in) (history|records) (for|of) {employee} (on {system}|) "
+        "(for {date_range:past}|)",
+        "(did anyone|has anybody) (touch|modify|make changes to) {system} {date_range:past}",
+        "(how many|list the) failed (login|sign-in) attempts (by|for) {employee} (in {system}|) "
+        "{date_range:past}",
+        "(I need|need) to know who (changed|edited|updated) the (pricing|permissions|config|settings) in "
+        "{system}",
+        "(someone|somebody) (changed|deleted|removed) (a|the) (setting|record|user) in {system}. "
+        "(who was it|can you find out who)",
+        "(the auditors|internal audit) (want|asked for|need) a list of (every|all) (change|changes) to "
+        "{system} (in {period}|{date_range:past})",
+        "(what|which) (requests|invoices) did {employee} approve {date_range:past}",
+        "(who|which manager) (rejected|turned down) {request_id} and (when|why)",
+        "(show|pull) the (record|log) of (every|each) (rejection|approval) {employee} (made|gave) (in|for) "
+        "{period}",
+        "(what|which) changes were made to {system} (on {date:on}|{date:past}|{date_range:past}) and by whom",
+        "(any|were there) (logins|sign-ins) (to|on) {system} from {location} {date_range:past}",
+        "(export|download) (a|the) (csv|CSV|spreadsheet) of (the|) audit (events|entries) for {system} "
+        "({date_range:past}|)",
+        "(look up|look at) the audit log (and see|to see) who (opened|touched|viewed) {invoice_id}",
+        "(is there|do we have) (a|any) record of {employee} (approving|signing off on|editing) {po_number}",
+        "(check|search) the (audit|access) logs (for|to see) (what|everything) {email} (did|changed) (in|on) "
+        "{system} (on {date:on}|{date:past})",
+        "who (added|removed) {employee} (to|from) {system} (and when|)",
+        "(was|has) anyone (given|granted) {role:access} (access|rights) (on|to) {system} {date_range:past}",
+        "(timeline|sequence) of (events|actions) (for|on) {request_id}",
+        "(who|which user) (made|pushed) the last change to {system}",
+        "(who|which user) approved {invoice_id} (without|with no) (a PO|a second approval)",
+        "(any|were there) (changes|logins) (to|on) {system} "
+        "(out of hours|outside working hours|at the weekend) {date_range:past}",
+        "(can you|) (tell me|find out) who last (edited|updated) the {vendor} (record|bank details) "
+        "(in {system}|)",
+        "(we're|I'm) preparing for (the|an|our) (SOX|internal) audit, (need|I need) (the|a) log of "
+        "(admin|privileged) changes (to|in) {system} (for {period}|)",
+        "(change log|changelog|activity log) (for|of) {system} (over|for) {date_range:past}",
+        "(trace|track down) who (deleted|removed) (the|those) (records|files|rows) (from|in) {system} "
+        "{date:past}",
+        "(who|which users) (looked at|viewed|downloaded) the {report_name} {date_range:past}",
+        "(not an outage|nothing is broken), I just (need|want) to know who (changed|touched) {system} "
+        "{date:past}",
     ),
 }

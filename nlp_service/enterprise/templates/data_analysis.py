@@ -13,6 +13,9 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "I need the {report_name} for {department}",
         "can I get the {report_name} (for {period}|) by {date}",
         "email the {report_name} to {email}",
+        # a report sent somewhere is still a report request: the data agent runs it and delivers it
+        "mail the {report_name} to {email}",
+        "(email|send) {recipient} the {report_name}",
         "build a report on {metric} (for {period}|by department)",
         "(please|) prepare the {report_name} for {location}",
         "where's the {report_name} for {period}",
@@ -53,6 +56,45 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "can you (do|make) an ad hoc report on {metric} for {location}",
         "the {report_name} didn't arrive ({date_range:past}|{date:past}), please resend",
         "PDF of the {report_name} for {period} please",
+        # a report is produced and maybe delivered (inbox, channel, a recurring subscription): not an
+        # e-mail to a person (communication.send_email), not a meeting ("schedule ... every monday"),
+        # and a report that never arrived is sent again here, not recovery.retry_request
+        "(can you|could you|) (set up|create) a (recurring|standing) (delivery|subscription) of the "
+        "{report_name} to {email}",
+        "I want the {report_name} (in my inbox|emailed to me) every (monday|morning|week)",
+        "(subscribe|sign) me (to|up for) the {report_name}",
+        "(auto-send|automatically send) the {report_name} to {channel} (every week|each month|on fridays)",
+        "(never got|didn't get|haven't received) the {report_name} (for {period}|), (can you|) (send|run) it "
+        "(again|)",
+        "where is the latest {report_name}, it (never came|didn't come through)",
+        "is there a report (that shows|showing|with) {metric} (by|per) (region|team|customer)",
+        "(prepping|getting ready) for the (board meeting|offsite|all-hands), (can you|) pull together a "
+        "report on {metric} and {metric} (for {period}|)",
+        "my manager (asked for|wants) the {report_name} (by {date}|by end of day), can you (run|generate) it",
+        "{report_name} (for|) {department} {period} (pls|please|)",
+        "(excel|xlsx|csv) (export|version) of the {report_name} (for {period}|) (please|)",
+        "(download|export) a report of (all|) {metric} (data|numbers) (for {period}|) (to excel|as a csv|)",
+        "(write up|produce) a (summary|written) report on {metric} (trends|performance) (for {period}|)",
+        "(I'd like|i want) to see a report (of|on) "
+        "(open POs|vendor spend|overdue invoices|headcount changes) (for {period}|)",
+        "(run|pull) the (numbers|report) (for|on) {department} (for {period}|) and (send|email) (it|them) to "
+        "{email}",
+        "(post|drop) the {report_name} (in|into) {channel} (when it's ready|every monday)",
+        "can the {report_name} include {metric} (too|as well) (from now on|)",
+        "(add|include) {location} (to|in) the {report_name}",
+        "(need|want) (a one-off|a custom|an ad-hoc) report: {metric} (by|per) (week|month|region) "
+        "(for {period}|)",
+        "(generate|produce) a (summary|report) of (all|) (expenses|invoices|tickets|orders) "
+        "(for {department}|) (from|over) {date_range:past}",
+        "(can I|could I) (have|get) a PDF (copy|version) of the {report_name} (sent|emailed) to {email}",
+        "two things: the {report_name} for {period} and the {report_name} for {period}. (need|I need) both "
+        "(by {date}|)",
+        "the auditors (are coming|visit us) soon, (please|) (pull|prepare) the {report_name} for {period}",
+        "report request (for|from) {department}: {report_name} (for {period}|)",
+        "(I'm|we're) new (to|in) {department}, which report (has|shows) {metric}",
+        "run the {report_name} (again|) for {period} (instead|) and (email|send) it to {email}",
+        "(email|send) me a report (of|on) {metric} (for {period}|by region)",
+        "(can|could) (we|you) (get|set up) a (dashboard|report) (tracking|for) {metric} (for {department}|)",
     ),
     "data_analysis.kpi_query": (
         "what (was|is) our {metric} (for {period}|{period})",
@@ -99,5 +141,36 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "how was {metric} (over|for) {date_range:past}",
         "is our {metric} better than {period}",
         "average {metric} (across|for) {department} (in {period}|)",
+        # one number or trend ("just the number, no report"); a full write-up is report_request
+        "{metric} (rn|right now|atm)?",
+        "(how is|how's) {metric} (looking|doing) (for|in) {period}",
+        "(quick q|quick question|quick one): (what is|what's) {metric} (for {period}|)",
+        "(do you know|can you tell me) what (our|the) {metric} (is|was) (for {period}|)",
+        "I need the {metric} (number|figure) for (a slide|my deck|the board deck) (for {period}|)",
+        "how many (new customers|signups|active users|paying customers) (did we get|did we have) (in|for) "
+        "{period}",
+        "(give me|get me) (just|) the number for {metric}, (no|I don't need a) report",
+        "not a full report, (just|only) (tell me|give me) {metric} (for {period}|)",
+        "(is|are) {metric} (above|below|over|under) (target|plan|budget) (for {period}|)",
+        "(what|how) (are|were) the numbers on {metric} (in|for) {location}",
+        "{location} {metric} {period}?",
+        "(what does|how does) {metric} look (month over month|quarter over quarter|year over year)",
+        "(where are we|how are we) (tracking|pacing) (against|on) (the|our) {metric} (goal|target|plan)",
+        "(my boss|our VP|the CFO) (wants to know|is asking) (our|the) {metric} (for {period}|), what is it",
+        "{metric} (number|figure) (for|in) {department} pls",
+        "what (was|is) {metric} (in|converted to) {currency}",
+        "(what did|where did) {metric} (end up|come in|land) (at|) (for|in) {period}",
+        "(what was|how was) {metric} {date:past}",
+        "(numbers|stats) check: {metric} and {metric} (for {period}|)",
+        "(I'm|I am) (curious|wondering) (about|what) (our|the) {metric} (is|looks like) (for {period}|)",
+        "(any idea|do we know) where {metric} (is|landed) (for {period}|)",
+        "how much did {department} (bring in|sell) (in|for) {period}",
+        "(tell me|show me) (how|whether) {metric} (changed|moved) after the (price change|launch|reorg)",
+        "how many (open deals|active customers|employees) (do we have|are there) "
+        "(in {location}|in {department}) (right now|)",
+        "{metric} (vs|versus|and) {metric} (for {period}|)?",
+        "(is|was) {metric} (higher|lower|better|worse) in {location} (than|or) {location}",
+        "(what's|what is) {metric} (running at|at) (for {department}|in {location}) (so far|)",
+        "how much has {metric} (grown|fallen|changed) since {period}",
     ),
 }

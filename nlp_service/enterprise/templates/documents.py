@@ -53,6 +53,49 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "data extraction (on|for) the {document_type} from {vendor}, please",
         "(read|scan) the {document_type:pay} and pull out the (totals|tax withheld)",
         "(capture|extract) the header fields from every {document_type} received {date_range:past}",
+        # reading what a document says (its governing law, end date, parties) is extraction; whether
+        # it is valid or compliant is security.compliance_check
+        "what (governing law|jurisdiction) does the {document_type:vendor} (with {vendor}|) (name|use)",
+        "(look up|find) (the|what) (payment terms|notice period|auto-renewal clause) in (our|the) "
+        "{document_type:vendor} with {vendor}",
+        "(I need|need) the (total|amount due|due date) (from|off) (this|that|the) {document_type}",
+        "how do I (get|pull) (data|the numbers) out of a scanned {document_type}",
+        "(can you|could you) read (this|the attached) PDF (for me|) and (tell me|list) the "
+        "(totals|dates|parties)",
+        "(just|) (uploaded|attached|sent) {a} {document_type} from {vendor}. (pull out|extract|grab) the "
+        "(amount|date|reference number)",
+        "read the amount off the (scan|PDF) of {invoice_id}",
+        "(photo|picture|pic) of {a} {document_type} attached, (get|read) the (numbers|total|details) "
+        "(off it|from it)",
+        "(pull|extract) the (fields|data) from (these|the) (scanned|attached) {document_type} into "
+        "(a spreadsheet|excel|a table)",
+        "OCR (pls|please|this): {document_type} from {vendor}",
+        "(find|where is) the (signature|signing date) (in|on) the {document_type:hr} for {employee}",
+        "(read|go through) the {document_type:vendor} from {vendor} and (list|pull out) (the|all) "
+        "(deadlines|obligations|payment dates)",
+        "{document_type} (from {vendor}|), (need|want) the (line items|totals|tax amount) "
+        "(extracted|pulled out)",
+        "the {document_type:pay} is a scan, (can you|) (read|pull) the (wages|tax|employer details) "
+        "(from it|off it)",
+        "(turn|convert) (this|the) (scan|image|photo) of {invoice_id} into (data|fields|text)",
+        "(index|tag) the key fields (in|on) every {document_type} (from {vendor}|in {system})",
+        "(on|by) what date does the {document_type:vendor} with {vendor} (end|renew)",
+        "(extract|pull) the (key numbers|main figures|fields) (from|out of) the receipt (photo|scan)",
+        "(I have|got) a (stack|pile|folder) of scanned {document_type} (files|PDFs), (can you|) "
+        "(pull|extract) the (totals|dates|vendor names)",
+        "(what|who) (is|are) the (parties|signatories) (on|in|to) (the|this) {document_type:vendor}",
+        "(summarise|summarize) (the|this) {document_type:vendor} (in|into) (a few|three|five) bullet points",
+        "(get|extract) the (account number|IBAN|sort code) (off|from) (the|this) {document_type} "
+        "(from {vendor}|)",
+        "(parse|read) the (table|tables) (in|on) page (two|three|2) of the {document_type}",
+        "(what's|how much is) the (VAT|tax) (on|in) (this|the attached) {document_type}",
+        "(need|want) the (data|fields|info) (from|in) (this|the) {document_type} (typed up|entered) "
+        "(in|into) {system}",
+        "(pull|get) the (dates|deadlines) (out of|from) the {document_type:hr} for {employee}",
+        "(can|could) you (scan|read) (the|this) {document_type} (from {vendor}|) and tell me "
+        "(who signed|when it was signed)",
+        "(what does|what's) (it|the document) say? (attached|uploaded) {document_type} "
+        "(from {vendor}|dated {date:on})",
     ),
     "documents.generate": (
         "generate {a} {document_type} for {employee}",
@@ -86,7 +129,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(write|compose) {a} {document_type:hr} confirming the (start date|salary|terms) for {employee}",
         "(draft|generate) {a} {document_type}",
         "(create|prepare) {a} {document_type:hr} for {employee} (with|at) a salary of {amount}",
-        "(can I get|I'd like) {a} {document_type} (for my mortgage application|for my visa|for the bank)",
+        "(can I get|I'd like) {a} {document_type:hr} (for my mortgage application|for my visa|for the bank)",
         "(generate|build) the {document_type:vendor} for {vendor} (starting|effective) {date}",
         "(draft|prepare) {a} {document_type} for {vendor} (in {currency}|)",
         "(make|create) {a} {document_type} for {quantity} units of {sku}",
@@ -100,5 +143,48 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(spin up|whip up) {a} {document_type:hr} for {employee}",
         "(write|generate) the {document_type} for {employee} and attach it to {request_id}",
         "(auto-generate|generate) {a} {document_type} (for|from) {invoice_id}",
+        # a letter, contract or form is produced; "draft ... then email it" is still a document, and
+        # proof of employment for a landlord is a letter, not a payroll question
+        "(can I get|I need|need) a letter (confirming|verifying) my (employment|job|salary) "
+        "(for my landlord|for my apartment|for my visa application)",
+        "(my landlord|the bank|the embassy) (needs|wants|is asking for) (proof|a letter) "
+        "(that I work here|of my employment), (can you|) (generate|write|make) one",
+        "(write|generate|produce) a letter (confirming|stating) (that|) {employee} works here "
+        "(as {a} {role:job}|)",
+        "(proof of employment|job confirmation) letter for {employee} (please|)",
+        "(how do I|where can I) (get|request) {a} {document_type:hr} (generated|drawn up)",
+        "(draft|write) {a} {document_type:hr} for {employee}, then (email|send) (it|the PDF) to {email}",
+        "(we hired|we're hiring) {employee} as {a} {role:job}. (need|I need) the {document_type:hr} "
+        "(drawn up|written|generated)",
+        "(fill in|complete) a (blank|standard) {document_type:vendor} with {vendor} (details|info) and "
+        "(make|export) a PDF",
+        "(write|draft) {a} {document_type:hr} offering {employee} {amount} (a year|per year|annually)",
+        "(I'd like|I want) you to (draft|write) {a} {document_type:hr} for {employee} (in {department}|), "
+        "(effective|dated) {date}",
+        "(put|get) the {document_type:vendor} for {vendor} (on|onto) (our|the company) (letterhead|template)",
+        "(draft|generate) {a} {document_type:vendor} for {vendor} (covering|for) {period} (at|worth) "
+        "{amount}",
+        "(create|make) a (printable|signed) {document_type:hr} (for|to give) {employee}",
+        "(legal|procurement) (asked|wants) me to (get|have) {a} {document_type:vendor} (drafted|generated) "
+        "for {vendor}",
+        "(need|we need) {a} {document_type:vendor} with {vendor} before (we|they) can start "
+        "(work|the project)",
+        "{document_type:vendor} for {vendor}, (standard|usual) terms, (pls|please)",
+        "(could you|can you) (help me|) (write|prepare) {a} {document_type:vendor} for {vendor}? "
+        "(never done one before|first time doing this)",
+        "(throw together|knock together) {a} {document_type:vendor} for {vendor}, nothing fancy",
+        "(prepare|generate) the paperwork for {employee} (joining|leaving) {department}: {a} "
+        "{document_type:hr}",
+        "(write|draft) {a} {document_type:hr} (for|about) {employee} (that I can|I can) (sign|send them)",
+        "(create|generate) (a signed|an official) letter (confirming|stating) {employee} (left|leaves) on "
+        "{date:on}",
+        "not an email, I need an actual {document_type:hr} (for {employee}|) (as a PDF|to print)",
+        "(turn|make) (the|our) (standard|usual) {document_type:vendor} into one for {vendor} "
+        "(dated {date:on}|)",
+        "{employee} (asked|is asking) for {a} {document_type:hr}, can you (generate|prepare) it",
+        "{document_type:hr} (needed|wanted) for {employee}, (they're|she's|he's) leaving {date}",
+        "(generate|produce) {a} {document_type:vendor} (in|with amounts in) {currency} for {vendor}",
+        "(redo|regenerate) the {document_type:vendor} for {vendor} with the new (amount|dates|terms)",
+        "(create|draft) {a} {document_type:hr} for every new {role:job} (starting {date}|in {department})",
     ),
 }

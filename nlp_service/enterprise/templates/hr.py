@@ -99,6 +99,39 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(I'd like|I want) to spend (two|three) {leave_type} days on my (trip|move|wedding) {date_range}",
         "(sign me up|put me down) for {date:on} off",
         "would it be ok to (book|take) {leave_type} (on {date:on}|{date_range})",
+        # how people ask for time off in a chat: terse, indirect, context first, non-native
+        "(I'd like|I want|I wanna) to take {date} off",
+        "(can|could) I book a day off (on {date:on}|{date}|)",
+        "(I'm|im) calling in sick {date}",
+        "not coming in {date}, (I'm sick|feeling awful|got a migraine|sick kid at home)",
+        "(crazy|long|rough) (week|month) so far. (I need|need|gonna need) {leave_type} {date_range}",
+        "how (do|can) I (ask for|request|get) (time off|a day off|days off)",
+        "where do I (submit|file|enter) {a} {leave_type} request",
+        "(off|out|ooo) {date:short} (and|&) {date:short}",
+        "leaving early {date}, (log|put in|book) {duration} of {leave_type}",
+        "(kindly|please) (grant|sanction|give) me {leave_type} (for|from) {date_range}",
+        "I am requesting for {leave_type} (from {date_range:from}|{date_range})",
+        "(i want to|want to|need to) apply (leave|for leave) (on {date:on}|for {date_range})",
+        "(need|I need|gonna need) (two|three|four|a couple of|a few) days off (starting {date}|{date_range})",
+        "my (mom|dad|wife|husband) is having surgery {date}, (can I|could I) take {leave_type} to be there",
+        "(req|request) (off|day off) {date:short}",
+        "(can I take|I need|taking) a half day {date}",
+        "(long weekend|bridge day) coming up, (can I|I'd like to) take {date:on} off too",
+        "{leave_type} for me {date_range}",
+        "(I've got|I still have) (a few|some|three|five) {leave_type} days left, "
+        "(I want to|I'd like to|gonna) (use|take) them {date_range}",
+        "(does|would) {date_range} work for (my|taking) {leave_type}",
+        "(any problem|is there a problem|any issue) if I take {leave_type} {date_range}",
+        "(I'm going to|gonna|I'll) need some time off soon, (can you|please) (start|set up) a request",
+        "(put|enter) {a} {leave_type} day in for me (for|on) {date:on}",
+        "(so|ok so) my flight home is {date:on}. (need|I need) {date_range} off",
+        "take {date} as {a} {leave_type} day",
+        "(move|change|push) my {leave_type} to {date_range}",
+        "(got|have) jury duty {date_range}, (need|I need) the time off",
+        "(please|can you) raise a time off request for {employee}, {leave_type} {date_range}",
+        "(me|i) need {leave_type} {date_range} (for|because of) "
+        "(a family function|my cousin's marriage|a function at home)",
+        "(I'll|I will) be (away|off|out) {date_range}, can you (record|register) it as {leave_type}",
     ),
     "hr.leave_balance": (
         "how much {leave_type} do I have (left|remaining)",
@@ -152,6 +185,42 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "days off left?",
         "(I want|I'd like) to know my {leave_type} balance before I book anything",
         "how many days can I still take off (in {period}|before {date})",
+        # days used, left and accrued; entitlement and carry-over
+        "(what's|what is) my {leave_type} usage (this year|for {period}|so far)",
+        "{leave_type} used (this year|ytd|in {period})?",
+        "days off used (ytd|this year|so far)?",
+        "{leave_type} (bal|hrs left|days avail|hours available)?",
+        "how many hours of {leave_type} (do I have|can I still use|are available to me)",
+        "(will|would) I (go negative|be in the negative|run out) if I take {date_range} off",
+        "how many {leave_type} days (do I get|am I entitled to|do we get) (a year|per year|annually)",
+        "(planning|thinking about) a trip {date_range}. how many {leave_type} days do I have left before I "
+        "(book|ask)",
+        "(check|see|find out) (if|whether) {employee} (has|still has) (any|enough) {leave_type} (left|)",
+        "(days|hours) of {leave_type} (remaining|available) for {employee}?",
+        "my {leave_type} (balance|bank) (didn't update|hasn't updated|still shows the old number) after "
+        "(my trip|I came back)",
+        "how much {leave_type} (will|would) I (lose|forfeit) if I don't use it (by {date}|)",
+        "(is there|what's) (a|the) (cap|max|limit) on (how much|) {leave_type} "
+        "(I can carry over|I can bank|that rolls over)",
+        "(I think|pretty sure) I have (two|three|a few) days of {leave_type} left, (can you|) "
+        "(confirm|double check)",
+        "leave bal (for|) {period}",
+        "what does my time off (bank|balance) look like (for {period}|)",
+        "(show|pull up) my (leave|time off|{leave_type}) (summary|history|record) (for {period}|)",
+        "(my manager|my boss) (said|says) I (have no|ran out of|used up all my) {leave_type}, "
+        "(is that true|can you check)",
+        "how much {leave_type} is showing (on my account|in my profile)",
+        "total (leave|days off) (left|remaining) as of {date}",
+        "(accrued|available|unused) {leave_type}?",
+        "(new here|just started), how much {leave_type} do I (start with|get in my first year)",
+        "how many days (of leave|off) (has|did) {employee} (take|use) (in {period}|this year)",
+        "(before I|so I can) plan (anything|my summer), (what's|how much is) left in my {leave_type} "
+        "(bank|pot)",
+        "(how many|how much) {leave_type} (did|have) I (take|taken|use|used) last year",
+        "(count|tally) of my {leave_type} days (used|left) (for {period}|)",
+        "(still|do I still) have (days|any days) off (left|) (for {period}|this year)?",
+        "I (took|used) {leave_type} {date_range:past}, (how many days|how much) (do I have|is) left now",
+        "how many (days off|{leave_type} days) have I (used|taken|had) (this year|since January|in total)",
     ),
     "hr.onboarding": (
         "onboard {employee} as {a} {role:job}",
@@ -204,6 +273,42 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "onboard the summer interns for {department} (starting {date}|)",
         "{employee} is our new {role:job} in {department}, (please|) onboard them",
         "new starter {date:short}: {employee}, {role:job}",
+        # new hires, joiners and rehires: for someone else or about oneself
+        "(I'm|im) starting {date:on}, what do I need to bring",
+        "(just|) got hired as {a} {role:job}, (what are|what's) the next steps",
+        "(where|when) do I (fill out|sign|submit) my (I-9|new hire paperwork|onboarding documents)",
+        "rehiring {employee} (who left last year|who worked here before), (start|set up) onboarding again",
+        "(we're|I'm) rehiring a former (employee|{role:job}), what's the process",
+        "returning employee {employee} (starts|rejoins) {date}",
+        "(former employee|ex-employee) {employee} is (rejoining|coming back to) {department} {date}, "
+        "(process|set up) the rehire",
+        "new (hire|person|joiner) (starts|starting) {date:short}, "
+        "(is everything ready|need laptop and accounts)",
+        "(who's|who is) handling onboarding for {employee}",
+        "{employee} starts {date} and (doesn't have|still has no) (a laptop|accounts|a badge) yet",
+        "(joining|starting) {date:on} as {a} {role:job} in {department}, "
+        "(what should I expect|what happens on day one)",
+        "(what's|send me) the (first week|day one|first day) (schedule|agenda) for new hires",
+        "new (hire|starter|joiner) {employee} (needs|will need) {system} (and {system}|) "
+        "(from day one|before {date})",
+        "(create|set up) accounts in {system} for (the|our) new (hire|starter) {employee}",
+        "(new hire|new joiner) setup: {employee}, {system}, {system}",
+        "(we have|there's) a new {role:job} (starting|joining) {date}. (can you|please) (handle|start) "
+        "onboarding",
+        "(add|enter) {employee} (into|in) (the|) (HR system|HRIS) as a new hire",
+        "first day checklist (for {employee}|for new hires)",
+        "how long does onboarding take (for {a} {role:job}|)",
+        "(what|which) (documents|paperwork|ID) (do I need|should I bring) (for|on) my first day",
+        "(I|we) (just|) hired {employee} for {department}, (what do I need to do|how do I get them set up)",
+        "(has|did) {employee} (finish|finished|complete|completed) (their|) (new hire|onboarding) training",
+        "(intern|contractor|temp) {employee} starts {date}, (needs|need) onboarding",
+        "(I'm|im) new, (who is|who's) my onboarding buddy",
+        "start date for {employee} (moved|changed) to {date}, update (the|) onboarding",
+        "new starter form for {employee}",
+        "employee onboarding {employee} {department} {date:short}",
+        "{employee} (comes|is coming) back from (a career break|another company) as {a} {role:job}, "
+        "(rehire|re-onboard) them",
+        "(ok so|so) we made an offer and {employee} said yes. (start|begin) (the|) onboarding (please|)",
     ),
     "hr.offboarding": (
         "offboard {employee}",
@@ -252,6 +357,41 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "exit process for the {role:job} leaving {department} (on {date:on}|)",
         "we need to offboard {employee} (asap|{date}|immediately)",
         "I'm resigning, my last day will be {date}",
+        # resigning, notice, last days, returning equipment and exits
+        "how (do I|should I) (hand in|give|submit) my (notice|resignation)",
+        "(I want to|I've decided to|I'm going to) (resign|quit|hand in my notice)",
+        "(I got|I accepted) (a new job|an offer elsewhere), (how do I|what's the process to) "
+        "(resign|give notice)",
+        "(how much|how long) notice do I (have to|need to) give",
+        "(what|which) (equipment|stuff|things) do I (need to|have to) (return|give back|hand in) "
+        "(when I leave|before my last day)",
+        "(where|who) do I (send|ship|mail) my (laptop|badge|equipment) (back|) (after|when) I (leave|quit)",
+        "(do I|should I) (return|give back) my (badge|laptop|phone) (on|before) my last day or mail it",
+        "(I'm|im) (leaving|out) {date} for good, (who do I|where do I) (give|return) my (badge|laptop|keys)",
+        "(what happens to|can I keep) my (benefits|health insurance) after my last day",
+        "{employee} (put in|gave) (their|his|her) two weeks ({date:past}|today), (start|kick off) (the|) "
+        "offboarding",
+        "(when|where) is my exit interview",
+        "we're (laying off|letting go) (two|three|several) people in {department} {date}, (start|what's) the "
+        "offboarding (process|)",
+        "contract (for|with) {employee} (isn't being|won't be) renewed, last day {date:on}",
+        "(leaver|exit|departure) form for {employee}",
+        "(I need|need) to (let go|dismiss|fire) {employee}, (how do I proceed|what's the process)",
+        "{employee} (left|quit) the company, (close|shut down) all (their|) accounts and collect (their|the) "
+        "laptop",
+        "(final|last) day (checklist|checkout) for {employee}",
+        "(I'm|I am) retiring (at the end of the year|{date}), what do I need to do before I go",
+        "(someone on my team|{employee}) (just|) (quit|walked out) without notice, what now",
+        "(exit|departure) paperwork for {employee} (from {department}|)",
+        "(I'm|I am) (handing in|submitting) my resignation (today|{date}), "
+        "(what are the next steps|what do I do now)",
+        "{employee} is (relocating|moving abroad) and leaving us (on {date:on}|{date})",
+        "the {role:job} {employee} was terminated {date:past}, (begin|run) the (exit|offboarding) steps",
+        "(so|ok so) I (signed|accepted) somewhere else. (what's|what is) the (leaving|exit) process here",
+        "(me|i) (resign|resigned) {date:past}, (what|which) (things|items) (to|I must) return",
+        "(can I|how do I) (withdraw|take back) my resignation",
+        "(today|{date}) is the last day for {employee}, (wrap up|finish) (the|) offboarding",
+        "(serving|working) my notice (until|till) {date}, (what|anything) I need to (do|hand over)",
     ),
     "hr.payroll_question": (
         "when is (the next|my next) payday",
@@ -354,5 +494,43 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "did my {document_type:pay} (go|get sent|get mailed) to my old address",
         "(get|give) me (last year's|my {period}) {document_type:pay}",
         "(does|will) the company (send|mail) out our {document_type:pay} (forms|) (by mail|electronically|)",
+        # payday, stubs, tax forms, direct deposit, 401k and withholding, asked every way
+        "when (will|do|should) I (get|receive) my {document_type:pay}",
+        "(switch|move|send) my (paycheck|pay|salary|wages) to (a new|my new|another|a different) "
+        "(bank|account|bank account)",
+        "(opened|got) a new bank account, (my|) (pay|paycheck|salary) should go there "
+        "(from now on|starting {date})",
+        "(please|) (pay|deposit) my (salary|wages) into (a different|my new) account",
+        "(where|how) do I (enter|update|put in) my (new|) bank (details|info|account) for "
+        "(payroll|my pay|my salary)",
+        "(my|the) (bank account|account) (for|on) my (payroll|pay) (is closed|changed), "
+        "(how do I fix it|what do I do)",
+        "my (accountant|tax guy|tax preparer) (needs|is asking for) my {document_type:pay}",
+        "(how much|what percent) (am I|do I) (putting|contributing) (in|to) (my|the) 401k",
+        "(I want to|can I|how do I) (start|stop|pause) (contributing to|my contributions to) (the|my) 401k",
+        "(what's|is there) (the|a) (company|employer) (401k|retirement) match",
+        "(bump|set|change) my 401k (contribution|deduction) to (five|six|ten|eight) percent "
+        "(starting {date}|)",
+        "(update|change) my withholding (because|since) (I got married|we had a baby|I'm single now)",
+        "I owed (a lot|money) (in taxes|at tax time), (how do I|can I) have more (taken out|withheld)",
+        "(I just moved|I relocated) to (a new state|another state), (how do I|do I need to) (update|change) "
+        "my (state|) (tax|) withholding",
+        "(does|will) payday (fall|land) on {date:on} this (month|time)",
+        "what day does (pay|payroll|the money) (come in|hit|land) (this month|in {period}|)",
+        "days (until|till) payday?",
+        "(what's|whats) the pay (schedule|calendar) for {period}",
+        "the hours on my {document_type:pay} (don't match|are off from) (my timesheet|what I worked)",
+        "I think I (was|got) (overpaid|paid twice) (by {amount}|) (for {period}|{date:past}|)",
+        "(my|our) (pay|paycheck) (was|is) late (again|this month|this time)",
+        "(where|how) (can|do) I (see|view|check) my (pay history|past paychecks|earnings)",
+        "(can you|please) (explain|break down) my (last|latest) (paycheck|check|deductions)",
+        "what is (FICA|OASDI|the medicare line|the pre-tax deduction) on my {document_type:pay}",
+        "(when|what time) does direct deposit (hit|come in|post) (on payday|)",
+        "(my|the) (shift differential|overtime premium|night premium) (isn't|wasn't) (on|in) my "
+        "(check|paycheck) (for {period}|)",
+        "I (left|no longer work here) but (still need|never got) my {document_type:pay}",
+        "nothing in my (account|bank) (yet|today), (did payroll run|was payroll late)",
+        "(can I|how do I) (take out|get) a loan (from|against) my 401k",
+        "(tax|) withholding (too high|too low)?",
     ),
 }

@@ -53,6 +53,48 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "data from {system} hasn't (synced|shown up) since {date:past}",
         "(sync|push) the price list to {system} (and {system}|)",
         "(re-run|restart) the integration between {system} and {system}",
+        # more phrasings: two systems out of step (different numbers, stale copies, edits that never
+        # arrive) and keeping them matched; whether a system is up at all is monitoring
+        "{system} and {system} show different (numbers|totals|counts), (get them to match|line them up)",
+        "(the|our) (customer list|product catalog|price list|headcount) in {system} is (stale|out of date) "
+        "(compared to|vs) {system}",
+        "(changes|edits|updates) (I make|made) in {system} (don't|never) (show up|appear|come through) in "
+        "{system}",
+        "(hook up|wire up) {system} so it (automatically|) (gets|receives) new (orders|tickets|deals) from "
+        "{system}",
+        "I updated (the|a) (customer|vendor|employee) (address|email|record) in {system} but {system} still "
+        "has the old one",
+        "how (do I|can we) get {system} and {system} (talking to each other|to stay in step)",
+        "(going forward|from now on), (keep|make sure) {system} (matches|mirrors) {system}",
+        "the (records|counts|totals) (don't|do not) match between {system} and {system} "
+        "(, please sync them|, reconcile them|)",
+        "reconcile {system} (with|against) {system} and (push|copy over) (the|any) missing (rows|records)",
+        "the data in {system} is {duration} behind {system}",
+        "(the ETL|the pipeline|the CDC feed) from {system} (to|into) {system}, run it now",
+        "(sync|resync) (pls|please|now)",
+        "(I need|we need) the (deals|tickets|orders|contacts) (from|in) {system} to (land|show up) in "
+        "{system} (too|as well)",
+        "(set up|add) a (webhook|connector|trigger) so {system} (updates|pushes to) {system} "
+        "(in real time|right away)",
+        "why do {system} and {system} have different (employee|customer|order) counts",
+        "(people|employee|org) changes (in|from) {system} (need to|should) flow (into|to) {system} "
+        "(automatically|every {duration}|)",
+        "the two systems (are|got) out of (step|sync) again, (please|can you) line them up",
+        "(deleted|closed|archived) (contacts|accounts|tickets) in {system} are still (showing|there) in "
+        "{system}",
+        "only (half|some|part) of the (invoices|orders|rows) (made it|came across|got copied) from {system} "
+        "(to|into) {system}",
+        "(I'd like|I want) {system} to pull from {system} on a schedule (, say every {duration}|)",
+        "{system} (never got|is missing) the updates from {system} (since {date:past}|{date_range:past})",
+        "(stock|inventory) (levels|counts) in {system} and {system} (don't agree|are different), "
+        "(sync|align) them",
+        "(make|treat) {system} (as|) the source of truth and (overwrite|update) {system} (to match|)",
+        "(since|after) the (migration|upgrade|cutover) {system} and {system} "
+        "(drifted apart|got out of step|don't line up)",
+        "the (new|custom) fields (in|from) {system} (aren't|are not) coming over to {system}",
+        "(can we|could we) have {system} and {system} update each other (automatically|)",
+        "{system} vs {system} mismatch, (resync|sync) (please|pls|)",
+        "I see (old|stale) data in {system}, (it should|it's supposed to) (match|mirror) {system}",
     ),
     "integration.data_transform": (
         "convert the (export|file|data) from {system} to CSV",
@@ -100,5 +142,50 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(make|turn) the dump from {system} (readable|usable) for {system}",
         "(re-map|remap) the (status|category) codes from {system} to ours",
         "(round|format) the amounts to two decimals in the file for {system}",
+        # more phrasings: reshaping, cleaning and re-encoding data for a target system (moving it
+        # between systems unchanged is data_sync)
+        "(I have|got) a (CSV|spreadsheet|file) with (US|European|messy) dates, (need|I need) them in ISO "
+        "(format|) for {system}",
+        "what's the (easiest|best) way to get the export from {system} into the format {system} "
+        "(wants|expects)",
+        "pivot the (revenue|spend|order) data for {period} so (months|regions) are columns",
+        "(aggregate|roll up|sum up) the (daily|hourly) rows from {system} (into|to) (weekly|monthly) totals",
+        "(strip|remove|mask) (the|) (PII|personal data|emails and phone numbers) (from|in) the "
+        "(extract|export|file) before (we send it|sending it) to {vendor}",
+        "(anonymize|pseudonymize|hash) the (customer|employee) (data|IDs) from {system} "
+        "(for testing|before loading)",
+        "the phone numbers (in|from) {system} are in (five|5|different) formats, (standardize|normalize) "
+        "them",
+        "the amounts (from|in) {system} are in cents, (convert them|divide by a hundred) before loading",
+        "need this excel in (the|) format of {system} (please|)",
+        "(split|explode) the (line items|order lines|tags) (from {system}|) into one row (each|per item)",
+        "the (export|file) from {system} has broken (characters|accents|encoding), (convert|fix) it to UTF-8",
+        "(trim|strip) (the|) (spaces|whitespace) and fix (the|) (capitalization|casing) (of|in) the names "
+        "from {system}",
+        "(change|switch) the (delimiter|separator) (in|of) the (export|file) (from|of) {system} "
+        "(from semicolons to commas|to tabs)",
+        "(convert|shift) the timestamps (in|from) {system} (from UTC to local time|to UTC|to CET)",
+        "(parse|unpack) the (XML|JSON) from {vendor} into (rows|a table) (for {system}|)",
+        "(mapping|transform) question: how should the (status|owner|type) field (in|from) {system} map to "
+        "{system}",
+        "(I need|need) the (numbers|figures|totals) for {period} in {currency} (instead of|not) "
+        "(local currency|the original currency)",
+        "(concatenate|combine) the first and last name (columns|fields) (into one|for {system})",
+        "the data from {system} is a mess (with|:) (mixed formats|blanks|typos) (everywhere|), "
+        "(clean it up|standardize it) (for {system}|)",
+        "(keep|take) only the (active|paid|open) (customers|orders|accounts) from the export (of|from) "
+        "{system} (and load that into {system}|)",
+        "(enrich|join) the (leads|accounts) from {system} with (data|company info) from {vendor}",
+        "(transformation|conversion) (job|needed) for the (file|extract) (for|of) {period} from {system}",
+        "(JSON|XML|xlsx) to (CSV|parquet|JSON)? (for {system}|)",
+        "(change|map) the (Y/N|yes/no) values (in|from) {system} to (true/false|1 and 0)",
+        "{vendor} (sends|gives) us (weird|inconsistent) (dates|codes|column names), make them consistent "
+        "before (import|loading into {system})",
+        "(the|) schema (changed|is different) in {system}, (update|adjust) the mapping so the (file|feed) "
+        "(still loads|fits {system})",
+        "(write|build) a (transform|transformation|script) that (cleans|reshapes) the data from {system} for "
+        "{system}",
+        "I need the (totals|prices) from {vendor} shown in {currency}, the file has them in "
+        "(local currency|their currency)",
     ),
 }

@@ -54,6 +54,46 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(green|healthy)? {system}",
         "(how|what) does the dashboard for {system} look",
         "(is|has) {system} (been|) stable since {date:past}",
+        # more phrasings: is a system up, fast and healthy, asked before a release or after a slow
+        # morning, plus SRE jargon (two systems holding different data is integration.data_sync)
+        "(quick|) sanity check: (is|) everything (ok|fine) with {system}?",
+        "(before|ahead of) the (release|deploy|demo) I (want to|need to) make sure {system} is healthy",
+        "is {system} (throwing|logging|seeing) more (errors|timeouts|5xx) than usual",
+        "(SLO|SLA|error budget) (status|burn|burn rate) (for|on) {system}",
+        "how many (pods|instances|nodes|workers) are (running|healthy) (in|on|for) {system}",
+        "(I'd like|send me|I want) a (daily|weekly|morning) health summary (for|of) {system}",
+        "(keep an eye on|watch) {system} (overnight|over the weekend|for {duration}) and (tell me|ping me) "
+        "if (anything|something) (spikes|looks off)",
+        "(set up|create|add) an alert (for when|if) {system} (latency|CPU|error rate) "
+        "(spikes|goes over the threshold)",
+        "(do|) response times (in|from) {location} look (ok|fine|normal)",
+        "(anything|any) (red|amber|yellow) on the (dashboard|status board|monitoring) "
+        "(for {system}|right now)",
+        "(are we|) still getting (heartbeats|metrics) from {system}",
+        "(status|health) {system} (pls|)",
+        "(memory|disk|CPU) (usage|) on {system} keeps (climbing|growing|going up), (is it|is that) "
+        "(ok|a problem)",
+        "(can|will) {system} (handle|cope with) the load (right now|during the sale|on {date:on})",
+        "{system} was (a bit|really|kind of) slow (this morning|earlier|{date:past}), is it "
+        "(ok|fine|back to normal) now",
+        "{system}: (connection pool|thread pool|disk) (at|near) (capacity|90%) (for {duration}|)",
+        "how (is|does) {system} (performing|perform) (compared to|vs) {date_range:past}",
+        "(is|) the (SSL|TLS) (cert|certificate) (on|for) {system} (expiring soon|still valid)?",
+        "(are|is) the (cron jobs|scheduled jobs|workers|consumers) on {system} (running|healthy|ok)",
+        "(give me|I need) a (quick|) (status|health) (rundown|overview|summary) of "
+        "(production|prod|everything) (in {location}|)",
+        "(can you tell me|let me know) if {system} is (stable|healthy) enough for (the demo|the launch) "
+        "({date}|)",
+        "(do we have|is there) (monitoring|alerting|a dashboard) (on|for) {system}",
+        "the (graphs|metrics|charts) for {system} look (weird|odd|off) since {date:past}, is (it|everything) "
+        "(healthy|ok)",
+        "how (busy|loaded) are the (servers|nodes|hosts) (in {location}|for {system}) "
+        "(right now|at the moment)",
+        "I (need to|have to) (run the month-end close|deploy|do a demo) (soon|in {duration}), is {system} "
+        "(up|ok|healthy)",
+        "(all good|everything fine) (on|with) {system} (in {location}|)?",
+        "how healthy is (prod|the cluster|{system}) (right now|at the moment|)",
+        "is {system} running (normally|as usual) (after the patch|since the upgrade|again)",
     ),
     "monitoring.outage_report": (
         "{system} is down",
@@ -101,5 +141,42 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(outage|downtime) report for {system} (in {location}|), {priority}",
         "{system} (is|went) offline, (please|) open an outage",
         "everything on {system} is (erroring|failing) (since {date:past}|right now)",
+        # more phrasings: a system is down or unreachable for many people, said tersely, by phone
+        # or in broken English (a single request that failed and should run again is recovery)
+        "(can't|cannot) get on {system} at all, (whole floor|whole team|all of us) (same|too)",
+        "is there a known (outage|incident) (with|on|for) {system} (right now|at the moment)",
+        "(customers|clients|users) (are telling|keep telling) us {system} "
+        "(isn't working|is broken|won't load)",
+        "{system} (503|502|504)s everywhere",
+        "(the site is|our website is|prod is) down(!|)",
+        "we've been dead in the water (for {duration}|all morning), {system} is (gone|down)",
+        "(my whole team|everyone) (in|at) {location} (has been|is) offline "
+        "(since lunch|since {date:past}|for {duration})",
+        "{system} went dark (at 2am|overnight|last night)",
+        "(who do I tell|how do I report it|who do I call) when {system} (is|goes) down",
+        "(open|raise|declare) {a} (major incident|{priority} incident) (for|because) {system} "
+        "(being down|is down|is unreachable)",
+        "the (login page|home page) (of|for) {system} (just spins|hangs|times out) for (all of us|everyone)",
+        "(update|post to) the status page: {system} (is|) (unavailable|down) (in {location}|)",
+        "heads up, {system} (is not|isn't) loading for anyone in {department}",
+        "(the|all the) (scanners|terminals|tills|registers) (at|in) {location} (are|went) (down|offline)",
+        "(the|our) (data center|server room) (in|at) {location} (lost power|is down|has no power)",
+        "since (morning|this morning|{date:past}) (i|we) cannot (enter|open|use) {system}, "
+        "(colleagues|my colleagues) (too|also)",
+        "{system} (is|) unreachable (from|over) (the office network|remote access)",
+        "(it's|everything is) down again, (nobody|no one) can work",
+        "(outage|downtime) (ongoing|still going) (for {duration}|), (any|what's the) ETA (on {system}|)",
+        "after the maintenance (window|last night), {system} (is|went) down for everyone",
+        "(DNS|the load balancer|the firewall) (failed|is down) (in|at) {location}, nothing "
+        "(resolves|loads|connects)",
+        "{department} (can't|cannot) work, {system} (has been|is) out "
+        "(all morning|since {date:past}|for {duration})",
+        "(widespread|global|regional) outage (on|of) {system} (in {location}|)",
+        "the (API|endpoints) (of|for) {system} (stopped responding|returns nothing) for "
+        "(all clients|every customer|everyone)",
+        "(let|tell) {channel} know {system} is down (and we're on it|, we're investigating|)",
+        "I think {system} (crashed|died), nothing happens when (I click|anyone logs in|I log in)",
+        "(email|the phones) and (the internet|the wifi) are both (dead|down) (at|in) {location}",
+        "(the|all the) (servers|hosts) (in|at) {location} are (down|unresponsive) (since {date:past}|)",
     ),
 }

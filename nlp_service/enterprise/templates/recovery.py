@@ -54,6 +54,47 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(retry|rerun) (everything|all jobs) that failed during the outage (of|on) {system}",
         "try the (sync|call) to {system} again in {duration}",
         "it errored, (redo|retry) (the|my) last request",
+        # more phrasings: a failed job, request or call to a business system run again (a report that
+        # never arrived is data_analysis; replaying a song or re-pairing a speaker is oos)
+        "{request_id} (failed|died) with (a timeout|an error|a 500), (could you|can you|please) give it "
+        "another (shot|try)",
+        "the (job|import|request) (failed|crashed) (because|while) {system} was down, "
+        "(it's back now|now it's up), (rerun|retry) it",
+        "(retry|re-run) {request_id} with (backoff|exponential backoff|a longer timeout)",
+        "(got|hit) (a 429|a rate limit|a timeout) (on|from) {system}, (retry|try again) in {duration}",
+        "I submitted (my|the) (expense claim|request|form) ({date:past}|earlier) and it "
+        "(bounced|errored|failed), (can you|please) push it through again",
+        "(don't|no need to) (roll back|revert) anything, just (rerun|retry) the failed (step|task|job)",
+        "(the|) failed (tasks|steps|batches) (in|on) {system} need (another|a second) (run|attempt)",
+        "(replay|reprocess|redrive) (the|) (messages|events) (from|in) the dead letter queue (for {system}|)",
+        "(the|) (billing|export|batch) run (errored|died) (halfway|midway|partway), "
+        "(start it over|kick it off again)",
+        "I got an error (message|) (when I submitted|on {request_id}), can you (retry|try again)",
+        "please (process|do) again my request(, it did not work| {request_id})",
+        "it says (something went wrong|request failed|try again later), (redo|retry) (it|that|my request) "
+        "(pls|please|)",
+        "(a network blip|a timeout|the connection dropping) (killed|interrupted|broke) the "
+        "(upload|sync|import) (to {system}|), (retry|try it again)",
+        "status: failed. action: retry. id: {request_id}",
+        "the (webhook|callback|API call) to {system} (didn't fire|failed|never went through), (send|fire) it "
+        "again",
+        "(three|3|two|2) attempts (already|) failed (on|for) {request_id}, (try|give it) "
+        "(once more|one more go)",
+        "is it possible to (retry|rerun|re-run) the failed (invoice|file|bulk) (upload|import) "
+        "(from {date:past}|)",
+        "nothing happened after I (submitted|sent) {request_id}, (resubmit|resend) it",
+        "the (overnight|nightly|batch) job failed, (rerun|re-run) it before (9am|the morning standup|{date})",
+        "the (build|pipeline|CI run) (for {system}|) failed on a flaky test, (rerun|retry) it",
+        "(run|submit) {request_id} again with the same (parameters|settings|inputs)",
+        "the bank (rejected|timed out on) the payment (to|for) {vendor}, (retry|resubmit) it",
+        "(schedule|set up) (a|an automatic) retry (for|of) {request_id} (in {duration}|overnight)",
+        "the (call|request) to {system} (returned|got) (a 503|a 502|an error) (once|), (retry|resend) it",
+        "(retry|reattempt) (the|) failed (tasks|jobs) (from|of) {request_id} only, (not|don't rerun) the "
+        "whole thing",
+        "my (request|submission) (hit|threw) an error (on|in) {system}, (can you|) (submit|send) it (over|) "
+        "again",
+        "(temporary|transient) error on {request_id}, (retry|try again) (please|now|)",
+        "failed job, (need|needs) (a|) rerun",
     ),
     "recovery.rollback": (
         "roll back {request_id}",
@@ -110,5 +151,47 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(please|) reset {system} to the (backup|snapshot) from {date:past}",
         "undo the settings change (I|{employee}) made (in|on|to) {system} (this morning|{date:past})",
         "(reset|revert) the (permission|pricing|routing) (settings|rules) in {system} to before the change",
+        # more phrasings: deploys, configs, migrations and bulk edits on business systems reversed
+        # (retrying a failed request is retry_request; undoing a phone or smart-home change is oos)
+        "we pushed a bad (config|release|build) to {system} ({date:past}|this morning), "
+        "(revert it|back it out)",
+        "the new (version|release) of {system} is (buggy|broken|unusable), (go|switch) back to the "
+        "(old|previous) one",
+        "(restore|load) (this morning's|last night's|the latest good) snapshot (of|for) {system}",
+        "how (do I|can I|do we) (roll back|revert) a (deploy|release|change) (on|in|to) {system}",
+        "(someone|{employee}) changed (all|) the (prices|discounts|permissions|mappings) in {system} by "
+        "mistake, put them back",
+        "(revert|go back) to (last night's|the last|the latest) backup (of {system}|)",
+        "the (migration|upgrade|cutover) (went wrong|failed) (on {system}|), we need to go back",
+        "(git revert|revert the commit|revert the PR) (for|from) {request_id}",
+        "(flip|set) the feature flag (on {system}|) back to (off|the old value)",
+        "i want (the|) previous version of {system} back (please|)",
+        "{request_id} (updated|changed|deleted) the wrong (records|accounts|rows), (reverse|undo) it "
+        "(completely|)",
+        "(restore|recover) {system} to a point in time (before|as of) {date:past}",
+        "back out the (patch|hotfix|update) (we|I|{employee}) (applied|installed) (to|on) {system} "
+        "(last night|{date:past})",
+        "rollback needed: {system} (to {date:past}|)",
+        "(don't|no need to) (retry|rerun) (it|{request_id}), (reverse|roll back|undo) it (instead|)",
+        "roll forward (isn't|is not) an option, (roll|take) {system} back",
+        "(after|since) the (update|release|change) (on {date:on}|{date:past}|) the (numbers|data|totals) in "
+        "{system} (look|are) wrong, can we (revert|roll back)",
+        "the (permissions|roles|groups) in {system} (got|were) wiped by the (update|script|sync), "
+        "(restore|roll back) (them|to the previous set)",
+        "(the|) canary (for|on) {system} is failing, (abort|stop) (the rollout|it) and roll back",
+        "(revert|undo) the (upgrade|update|patch) (of|to) {system} (in|at) {location}",
+        "the data in {system} (is|got) corrupted (by|after) {request_id}, restore (it|the data) to "
+        "(before|how it was)",
+        "switch {system} back to the old (pricing rules|workflow|routing|approval chain)",
+        "(execute|run) the rollback (plan|runbook) (for|on) {system} (now|asap|)",
+        "the (template|mapping|formula) change in {system} (messed up|broke) every (invoice|order|report), "
+        "(reverse|revert) it",
+        "(the|) last deploy (to {system}|) (broke|took down) (checkout|login|invoicing), (roll back|revert) "
+        "to the previous (build|release)",
+        "(my|the) script (overwrote|wiped) (the|) (customer|vendor) (fields|records) in {system}, "
+        "(need|I need) them back as they were",
+        "(can|could) you (reverse|undo) {request_id}? it (was|went out) by mistake",
+        "{system} (release|deploy) (from|of) {date_range:past} (has|had) to be reverted, (please|) do it "
+        "(now|)",
     ),
 }

@@ -53,6 +53,44 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(please|) approve and set up my access to {system}",
         "{employee} (can't|cannot) get into {system}, they need (an account|access)",
         "need edit rights on {system} for {employee} (by {date}|)",
+        # more phrasings: questions, context first, indirect ("it says I'm not authorized"), jargon
+        # (SSO, service account, elevated privileges); existing staff, not new starters (hr.onboarding)
+        "{system} access for {employee}?",
+        "my manager (approved it|signed off), I just need {role:access} (on|in) {system}",
+        "I joined {department} (recently|a few weeks ago) and (still|) don't have permission for {system}",
+        "where (do|can) I (request|ask for) (access|permissions) (to|for) {system}",
+        "who do I ask to get (into|onto) {system}",
+        "{system} (says|tells me) I (don't have permission|am not authorized|need an account)",
+        "{employee} is covering for me while I'm out, can they (get|have) {role:access} on {system} "
+        "(for {duration}|)",
+        "is it possible to have {role:access} role in {system}? I need (it|) for my work",
+        "need {role:access} {system} {employee} asap",
+        "put {employee} on {system} as {a} {role:access} (for the project|)",
+        "(the|our) external auditors need (to see|a login for) {system} (for {duration}|until {date})",
+        "could you (kindly|please) (provision|set up) (an account|a login) (on|in) {system} for me",
+        "(I'd like to request|requesting) (elevated|higher) (privileges|permissions) (on|in) {system}",
+        "(reinstate|renew) my access (to|on) {system}, it (expired|ran out)",
+        "extend (the|) access (for|of) {employee} (on|in) {system} (until {date}|for another {duration})",
+        "I need to be able to (approve|edit|deploy|merge) (in|on) {system}, (can I get|please give me) "
+        "{role:access}",
+        "(what's|what is) the process (to get|for getting) {department} (onto|into) {system}",
+        "SSO says I'm not assigned to {system}, (please add me|can you assign it to me)",
+        "{employee} (is helping|will help) (us|out) with <topic>, (they'll need|give them) {system} "
+        "(access|)",
+        "(add|put) me (in|into) the (group|role) for {department} (in|on) {system}",
+        "for <topic> I'll need to (look at|work in) {system}, "
+        "(please set that up|can you sort out the access)",
+        "(assign|attach) the {role:access} role to {email} (in|on) {system}",
+        "{employee} (from|in) {department} (only needs|just needs) to (view|look at) {system}, "
+        "(view only|read access) is (fine|enough)",
+        "need permission for (open|use|using) {system} (please|)",
+        "(create|set up) a service account (in|on|for) {system} with {role:access} rights",
+        "access request for {system}, (approved by|my manager is) {employee}",
+        "my role changed to {role:job}, so I need {system} (now|too)",
+        "I keep getting (403|permission denied|not authorized) in {system}, (please|) grant me {role:access}",
+        "my manager said I should have access by now but I still can't (get in|see anything) (in {system}|)",
+        "(can|could) I (get|have) the same (access|permissions) as "
+        "(my teammate|the rest of my team|{employee})",
     ),
     "security.access_revoke": (
         "revoke {system} access for {employee}",
@@ -100,6 +138,49 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "please deprovision {email} from {system}",
         "{employee} still has {system} access, (fix|remove) it",
         "(expire|revoke) the shared {system} account",
+        # more phrasings: system-specific removals (leaving the company is hr.offboarding), reduced
+        # rights, sharing links, tokens, people on leave
+        "{employee} (moved|transferred) to {department}, (so|) they shouldn't (have|keep) {system}",
+        "I (don't|no longer) (need|use) {system}, (you can|please) (remove me|close my account)",
+        "our contract with {vendor} (ended|is over), (kill|disable) their (logins|accounts) (on|in) {system}",
+        "(the|our) {role:job} {employee} (is done|finished) (with|on) <topic>, (remove|close) their access "
+        "(to|on) {system}",
+        "(per|after) the access review, (remove|revoke) {employee} (from|on) {system}",
+        "too many (admins|people) (on|in) {system}, (remove|drop) {employee}",
+        "{email} (got|was given) {system} access by mistake, (take it back|remove it)",
+        "how do I remove someone from {system}",
+        "(make sure|ensure) {employee} (can't|cannot) (get into|log into|access) {system} "
+        "(anymore|after {date})",
+        "(reduce|lower|limit) the (permissions|rights|access) of {employee} (on|in) {system}",
+        "the temporary {system} access (for|of) {employee} (ends|is up) {date}, (remove|revoke) it (then|)",
+        "please remove the permission for {employee} in {system}, (he|she) is not in (the|) team now",
+        "{system}: remove {email}",
+        "only {system} (please|), (remove|revoke) {employee} (there|from it) and (leave|keep) the rest",
+        "after the phishing (incident|scare), (revoke|disable) {email} (on|in) {system} until we know more",
+        "no need for {employee} to be {role:access} on {system} now (that|) the project is over",
+        "(lock down|restrict) {system} so {department} (can't|cannot) (see|edit) it",
+        "(remove|take away) (write|edit) (access|rights) (for|from) {employee} (on|in) {system}, "
+        "(leave|keep) (read|view) (access|only)",
+        "how do I (close|delete) my account (in|on) {system}, (I don't use it|I moved teams)",
+        "{employee} is on (parental|extended|long) leave, (suspend|pause) their access (to|on) {system} "
+        "(until they're back|)",
+        "(expire|disable|kill) the (external|sharing) (link|invite) (to|for) {system} "
+        "(sent to {email}|for {vendor})",
+        "{employee} has {role:access} (on|in) {system} (and|but) (they shouldn't|that's not right), "
+        "(revoke|pull) it",
+        "(I want|I'd like) to (remove|kick) {employee} (from|out of) (the|our) (workspace|project|group) "
+        "(in|on) {system}",
+        "(revoke|invalidate|delete) (the|all) (API keys|tokens|SSH keys) (of|for|belonging to) {employee} "
+        "(in|on) {system}",
+        "{email} is still active in {system} (even though|but) they (changed teams|don't work on it), "
+        "(deactivate|remove) them",
+        "take me (off|out of) {system}, I'm (not on|off) (that|the) project (now|)",
+        "(remove|revoke) everyone (outside|except) {department} (from|on) {system}",
+        "(take back|pull) the {role:access} (role|rights) we gave {employee} "
+        "(for the audit|for the migration|temporarily)",
+        "I switched teams, (please|) clean up my old permissions (in {system}|)",
+        "(the|our) contractors still have access (to {system}|) (even though|and) the project ended, "
+        "(cut it off|remove them)",
     ),
     "security.incident_report": (
         "report a security incident (on|in|involving) {system}",
@@ -156,6 +237,50 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(CEO fraud|wire fraud) (email|attempt): {email} asked {department} to wire {amount}",
         "(got|received) a fake (wire transfer|gift card) request (from {email}|pretending to be our CEO)",
         "(I think|we think) someone (is|was) committing fraud in {system} (using a colleague's account|)",
+        # more phrasings: first-person reports of something that happened (searching the logs for
+        # suspicious logins is audit.query; a system that is simply down is monitoring.outage_report)
+        "I see (emails I didn't send|logins I didn't make|messages I never wrote) (from|on) my "
+        "(work|company) account",
+        "I clicked (a link|an attachment|something) in (an|a weird) email and now my (laptop|computer) is "
+        "acting (weird|strange)",
+        "(who do I tell about|where do I report|how do I report) a "
+        "(phishing email|security incident|suspicious email)",
+        "(possible|likely|probable) phish from {email}",
+        "(a|the) (delivery guy|visitor|contractor) got into the server room at {location} "
+        "(without an escort|unescorted)",
+        "(my|a) (usb drive|external drive|hard drive) with (client|customer|employee) (files|data) is "
+        "missing",
+        "(I left|left) my (work laptop|laptop) unlocked (at|in) {location} and someone "
+        "(used it|went through it)",
+        "(we're|I'm) seeing (hundreds of|lots of|a flood of) failed login attempts on {system} "
+        "(right now|from {location})",
+        "got a (text|SMS) (saying|claiming) my (work|) account is locked, the link looks fake",
+        "(our|the company) (website|customer portal) (was|got|has been) defaced",
+        "the files on {system} (got|were) encrypted (and|) (there's a ransom note|I can't open them)",
+        "I (accidentally|mistakenly) (posted|pasted) (an API key|a password|a token) in {channel}",
+        "I (gave|read out) my (MFA|2FA|verification) code to (someone|a caller) "
+        "(on the phone|who said they were from the help desk)",
+        "{priority} security (issue|incident): (data exfil|exfiltration) suspected (from|on) {system}",
+        "{vendor} (told|notified) us (they had|about) a breach, our data (may|might) be (affected|exposed)",
+        "(a|my) (screen|laptop) (shows|is showing) a (message|popup) (asking for|demanding) bitcoin",
+        "(there's|I found) (an unknown|a new|a rogue) (privileged|service) account in {system} "
+        "(nobody created|that nobody recognizes)",
+        "(I need to|want to) report something: I lost (printouts|papers|documents) with (customer|employee) "
+        "data (on the bus|at {location})",
+        "the (server room|data center|records room) door (at|in) {location} was (propped open|left unlocked) "
+        "(all night|over the weekend)",
+        "the login page (for|of) {system} looks (different|fake|off) (all of a sudden|now|), "
+        "(is it|could it be) (phishing|a scam)",
+        "(someone|a fake account) is (impersonating|pretending to be) {employee} (in|on) {channel}",
+        "(I have|got) a security (issue|concern) to report (about {system}|)",
+        "I sent (a file|an attachment) with (personal|customer) data to the wrong (person|customer|address), "
+        "what do I do",
+        "I got a (password changed|new sign-in) (email|alert) (for {system}|) (but|and) it wasn't me",
+        "(breach|hacked|compromised)!! {system}",
+        "(looks like|I think) (our|the company) (domain|DNS|SSL certificate) (was|got) (hijacked|spoofed)",
+        "(found|there's) a (keylogger|strange dongle) (on|plugged into) a (shared|kiosk) (PC|computer) "
+        "(in|at) {location}",
+        "(we've|we have) been breached, attackers (are|were) in {system} (since {date:past}|)",
     ),
     "security.compliance_check": (
         "run a compliance check on {system}",
@@ -202,5 +327,49 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(has|have) the {period} access reviews for {system} been done",
         "is {employee} up to date on (compliance|security) training",
         "(check|audit) (that|whether) we (keep|delete) (logs|records) per policy in {system}",
+        # more phrasings: policies, regulations, controls and vendor risk (reading a clause out of a
+        # contract is documents.extract; a compliance report on a schedule is data_analysis)
+        "(GDPR|SOX|PCI|HIPAA) status (for|of) {system}?",
+        "the (auditors come|audit is) (soon|in {period}|on {date:on}), are we (fine|ok|covered) on {system}",
+        "how (do I|can I) (check|know) (if|whether) {system} is (compliant|in line with policy)",
+        "(which|what) systems (fail|don't meet|are out of line with) the (encryption|password|retention|MFA) "
+        "policy",
+        "(I need|we need|I'd like) a compliance (check|review|assessment) (of|for) {department} "
+        "(before {date}|by {date}|)",
+        "(is|are we) (storing|keeping) (customer|personal|health) data in {system} (allowed|OK) under "
+        "(GDPR|HIPAA|our policy)",
+        "(is MFA|has MFA been) (enforced|turned on) (on|in) {system}? (I need to confirm it|need it) for "
+        "(SOC 2|the audit|ISO)",
+        "(check|review) (that|whether) (nobody|no one) in {department} has "
+        "(more access|more rights|elevated rights) than (they need|policy allows)",
+        "(please|) (verify|confirm) {vendor} (still|) (meets|complies with) (our|the) "
+        "(security|data protection) (policy|standards) before (renewal|we renew)",
+        "(run|kick off) (a|the) (CIS benchmark|policy|configuration) (scan|audit) (against|on) {system}",
+        "(how|where) are we (on|with) (the|our) (ISO|SOC 2|PCI) (recertification|readiness|controls) "
+        "(for {period}|)",
+        "(any|are there any) (compliance|policy) (violations|exceptions) in {department} "
+        "(for {period}|so far)",
+        "we're (about to sign|onboarding|bringing on) {vendor}, (do they|will they) pass (our|the) "
+        "(vendor risk|third-party risk|security) (assessment|review)",
+        "(does|is) {system} (follow|following|in line with) the new password (rules|policy)",
+        "(how many|what percent of) people in {department} (completed|finished) the (annual|mandatory) "
+        "(security|privacy) training",
+        "is {system} (in scope|covered) for (PCI|SOX|SOC 2), and (does it pass|are we compliant)",
+        "(our lawyers|the board|our auditor|a customer) (wants|asked) to know if {system} is "
+        "(CCPA|GDPR|HIPAA|SOC 2) compliant",
+        "a customer sent (us|) a security questionnaire, (check|confirm) (our|the) controls (on|for) "
+        "{system}",
+        "(check|verify) (segregation|separation) of duties (in|on) {system} (for {period}|)",
+        "are we (keeping|holding) (ex-employee|former customer|candidate) data (longer than|past) "
+        "(allowed|the retention limit)",
+        "(scan|check) {system} for (unencrypted|unmasked) (personal|card|health) data",
+        "did {system} pass (its|the) (last|latest) (audit|pen test|security review) (in {period}|)",
+        "I'm not sure (we follow|{department} follows) the (retention|clean desk|data handling) policy, can "
+        "you check",
+        "(policy|controls) check (on|for) {vendor} (please|)",
+        "{department} {period} compliance?",
+        "do {employee} and (their|the) team follow the (access|password|data) policy (in {system}|)",
+        "(gap|readiness) (analysis|assessment) for (SOC 2|ISO 27001|HIPAA) (on|for) {system}",
+        "we have a regulator visit (soon|in {period}), (check|make sure) {department} is compliant",
     ),
 }
