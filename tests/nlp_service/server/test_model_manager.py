@@ -60,20 +60,30 @@ def never_train(model_dir: Path) -> Path:
     raise AssertionError(f"the default model must not be trained (into {model_dir})")
 
 
+def held_manager(student_dir: Path, teacher_dir: Path) -> tuple[ModelManager, Loader]:
+    """A manager over both directories whose loader waits until released (to read the loading reason)."""
+    loader = Loader()
+    loader.hold.clear()
+    settings = make_settings(student_dir, gpu_model_dir=teacher_dir)
+    return ModelManager(settings, ServerMetrics(), load_model=loader, train_default=never_train), loader
+
+
+def start_and_load(manager: ModelManager, loader: Loader) -> str:
+    """Start, note the reason shown while loading, then let the load finish."""
+    manager.start()
+    loading_reason = manager.reason
+    loader.hold.set()
+    assert manager.join(30)
+    return loading_reason
+
+
 def test_gpu_present_serves_gpu_model_dir_and_reload_keeps_it(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, student_dir: Path, teacher_dir: Path
 ) -> None:
     asked = pretend_cuda(monkeypatch, present=True)
-    loader = Loader()
-    loader.hold.clear()
-    settings = make_settings(student_dir, gpu_model_dir=teacher_dir)
-    manager = ModelManager(settings, ServerMetrics(), load_model=loader, train_default=never_train)
-
+    manager, loader = held_manager(student_dir, teacher_dir)
     with caplog.at_level(logging.INFO, logger="nlp_service.server.model_manager"):
-        manager.start()
-        loading_reason = manager.reason
-        loader.hold.set()
-        assert manager.join(30)
+        loading_reason = start_and_load(manager, loader)
 
     assert asked == [True]
     assert loading_reason == (
@@ -97,15 +107,8 @@ def test_no_gpu_serves_model_dir(
     monkeypatch: pytest.MonkeyPatch, student_dir: Path, teacher_dir: Path
 ) -> None:
     asked = pretend_cuda(monkeypatch, present=False)
-    loader = Loader()
-    loader.hold.clear()
-    settings = make_settings(student_dir, gpu_model_dir=teacher_dir)
-    manager = ModelManager(settings, ServerMetrics(), load_model=loader, train_default=never_train)
-
-    manager.start()
-    loading_reason = manager.reason
-    loader.hold.set()
-    assert manager.join(30)
+    manager, loader = held_manager(student_dir, teacher_dir)
+    loading_reason = start_and_load(manager, loader)
 
     assert asked == [False]
     assert loading_reason == (
