@@ -2,6 +2,8 @@
 
     .venv/bin/python benchmarks/observability_overhead.py --model .eas/models/nlp-default \\
         --json benchmarks/results/observability_overhead.json
+    .venv/bin/python benchmarks/observability_overhead.py --phases nlp --model .eas/models/nlp-default \\
+        --sampler parentbased_traceidratio --sampler-arg 0.2 --rounds 4 --json /tmp/obs-nlp.json
 
 Each round runs the same two measurements once per mode, the modes' order alternating between rounds
 (off, on / on, off, ...) so that a machine that drifts (thermal, a neighbour) does not favour one mode:
@@ -17,7 +19,9 @@ The modes are environments, nothing else differs:
   ``EAS_WORKER_METRICS_PORT=0`` (no ``/metrics`` server on the workers, nothing scrapes them). The
   counters and histograms themselves are still updated in-process: prometheus_client has no switch,
   so their cost (a lock and an add each) is in both modes.
-- **on**: every span sampled and exported over OTLP/HTTP (``OTEL_TRACES_EXPORTER=otlp``) to a
+- **on**: spans sampled by ``--sampler`` (default every span; ``--sampler parentbased_traceidratio
+  --sampler-arg 0.2`` is what the production values run) and exported over OTLP/HTTP
+  (``OTEL_TRACES_EXPORTER=otlp``) to a
   collector stand-in in this process that decodes each export and counts its spans; each worker serves
   ``/metrics`` on a port of its own and is scraped every ``--scrape-interval`` seconds.
 
@@ -96,7 +100,9 @@ class CollectorStandIn:
         self.server.server_close()
 
 
-def mode_environment(mode: str, collector: CollectorStandIn) -> dict[str, str]:
+def mode_environment(
+    mode: str, collector: CollectorStandIn, sampler: str = "always_on", sampler_arg: str | None = None
+) -> dict[str, str]:
     """The process environment of one mode (see the module docstring)."""
     env = {
         key: value
@@ -111,9 +117,11 @@ def mode_environment(mode: str, collector: CollectorStandIn) -> dict[str, str]:
                 "OTEL_TRACES_EXPORTER": "otlp",
                 "OTEL_EXPORTER_OTLP_ENDPOINT": collector.endpoint,
                 "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf",
-                "OTEL_TRACES_SAMPLER": "always_on",
+                "OTEL_TRACES_SAMPLER": sampler,
             }
         )
+        if sampler_arg is not None:
+            env["OTEL_TRACES_SAMPLER_ARG"] = sampler_arg
     return env
 
 
@@ -139,6 +147,39 @@ def median(values: list[float | None]) -> float | None:
     return round(statistics.median(present), 3) if present else None
 
 
+def run_fast_lane(
+    args: argparse.Namespace, env: dict[str, str], tmp: Path, round_index: int, mode: str
+) -> dict[str, Any]:
+    """One fast-lane burst through ``orchestration.py --phases fast`` in the mode's environment."""
+    fast_json = tmp / f"fast-{round_index}-{mode}.json"
+    fast = run_child(
+        [
+            sys.executable,
+            "benchmarks/orchestration.py",
+            "--phases",
+            "fast",
+            "--job",
+            args.job,
+            "--workers",
+            str(args.workers),
+            "--fast-requests",
+            str(args.fast_requests),
+            "--scrape-interval",
+            str(args.scrape_interval if mode == "on" else 0),
+            "--json",
+            str(fast_json),
+        ],
+        env,
+        fast_json,
+        f"round {round_index + 1}, {mode}: fast lane",
+    )
+    return {
+        "fast_runs_per_min": fast.get("fast_runs_per_min"),
+        "fast_start_p95_ms": fast.get("fast_start_p95_ms"),
+        "worker_metrics_scrapes": fast.get("worker_metrics_scrapes"),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, required=True, help="write every figure here")
@@ -148,8 +189,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast-requests", type=int, default=1000, help="fast-lane burst size")
     parser.add_argument("--scrape-interval", type=float, default=5.0, help="seconds between scrapes (on)")
     parser.add_argument("--model", type=Path, default=None, help="NLP model directory; none: no NLP figures")
+    parser.add_argument(
+        "--phases", default="fast,nlp", help="comma-separated: fast (the fast lane), nlp (needs --model)"
+    )
+    parser.add_argument(
+        "--sampler",
+        default="always_on",
+        help="OTEL_TRACES_SAMPLER of the on mode (the chart's: parentbased_traceidratio)",
+    )
+    parser.add_argument(
+        "--sampler-arg", default=None, help="OTEL_TRACES_SAMPLER_ARG (production values: 0.2)"
+    )
     parser.add_argument("--nlp-requests", type=int, default=1000, help="nlp_latency.py --requests")
     args = parser.parse_args(argv)
+    phases = {phase.strip() for phase in args.phases.split(",") if phase.strip()}
+    if not phases or phases - {"fast", "nlp"}:
+        parser.error(f"--phases {args.phases!r}: name fast, nlp or both")
+    if phases == {"nlp"} and args.model is None:
+        parser.error("--phases nlp needs --model")
     if args.model is not None and not (args.model / "model.onnx").exists():
         parser.error(f"--model {args.model}: no model.onnx there (train one: `eas-nlp train`, or `make run`)")
 
@@ -171,35 +228,12 @@ def main(argv: list[str] | None = None) -> int:
             for round_index in range(args.rounds):
                 modes = ("off", "on") if round_index % 2 == 0 else ("on", "off")
                 for mode in modes:
-                    env = mode_environment(mode, collector)
+                    env = mode_environment(mode, collector, args.sampler, args.sampler_arg)
                     record: dict[str, Any] = {"round": round_index + 1, "mode": mode}
-                    fast_json = Path(tmp) / f"fast-{round_index}-{mode}.json"
-                    fast = run_child(
-                        [
-                            sys.executable,
-                            "benchmarks/orchestration.py",
-                            "--phases",
-                            "fast",
-                            "--job",
-                            args.job,
-                            "--workers",
-                            str(args.workers),
-                            "--fast-requests",
-                            str(args.fast_requests),
-                            "--scrape-interval",
-                            str(args.scrape_interval if mode == "on" else 0),
-                            "--json",
-                            str(fast_json),
-                        ],
-                        env,
-                        fast_json,
-                        f"round {round_index + 1}, {mode}: fast lane",
-                    )
-                    record["fast_runs_per_min"] = fast.get("fast_runs_per_min")
-                    record["fast_start_p95_ms"] = fast.get("fast_start_p95_ms")
-                    record["worker_metrics_scrapes"] = fast.get("worker_metrics_scrapes")
-                    record["fast_spans"] = collector.take()
-                    if args.model is not None:
+                    if "fast" in phases:
+                        record.update(run_fast_lane(args, env, Path(tmp), round_index, mode))
+                        record["fast_spans"] = collector.take()
+                    if args.model is not None and "nlp" in phases:
                         nlp_json = Path(tmp) / f"nlp-{round_index}-{mode}.json"
                         nlp = run_child(
                             [
