@@ -566,6 +566,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--phases", default=",".join(PHASES), help=f"comma-separated subset of {PHASES}")
     parser.add_argument("--requests", type=int, default=1000, help="mixed workload size")
     parser.add_argument("--workers", type=int, default=2, help="warm fast-lane workers")
+    parser.add_argument(
+        "--scrape-interval",
+        type=float,
+        default=0.0,
+        help="seconds between scrapes of each worker's /metrics (orchestration.py's Bench reads it; 0: none)",
+    )
     parser.add_argument("--fanout-items", type=int, default=2000, help="announcement recipients")
     parser.add_argument("--fault-5xx", type=float, default=0.10, help="share of vendor calls answered 503")
     parser.add_argument("--fault-429", type=float, default=0.05, help="share of vendor calls throttled")
