@@ -66,7 +66,6 @@ class Case:
 
     words: tuple[str, ...]
     accepted: tuple[str, ...]
-    group: str  # "realworld" or "enterprise"
 
 
 @dataclass
@@ -79,10 +78,7 @@ class Views:
 
 
 def enterprise_cases(dataset, split: str, oos_label: str) -> list[Case]:
-    return [
-        Case(u.words, () if u.intent == oos_label else (u.intent,), "enterprise")
-        for u in dataset.split(split)
-    ]
+    return [Case(u.words, () if u.intent == oos_label else (u.intent,)) for u in dataset.split(split)]
 
 
 def public_cases(datasets_dir: Path, split: str) -> list[Case]:
@@ -90,7 +86,7 @@ def public_cases(datasets_dir: Path, split: str) -> list[Case]:
     for case in realworld_cases(datasets_dir, split):
         words = tuple(words_of(case.text))
         if words:
-            cases.append(Case(words, case.accepted, "realworld"))
+            cases.append(Case(words, case.accepted))
     return cases
 
 

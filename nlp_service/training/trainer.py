@@ -204,7 +204,8 @@ def train(
     with Progress(*columns, console=console) as progress:
         task = progress.add_task("train", total=total_steps, completed=state.step, loss=float("nan"))
         finished = state.stale >= config.patience or state.step >= total_steps
-        for epoch in range(state.epoch + 1, 0 if finished else config.epochs + 1):
+        last_epoch = state.epoch if finished else config.epochs  # a resumed, finished run trains no more
+        for epoch in range(state.epoch + 1, last_epoch + 1):
             model.train()
             running = []
             for batch in length_bucketed_batches(lengths, config.batch_size, rng):
