@@ -31,6 +31,7 @@ from eas_pipelines.connectors.retry import call_with_retries
 from eas_pipelines.observability import metrics
 from eas_pipelines.observability.spans import connector_span, set_connector_outcome
 from eas_pipelines.pii import NEVER_CLEARED, mask_value
+from eas_pipelines.pii.engine import engines as warm_masking
 from eas_pipelines.resources.circuit import (
     DEFAULT_FAIL_MAX,
     DEFAULT_PREFIX,
@@ -194,6 +195,26 @@ class ConnectorResource(dg.ConfigurableResource):
             client = build(self)
             self._client = (id(self), client)
         return client
+
+    builds_client_offline: ClassVar[bool] = False
+    """Whether :meth:`client` can be built without calling the system (no handshake, no token):
+    such a client is built when the resource is, see :meth:`setup_for_execution`."""
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Build, when the run starts, what the run's first call would otherwise build in its step.
+
+        Why: Dagster builds a run's resources before its first step. A fresh run process (every
+        standard-lane run, every Kubernetes run pod) would otherwise pay the masking engine that
+        :meth:`outgoing` uses (Presidio and spaCy imported: ~1.3 s) and a heavy client's construction
+        (boto3 loads S3's service model: ~0.2 s) inside the first step that sends something, which
+        then takes seconds where the same step on a warm worker takes milliseconds. A warm worker
+        builds its resources once, so it pays this once. A client whose construction calls the
+        system (a handshake, a token) stays built on first use, so that an outage is met by the
+        step's retries rather than failing the run before it starts.
+        """
+        warm_masking()
+        if self.builds_client_offline:
+            self.client()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         owner, client = self._client or (None, None)

@@ -191,6 +191,7 @@ class S3ConnectorResource(ConnectorResource):
     """
 
     system = "s3"
+    builds_client_offline = True
 
     region_name: str | None = Field(default=None, description="AWS region (EAS_S3_REGION)")
     endpoint_url: str | None = Field(default=None, description="S3-compatible endpoint (EAS_S3_ENDPOINT_URL)")
