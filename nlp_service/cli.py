@@ -23,6 +23,27 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+PUBLIC_DATA_HELP = (
+    "folder with clinc150/ and snips/ (../shared/datasets): add their train/dev sentences "
+    "(work requests as extra phrasings, everyday ones as out of scope)"
+)
+PUBLIC_PER_INTENT_HELP = "with --public-data: at most this many sentences per public intent and split"
+GATE_HELP = "fit the distance gate that decides what is out of scope (means on train, threshold on dev)"
+LAUNCH_BUDGET_HELP = "share of the out-of-scope dev sentences the distance gate may admit with an intent"
+
+
+def _training_data(data: Path, public_data: Path | None, public_per_intent: int | None):
+    """The data set a model trains (and is calibrated) on: ``data``, plus the public sentences."""
+    dataset = load_dataset(data)
+    if public_data is None:
+        return dataset
+    from nlp_service.data.realworld import with_public_sentences
+
+    return with_public_sentences(
+        dataset, public_data, dataset.oos_label or "oos", per_source_intent=public_per_intent
+    )
+
+
 @app.command("train")
 def train_command(
     data: Annotated[Path, typer.Option(help="seq.in-format folder (train/dev/test) or CLINC150-style JSON")],
@@ -76,19 +97,8 @@ def train_command(
     max_steps: Annotated[
         int | None, typer.Option(min=1, help="stop after this many steps (smoke runs)")
     ] = None,
-    public_data: Annotated[
-        Path | None,
-        typer.Option(
-            help="folder with clinc150/ and snips/ (../shared/datasets): add their train/dev sentences "
-            "(work requests as extra phrasings, everyday ones as out of scope)"
-        ),
-    ] = None,
-    public_per_intent: Annotated[
-        int | None,
-        typer.Option(
-            min=1, help="with --public-data: at most this many sentences per public intent and split"
-        ),
-    ] = None,
+    public_data: Annotated[Path | None, typer.Option(help=PUBLIC_DATA_HELP)] = None,
+    public_per_intent: Annotated[int | None, typer.Option(min=1, help=PUBLIC_PER_INTENT_HELP)] = None,
     seed: int = 13,
     threads: Annotated[int | None, typer.Option(min=1)] = None,
     checkpoint: Annotated[
@@ -100,6 +110,8 @@ def train_command(
     ] = None,
     onnx: Annotated[bool, typer.Option(help="also export model.onnx")] = True,
     int8: Annotated[bool, typer.Option(help="also write model.int8.onnx (with --onnx)")] = True,
+    gate: Annotated[bool, typer.Option(help=GATE_HELP)] = True,
+    launch_budget: Annotated[float, typer.Option(min=0.0, max=0.5, help=LAUNCH_BUDGET_HELP)] = 0.01,
 ) -> None:
     """Fine-tune the encoder with intent and slot heads; early-stops on dev."""
     from nlp_service.training.config import TrainConfig
@@ -128,15 +140,11 @@ def train_command(
         threads=threads,
         export_onnx=onnx,
         export_int8=onnx and int8,
+        distance_gate=gate,
+        launch_budget=launch_budget,
     )
     try:
-        dataset = load_dataset(data)
-        if public_data is not None:
-            from nlp_service.data.realworld import with_public_sentences
-
-            dataset = with_public_sentences(
-                dataset, public_data, dataset.oos_label or "oos", per_source_intent=public_per_intent
-            )
+        dataset = _training_data(data, public_data, public_per_intent)
         train(dataset, out, config, console, checkpoint=checkpoint)
     except (DataFormatError, EncoderNotFoundError, KeyError, ValueError) as exc:
         _fail(str(exc))
@@ -265,23 +273,79 @@ def calibrate_command(
     model: Annotated[Path, typer.Option(help="trained model directory")],
     data: Annotated[Path, typer.Option(help="seq.in-format folder or CLINC150-style JSON")],
     split: Annotated[str, typer.Option(help="the split to fit on (never the test split you report)")] = "dev",
+    public_data: Annotated[Path | None, typer.Option(help=PUBLIC_DATA_HELP)] = None,
+    public_per_intent: Annotated[int | None, typer.Option(min=1, help=PUBLIC_PER_INTENT_HELP)] = None,
+    gate: Annotated[bool, typer.Option(help=GATE_HELP + " (--no-gate removes it)")] = True,
+    launch_budget: Annotated[float, typer.Option(min=0.0, max=0.5, help=LAUNCH_BUDGET_HELP)] = 0.01,
 ) -> None:
-    """Re-fit confidence temperature and out-of-scope threshold on a split, without retraining."""
+    """Re-fit confidence temperature, out-of-scope threshold and distance gate, without retraining.
+
+    Give the data (and public sentences) the model was trained on: the gate's intent means come
+    from its train split. An ONNX export made before the gate existed is exported again, since the
+    gate reads the sentence embedding the newer export returns.
+    """
     from nlp_service.inference.predictor import WordPredictor
-    from nlp_service.training.calibration import calibrate_labels
+    from nlp_service.model.distance_gate import GATE_FILE
+    from nlp_service.training.calibration import calibrate_labels, fit_distance_gate
 
     try:
-        examples = load_dataset(data).split(split)
-        # Fitted on the fp32 reference; the int8 copy shares labels.json.
-        predictor = WordPredictor.load(model, precision="fp32")
+        dataset = _training_data(data, public_data, public_per_intent)
+        examples = dataset.split(split)
+        if gate and "train" not in dataset.splits:
+            raise ValueError(
+                f"{data} has no train split: the distance gate's intent means come from the data the "
+                "model was trained on (give that, or --no-gate)"
+            )
+        # Fitted on the fp32 PyTorch reference (it returns sentence embeddings); the ONNX copies share
+        # labels.json and the gate.
+        predictor = WordPredictor.load(model, backend="torch", precision="fp32")
     except (DataFormatError, ModelDirError, ValueError) as exc:
         _fail(str(exc))
     except KeyError as exc:
         _fail(exc.args[0])
     labels = predictor.labels
     calibrate_labels(predictor.run, predictor.tokenizer, labels, examples, predictor.max_length)
+    fitted = None
+    if gate:
+        console.print(f"fitting the distance gate (intent means on train, threshold on {split})")
+        fitted = fit_distance_gate(
+            predictor.run,
+            predictor.tokenizer,
+            labels,
+            dataset.split("train"),
+            examples,
+            predictor.max_length,
+            launch_budget,
+        )
+    (model / GATE_FILE).unlink(missing_ok=True)
+    if fitted is not None:
+        fitted.save(model)
     labels.save(model / "labels.json")
     console.print(f"temperature {labels.temperature:.3f}, out-of-scope threshold {labels.oos_threshold:.4f}")
+    if gate and fitted is None:
+        console.print(f"no distance gate: the {split} split has no out-of-scope sentence to fit it on")
+    elif fitted is not None:
+        console.print(f"distance gate threshold {fitted.threshold:.4g} (launch budget {launch_budget:.1%})")
+        _export_with_embeddings(model)
+
+
+def _export_with_embeddings(model: Path) -> None:
+    """Export the ONNX copies again where they lack the sentence-embedding output the gate reads."""
+    from nlp_service.model.bundle import INT8_ONNX_FILE, ONNX_FILE, load_torch_model
+    from nlp_service.model.onnx_export import export_onnx
+    from nlp_service.model.onnx_int8 import quantize_onnx
+
+    onnx_file = model / ONNX_FILE
+    if not onnx_file.is_file():
+        return
+    import onnx
+
+    if len(onnx.load(str(onnx_file), load_external_data=False).graph.output) >= 3:
+        return
+    console.print(f"{onnx_file} has no sentence-embedding output: exporting it again")
+    export_onnx(load_torch_model(model), model)
+    if (model / INT8_ONNX_FILE).is_file():
+        quantize_onnx(model)
 
 
 @app.command("export")

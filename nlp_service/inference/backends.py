@@ -1,7 +1,8 @@
 """Runtimes that execute the joint network: ONNX Runtime on CPU, PyTorch on CUDA.
 
-Each backend is a callable ``(input_ids, attention_mask) -> (intent_logits, slot_logits)``
-on NumPy arrays, so the predictor does not care which one runs.
+Each backend is a callable ``(input_ids, attention_mask) -> (intent_logits, slot_logits,
+sentence_embedding)`` on NumPy arrays, so the predictor does not care which one runs. An ONNX file
+exported before the embedding output was added returns the first two only (:data:`RunFn`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ SLOW_CPU_FUSIONS = ["SkipLayerNormFusion"]
 """Graph fusions ONNX Runtime would apply at load that make a parse slower on CPU: its fused
 residual-add + LayerNorm kernel took 933 us where ``Add`` + ``LayerNormalization`` take 142
 (int8 model, 24 x 20 tokens, one thread; BENCHMARKS.md)."""
-RunFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+RunFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, ...]]
+"""``(input_ids, attention_mask) -> (intent_logits, slot_logits[, sentence_embedding])``."""
 BACKENDS = ("auto", "onnx", "torch")
 PRECISIONS = ("auto", "fp32", "int8")
 """``auto``: the int8 ONNX copy where there is one and the runtime is ONNX on CPU, else fp32."""
@@ -50,9 +52,8 @@ class OnnxBackend:
         )
         self.device = "cuda" if self.session.get_providers()[0] == "CUDAExecutionProvider" else "cpu"
 
-    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        intent, slots = self.session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})
-        return intent, slots
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, ...]:
+        return tuple(self.session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask}))
 
 
 class TorchBackend:
@@ -74,13 +75,13 @@ class TorchBackend:
 
         return cls(load_torch_model(model_dir), device)
 
-    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, ...]:
         torch = self.torch
         with torch.inference_mode():
-            intent, slots = self.model(
+            outputs = self.model.serving_outputs(
                 torch.from_numpy(input_ids).to(self.device), torch.from_numpy(attention_mask).to(self.device)
             )
-        return intent.float().cpu().numpy(), slots.float().cpu().numpy()
+        return tuple(output.float().cpu().numpy() for output in outputs)
 
 
 def cuda_available() -> bool:

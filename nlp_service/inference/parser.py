@@ -67,7 +67,9 @@ class NLUParser:
         for text, text_words, reference, prediction in zip(
             texts, words, reference_dates, predictions, strict=True
         ):
-            intent, confidence, out_of_scope = self.predictor.decide_intent(prediction.intent_probs)
+            intent, confidence, out_of_scope = self.predictor.decide_intent(
+                prediction.intent_probs, prediction.in_scope_score
+            )
             order = np.argsort(-prediction.intent_probs)[:ALTERNATIVES]
             alternatives = [
                 IntentScore(self.predictor.labels.intents[i], round(float(prediction.intent_probs[i]), 4))

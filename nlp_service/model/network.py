@@ -84,3 +84,24 @@ class JointIntentSlotModel(nn.Module):
         intent_logits = self.intent_head(self.dropout(pooled))
         slot_logits = self.slot_head(self.dropout(states))
         return intent_logits, slot_logits
+
+    def serving_outputs(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """What a served model returns: intent and slot logits, and the sentence embedding, which the
+        distance gate (:mod:`nlp_service.model.distance_gate`) places among the training intents."""
+        states, pooled = self.encode(input_ids, attention_mask)
+        return self.intent_head(pooled), self.slot_head(states), pooled
+
+
+class ServingGraph(nn.Module):
+    """The network as exported for serving: :meth:`JointIntentSlotModel.serving_outputs` as its forward."""
+
+    def __init__(self, model: JointIntentSlotModel) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        return self.model.serving_outputs(input_ids, attention_mask)

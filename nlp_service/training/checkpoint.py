@@ -20,8 +20,10 @@ import torch
 
 from nlp_service.training.config import TrainConfig
 
-# Settings that change how fast a run goes but not what it computes.
-_RESUMABLE_DIFFERENCES = frozenset({"threads", "export_onnx", "export_int8"})
+# Settings that change how fast a run goes, or what is done after training, but not the epochs' weights.
+_RESUMABLE_DIFFERENCES = frozenset(
+    {"threads", "export_onnx", "export_int8", "distance_gate", "launch_budget"}
+)
 
 
 class CheckpointMismatchError(ValueError):

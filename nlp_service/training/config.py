@@ -50,6 +50,9 @@ class TrainConfig:
     export_onnx: bool = True
     export_int8: bool = True
     dev_fraction: float = 0.1
+    # fit the distance gate on the training split (calibration.py): it, not confidence, decides out of scope
+    distance_gate: bool = True
+    launch_budget: float = 0.01  # share of out-of-scope dev sentences the gate may admit
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -137,7 +137,7 @@ def _one_teacher(
     for start in range(0, len(order), EVAL_BATCH):
         batch = order[start : start + EVAL_BATCH]
         encoded = encode_words(tokenizer, [examples[i].words for i in batch], max_length)
-        intent_logits, slot_logits = run(encoded.input_ids, encoded.attention_mask)
+        intent_logits, slot_logits, *_ = run(encoded.input_ids, encoded.attention_mask)
         if intent_total is not None:
             scaled = torch.from_numpy(intent_logits[:, intent_columns]) / temperature
             intent_total[batch] += torch.softmax(scaled, dim=-1).numpy()

@@ -19,14 +19,22 @@ def _batches(items: Sequence, size: int):
         yield items[begin : begin + size]
 
 
-def predict_logits(run, tokenizer, word_lists: Sequence[Sequence[str]], max_length: int) -> np.ndarray:
-    """Raw intent logits for many utterances (for calibration)."""
-    rows = []
-    for batch in _batches(list(word_lists), EVAL_BATCH):
-        encoded = encode_words(tokenizer, batch, max_length)
-        intent_logits, _ = run(encoded.input_ids, encoded.attention_mask)
-        rows.append(intent_logits)
-    return np.concatenate(rows) if rows else np.zeros((0, 0))
+def predict_outputs(
+    run, tokenizer, word_lists: Sequence[Sequence[str]], max_length: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Raw intent logits and sentence embeddings (None where ``run`` returns none), in input order."""
+    order = sorted(range(len(word_lists)), key=lambda i: len(word_lists[i]))  # less padding
+    logits, sentences = [], []
+    for batch in _batches(order, EVAL_BATCH):
+        encoded = encode_words(tokenizer, [word_lists[i] for i in batch], max_length)
+        intents, _, *rest = run(encoded.input_ids, encoded.attention_mask)
+        logits.append(intents)
+        if rest:
+            sentences.append(rest[0])
+    if not logits:
+        return np.zeros((0, 0)), None
+    inverse = np.argsort(order)
+    return np.concatenate(logits)[inverse], np.concatenate(sentences)[inverse] if sentences else None
 
 
 def evaluate_predictor(
@@ -37,7 +45,7 @@ def evaluate_predictor(
     intents, tags, probs = [], [], []
     for batch in _batches(ordered, EVAL_BATCH):
         for prediction in predictor.predict([u.words for u in batch]):
-            intent, _, _ = predictor.decide_intent(prediction.intent_probs)
+            intent, _, _ = predictor.decide_intent(prediction.intent_probs, prediction.in_scope_score)
             intents.append(intent)
             tags.append(prediction.tags)
             probs.append(prediction.intent_probs)

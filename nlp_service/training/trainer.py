@@ -34,7 +34,7 @@ from nlp_service.model.network import JointIntentSlotModel
 from nlp_service.model.onnx_export import export_onnx
 from nlp_service.model.onnx_int8 import quantize_onnx
 from nlp_service.training.augment import substitute_entities
-from nlp_service.training.calibration import calibrate_labels
+from nlp_service.training.calibration import calibrate_labels, fit_distance_gate
 from nlp_service.training.checkpoint import TrainingState, load_checkpoint, save_checkpoint
 from nlp_service.training.config import TrainConfig
 from nlp_service.training.distillation import (
@@ -292,6 +292,12 @@ def train(
     _keep_crf_scores(model, labels)
 
     calibrate_labels(_torch_run(model), tokenizer, labels, dev_set, config.max_length)
+    gate = None
+    if config.distance_gate:
+        console.print("fitting the distance gate (training sentences' intent means, dev threshold)")
+        gate = fit_distance_gate(
+            _torch_run(model), tokenizer, labels, train_set, dev_set, config.max_length, config.launch_budget
+        )
     out_dir = Path(out_dir)
     training_config = {
         **config.to_dict(),
@@ -312,11 +318,13 @@ def train(
         max_length=config.max_length,
         training_config=training_config,
     )
+    if gate is not None:
+        gate.save(out_dir)
     if config.export_onnx:
         export_onnx(model, out_dir)
         if config.export_int8:
             quantize_onnx(out_dir)
-    predictor = WordPredictor(_torch_run(model), tokenizer, labels, config.max_length, manifest.version)
+    predictor = WordPredictor(_torch_run(model), tokenizer, labels, config.max_length, manifest.version, gate)
     update_metrics(
         out_dir, "dev", evaluate_predictor(predictor, dev_set, labels.oos_label, dataset.has_slots)
     )
@@ -336,9 +344,9 @@ def _keep_crf_scores(model: JointIntentSlotModel, labels: LabelMaps) -> None:
 
 
 def _torch_run(model: JointIntentSlotModel):
-    def run(input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def run(input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, ...]:
         with torch.inference_mode():
-            intent, slots = model(torch.from_numpy(input_ids), torch.from_numpy(attention_mask))
-        return intent.numpy(), slots.numpy()
+            outputs = model.serving_outputs(torch.from_numpy(input_ids), torch.from_numpy(attention_mask))
+        return tuple(output.numpy() for output in outputs)
 
     return run

@@ -7,6 +7,7 @@ from typer.testing import CliRunner
 from nlp_service.cli import app
 from nlp_service.data.schema import Utterance
 from nlp_service.data.seqio import write_split
+from nlp_service.model.distance_gate import GATE_FILE, DistanceGate
 from tests.support.tiny_model import tiny_dataset
 
 runner = CliRunner()
@@ -120,12 +121,42 @@ def test_calibrate_refits_threshold_and_temperature_on_a_split(tiny_model_dir, t
     labels_path.write_text(json.dumps(labels))
     write_split(tmp_path / "data" / "dev", list(tiny_dataset().split("dev")))
 
-    result = runner.invoke(app, ["calibrate", "--model", str(model), "--data", str(tmp_path / "data")])
+    result = runner.invoke(
+        app, ["calibrate", "--model", str(model), "--data", str(tmp_path / "data"), "--no-gate"]
+    )
 
     assert result.exit_code == 0, result.output
     refit = json.loads(labels_path.read_text())
     assert refit["oos_threshold"] < 0.99 and refit["temperature"] != 1.0
     assert "out-of-scope threshold" in result.output
+    assert not (model / GATE_FILE).exists()
+
+
+def test_calibrate_fits_the_distance_gate_and_exports_its_embedding_again(tiny_model_dir, tmp_path):
+    import shutil
+
+    import onnx
+
+    model = shutil.copytree(tiny_model_dir, tmp_path / "model")
+    (model / GATE_FILE).unlink()
+    graph = onnx.load(str(model / "model.onnx"))
+    graph.graph.output.pop()  # as exported before the gate: intents and slots only
+    onnx.save(graph, str(model / "model.onnx"))
+    data, dev_only = tmp_path / "data", tmp_path / "dev-only"
+    for split in ("train", "dev"):
+        write_split(data / split, list(tiny_dataset().split(split)))
+    write_split(dev_only / "dev", list(tiny_dataset().split("dev")))
+
+    refused = runner.invoke(app, ["calibrate", "--model", str(model), "--data", str(dev_only)])
+    assert refused.exit_code == 2 and "no train split" in refused.output
+
+    result = runner.invoke(app, ["calibrate", "--model", str(model), "--data", str(data)])
+
+    assert result.exit_code == 0, result.output
+    assert "distance gate threshold" in result.output and "exporting it again" in result.output
+    assert DistanceGate.load(model) is not None
+    assert len(onnx.load(str(model / "model.onnx")).graph.output) == 3
+    assert json.loads((model / "labels.json").read_text())["oos_threshold"] == 0.0
 
 
 def test_train_refuses_an_ema_decay_of_1_or_more(tmp_path):

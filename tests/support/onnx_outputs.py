@@ -13,10 +13,13 @@ SAMPLE_IDS = np.array([[101, 2832, 4906, 102, 0], [101, 7592, 102, 0, 0]], dtype
 
 
 def onnx_and_torch_outputs(model_dir: Path) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """(intent logits, slot logits) from ``model.onnx`` and from the PyTorch model, same input."""
+    """(intent logits, slot logits, sentence embedding) from ``model.onnx`` and from the PyTorch model
+    as served (``serving_outputs``), same input."""
     mask = (SAMPLE_IDS != 0).astype(np.int64)
     session = ort.InferenceSession(str(model_dir / "model.onnx"), providers=["CPUExecutionProvider"])
     onnx_outputs = session.run(None, {"input_ids": SAMPLE_IDS, "attention_mask": mask})
     with torch.inference_mode():
-        torch_outputs = load_torch_model(model_dir)(torch.from_numpy(SAMPLE_IDS), torch.from_numpy(mask))
+        torch_outputs = load_torch_model(model_dir).serving_outputs(
+            torch.from_numpy(SAMPLE_IDS), torch.from_numpy(mask)
+        )
     return list(onnx_outputs), [output.numpy() for output in torch_outputs]
