@@ -10,8 +10,10 @@ from nlp_service.data.realworld import (
     CLINC_LEFT_OUT,
     CLINC_TO_EAS,
     UNRELATED,
+    RoutingCase,
     clinc_cases,
     realworld_cases,
+    training_intent,
     with_public_sentences,
 )
 from nlp_service.data.schema import UNLABELLED_TAG, Dataset, Utterance
@@ -77,3 +79,26 @@ def test_public_sentences_join_train_and_dev_never_test():
     everyday_dev = [u for u in grown.split("dev") if u.intent == "oos"]
     assert len(everyday_dev) == 20 * (150 - len(CLINC_TO_EAS) - len(CLINC_LEFT_OUT)) + 100 + 700
     assert all(set(u.tags) == {"O"} for u in everyday_dev)
+
+
+def test_capped_public_sentences_keep_every_work_sentence_and_book_rooms():
+    base = Dataset(name="ent", splits={"train": [], "dev": []}, has_slots=True, oos_label="oos")
+    grown = with_public_sentences(base, SHARED, per_source_intent=5)
+    train = grown.split("train")
+    payroll = [u for u in train if u.intent == "hr.payroll_question"]
+    assert len(payroll) == 300  # payday, w2, direct_deposit: all 100 each, not 5
+    assert sum(u.intent == "oos" for u in train) < 5 * 150 + 100 + 2000  # everyday sources stay capped
+    rooms = [u for u in train if u.intent == "scheduling.resource_booking"]
+    meetings = [u for u in train if u.intent == "scheduling.meeting_schedule"]
+    assert len(rooms) + len(meetings) == 100
+    assert rooms and all({"room", "rooms"} & set(u.words) for u in rooms)
+    assert not any({"room", "rooms"} & set(u.words) for u in meetings)
+
+
+def test_a_meeting_room_trains_as_a_booking_and_other_work_as_its_usual_intent():
+    meeting = RoutingCase("x", "clinc150:schedule_meeting", CLINC_TO_EAS["schedule_meeting"])
+    assert training_intent(meeting, ("is", "a", "meeting", "Room", "free")) == "scheduling.resource_booking"
+    with_kim = ("schedule", "a", "meeting", "with", "kim")
+    assert training_intent(meeting, with_kim) == "scheduling.meeting_schedule"
+    payday = RoutingCase("x", "clinc150:payday", CLINC_TO_EAS["payday"])
+    assert training_intent(payday, ("which", "room", "pays")) == "hr.payroll_question"
