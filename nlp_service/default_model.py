@@ -25,9 +25,9 @@ PUBLIC_DATA_SETTING = "EAS_NLP_PUBLIC_DATA"
 default model's training data; set but empty: none. Unset: the checkout's ``../shared/datasets``
 when it is there."""
 PUBLIC_PER_INTENT = 40
-"""Public sentences kept per source intent and split: every public intent is seen (the everyday
-requests the model must leave alone, people's phrasings of work requests) while training stays
-within minutes. Measured in BENCHMARKS.md (realistic benchmark: as good as all of them)."""
+"""Public sentences kept per everyday source intent and split: every public intent is seen (the
+everyday requests the model must leave alone) while training stays within minutes; people's phrasings
+of work requests are all kept (``with_public_sentences``). Measured in BENCHMARKS.md."""
 
 
 def public_data_dir(environ: dict[str, str] | None = None) -> Path | None:
