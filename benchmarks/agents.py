@@ -583,6 +583,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--start-timeout", type=float, default=240.0, help="children start + warm-up")
     parser.add_argument(
+        "--run-server",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="standard-lane runs forked from `eas run-server` (as `eas up` runs them); --no-run-server: "
+        "a new process per run (Dagster's DefaultRunLauncher)",
+    )
+    parser.add_argument(
         "--postgres-url", default=DEFAULT_POSTGRES_URL, help="a role that may CREATE DATABASE"
     )
     parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL)

@@ -91,6 +91,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -709,6 +710,27 @@ class Bench:
         summary = summarize(intervals)
         return {k: (round(v / 1000, 1) if isinstance(v, float) else v) for k, v in summary.items()}
 
+    def start_run_server(self) -> None:
+        """``eas run-server`` for the daemon's launcher (dagster.yaml's WarmRunLauncher), ready before
+        the daemon starts; with ``--no-run-server`` the launcher is told there is none."""
+        if not self.args.run_server:
+            self.env["EAS_RUN_SERVER_PORT"] = "0"
+            return
+        port = free_port()
+        self.env["EAS_RUN_SERVER_PORT"] = str(port)
+        command = [sys.executable, "-m", "eas_pipelines.workers.run_server"]
+        self.group.start("run-server", command, env=self.env, cwd=ROOT)
+
+        def accepting() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            except OSError:
+                return False
+            return True
+
+        with self.console.status("starting the run server"):
+            self.wait_until(accepting, self.args.start_timeout, "the run server")
+
     def start_daemon(self) -> None:
         command = [
             str(Path(sys.executable).parent / "dagster-daemon"),
@@ -723,6 +745,7 @@ class Bench:
                 record.id, Status.CANCELLED, actor="bench", reason="left over", expected=Status.QUEUED
             )
             self.console.log(f"[yellow]cancelled left-over fast-lane request {record.id}")
+        self.start_run_server()
         self.group.start("dagster-daemon", command, env=self.env, cwd=ROOT)
         # Warm: the daemon loads the code location and the sensor takes its first ticks.
         self.run_batch(Lane.STANDARD, 2, "warm-up (standard)", timeout_s=self.args.start_timeout)
@@ -1407,6 +1430,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--inflight-threads", type=int, default=4)
     parser.add_argument("--query-repeats", type=int, default=50)
     parser.add_argument("--start-timeout", type=float, default=240.0, help="children start + warm-up")
+    parser.add_argument(
+        "--run-server",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="standard-lane runs forked from `eas run-server` (as `eas up` runs them); --no-run-server: "
+        "a new process per run (Dagster's DefaultRunLauncher)",
+    )
     parser.add_argument(
         "--postgres-url", default=DEFAULT_POSTGRES_URL, help="a role that may CREATE DATABASE"
     )

@@ -171,6 +171,13 @@ class EASSettings(BaseSettings):
         description="port of a worker's Prometheus /metrics (0: none); `eas up` gives its workers this "
         "port and the next ones",
     )
+    run_server_port: int = Field(
+        8099,
+        ge=0,
+        le=65535,
+        description="127.0.0.1 port of `eas run-server`, which forks standard-lane runs from a warm "
+        "process (0: none; every run then starts a new process)",
+    )
     exporter_port: int = Field(
         9102, ge=1, le=65535, description="port of `eas exporter`'s Prometheus /metrics"
     )

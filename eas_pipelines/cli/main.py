@@ -229,6 +229,20 @@ def worker(
         _fail(str(exc))
 
 
+@app.command("run-server")
+def run_server_command(
+    port: Annotated[int | None, typer.Option(help="default: EAS_RUN_SERVER_PORT")] = None,
+) -> None:
+    """Serve standard-lane runs forked from a warm process (the code location loaded, the PII engine
+    built), for dagster.yaml's WarmRunLauncher; listens on 127.0.0.1 only."""
+    from eas_pipelines.workers.run_server import RunServerError, run_server
+
+    try:
+        raise typer.Exit(code=run_server(port))
+    except RunServerError as exc:
+        _fail(str(exc))
+
+
 @app.command()
 def exporter() -> None:
     """Serve Prometheus the figures no single process owns on EAS_EXPORTER_PORT: fast-lane queues,

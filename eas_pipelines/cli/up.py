@@ -173,6 +173,10 @@ def _start_children(
             env=env,
             cwd=str(PROJECT_ROOT),
         )
+        if settings.run_server_port:
+            # Standard-lane runs fork from it (dagster.yaml's WarmRunLauncher) instead of each
+            # importing the code location anew.
+            group.start("run-server", [str(bin_dir / "eas"), "run-server"], env=env, cwd=str(PROJECT_ROOT))
     group.start("exporter", [str(bin_dir / "eas"), "exporter"], env=env)
     for index, port in enumerate(worker_metrics_ports(settings, workers)):
         worker_env = {**env, "EAS_WORKER_METRICS_PORT": str(port)}
@@ -189,6 +193,7 @@ def worker_metrics_ports(settings: EASSettings, count: int) -> list[int]:
         settings.nlp_port,
         settings.dagster_port,
         settings.exporter_port,
+        settings.run_server_port,
         settings.sandbox_port,
         settings.sandbox_mtls_port,
         settings.sandbox_smtp_port,

@@ -69,7 +69,9 @@ def test_dagster_yaml_builds_a_postgres_instance_with_the_queued_coordinator(
     try:
         assert type(instance.run_storage).__name__ == "PostgresRunStorage"
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
-        assert type(instance.run_launcher).__name__ == "DefaultRunLauncher"
+        assert (
+            type(instance.run_launcher).__name__ == "WarmRunLauncher"
+        )  # DefaultRunLauncher when no run server
         limits = instance.run_coordinator.get_run_queue_config().tag_concurrency_limits
         assert limits == [{"key": "eas/agent", "value": {"applyLimitPerUniqueValue": True}, "limit": 3}]
         assert instance.get_runs() == []

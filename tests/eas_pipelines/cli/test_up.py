@@ -175,6 +175,7 @@ def test_eas_up_serves_an_invoice_end_to_end_and_sigterm_leaves_nothing_running(
             "eas gateway": lambda name, argv: argv_runs(argv, "eas", "gateway"),
             "eas worker": lambda name, argv: argv_runs(argv, "eas", "worker"),
             "eas exporter": lambda name, argv: argv_runs(argv, "eas", "exporter"),
+            "eas run-server": lambda name, argv: argv_runs(argv, "eas", "run-server"),
             "dagster_webserver": lambda name, argv: argv_runs(argv, "-m", "dagster_webserver"),
             "dagster._daemon": lambda name, argv: argv_runs(argv, "-m", "dagster._daemon"),
             "eas_sandbox": lambda name, argv: argv_runs(argv, "-m", "eas_sandbox"),

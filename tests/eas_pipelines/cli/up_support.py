@@ -63,6 +63,7 @@ class Ports:
     exporter: int
     worker_metrics: int
     """The first worker's /metrics port; eas up gives the next workers the ports after it."""
+    run_server: int
 
 
 def free_ports(count: int) -> list[int]:
@@ -101,6 +102,7 @@ def up_environment(data_dir: Path, ports: Ports) -> dict[str, str]:
             "EAS_SANDBOX_SMTP_PORT": str(ports.sandbox_smtp),
             "EAS_EXPORTER_PORT": str(ports.exporter),
             "EAS_WORKER_METRICS_PORT": str(ports.worker_metrics),
+            "EAS_RUN_SERVER_PORT": str(ports.run_server),
         }
     )
     return env
