@@ -7,13 +7,27 @@ workflow stores about 60 events, so the notifications cost 60 statements, each i
 per run: about a quarter of the event log's time in a worker's profile (BENCHMARKS.md). Every EAS
 process (webserver, daemon, workers) uses the same ``dagster.yaml``, so they all use this storage;
 nothing else about the event log changes (same tables, same asset and asset-check index rows).
+
+It also writes a run's events in batches rather than one statement each (``batch_step_events``,
+on by default): a run's events are held in memory and written in one multi-row ``INSERT`` when a
+step starts or ends, when the run starts or ends (a run-level event), when something of warning
+level or worse is logged, and when the storage is disposed. The event log then reads the same,
+in the same order; a reader simply sees a step's inputs, outputs and log lines when the step ends
+rather than as they happen, and the run's status (run storage) only changes after everything
+before it is written. Asset and asset-check events are never held (their index rows need the
+event's id at once). What a process killed mid-step loses is that step's log lines since it
+started: its start is already written, and the run is failed by whoever finds it dead.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
+from dagster import DagsterEventType
 from dagster._core.events import ASSET_CHECK_EVENTS, ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
 from dagster._core.storage.event_log.schema import SqlEventLogStorageTable
@@ -21,10 +35,54 @@ from dagster._serdes import ConfigurableClassData
 from dagster_postgres.event_log import PostgresEventLogStorage
 from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_config
 
+BATCH_ENDS = frozenset(
+    {
+        DagsterEventType.STEP_START,
+        DagsterEventType.STEP_SUCCESS,
+        DagsterEventType.STEP_FAILURE,
+        DagsterEventType.STEP_SKIPPED,
+        DagsterEventType.STEP_UP_FOR_RETRY,
+        DagsterEventType.STEP_RESTARTED,
+    }
+)
+"""Events that write out their run's held events, themselves included."""
+NEVER_HELD = (
+    ASSET_EVENTS
+    | ASSET_CHECK_EVENTS
+    | {
+        DagsterEventType.RUN_ENQUEUED,
+        DagsterEventType.RUN_DEQUEUED,
+        DagsterEventType.RUN_STARTING,
+        DagsterEventType.RUN_START,
+        DagsterEventType.RUN_SUCCESS,
+        DagsterEventType.RUN_FAILURE,
+        DagsterEventType.RUN_CANCELING,
+        DagsterEventType.RUN_CANCELED,
+    }
+)
+"""Written at once, after what their run holds: index rows need their ids; run status changes must
+follow everything that happened before them."""
+
 
 class EventLogStorage(PostgresEventLogStorage):
-    """``PostgresEventLogStorage`` whose ``store_event`` is dagster-postgres's own less the ``NOTIFY``:
-    the event's ``INSERT``, then for asset and asset-check events the same index rows as upstream."""
+    """``PostgresEventLogStorage`` whose ``store_event`` is dagster-postgres's own less the ``NOTIFY``
+    (the event's ``INSERT``, then for asset and asset-check events the same index rows as upstream),
+    with a run's other events written in batches."""
+
+    def __init__(self, *args: Any, batch_step_events: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._batch = batch_step_events
+        self._held: defaultdict[str, list[EventLogEntry]] = defaultdict(list)
+        self._held_lock = threading.Lock()
+
+    @classmethod
+    def config_type(cls) -> dict[str, Any]:
+        from dagster import Field
+
+        return {
+            **super().config_type(),
+            "batch_step_events": Field(bool, is_required=False, default_value=True),
+        }
 
     @classmethod
     def from_config_value(
@@ -35,9 +93,47 @@ class EventLogStorage(PostgresEventLogStorage):
             postgres_url=pg_url_from_config(config_value),
             should_autocreate_tables=config_value.get("should_autocreate_tables", True),
             token_provider=get_token_provider_from_config(config_value),
+            batch_step_events=config_value.get("batch_step_events", True),
         )
 
     def store_event(self, event: EventLogEntry) -> None:
+        if not self._batch or not event.run_id:
+            self._store_now(event)
+            return
+        event_type = event.dagster_event_type if event.is_dagster_event else None
+        if event_type in NEVER_HELD:
+            self.flush_run(event.run_id)
+            self._store_now(event)
+            return
+        with self._held_lock:
+            self._held[event.run_id].append(event)
+        if event_type in BATCH_ENDS or event.level >= logging.WARNING:
+            self.flush_run(event.run_id)
+
+    def flush_run(self, run_id: str) -> None:
+        """Write what ``run_id`` holds, in order, in one statement."""
+        with self._held_lock:
+            events = self._held.pop(run_id, None)
+        if events:
+            with self._connect() as conn:
+                conn.execute(self.prepare_insert_event_batch(events))
+
+    def flush(self) -> None:
+        """Write what every run holds."""
+        with self._held_lock:
+            run_ids = list(self._held)
+        for run_id in run_ids:
+            self.flush_run(run_id)
+
+    def get_records_for_run(self, run_id: Any, *args: Any, **kwargs: Any) -> Any:
+        self.flush_run(run_id)  # a reader in this process sees what it stored
+        return super().get_records_for_run(run_id, *args, **kwargs)
+
+    def dispose(self) -> None:
+        self.flush()
+        super().dispose()
+
+    def _store_now(self, event: EventLogEntry) -> None:
         statement = self.prepare_insert_event(event).returning(SqlEventLogStorageTable.c.id)
         with self._connect() as conn:
             result = conn.execute(statement)

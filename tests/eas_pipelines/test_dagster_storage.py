@@ -85,3 +85,93 @@ def test_events_are_stored_without_notifications(postgres_instance: tuple[dg.Dag
         assert listener.notifies == []
     finally:
         listener.close()
+
+
+@dg.op
+def chatty(context: dg.OpExecutionContext) -> int:
+    for index in range(5):
+        context.log.info(f"line {index}")
+    return 1
+
+
+@dg.op
+def fails(context: dg.OpExecutionContext, value: int) -> int:
+    context.log.info("about to fail")
+    raise RuntimeError("planned failure")
+
+
+@dg.job
+def chatty_then_fails() -> None:
+    fails(chatty())
+
+
+def event_inserts(instance: dg.DagsterInstance) -> list[str]:
+    """Every INSERT into the event log the instance's storage sends, recorded as it sends them."""
+    sent: list[str] = []
+
+    @sa.event.listens_for(instance.event_log_storage._engine, "before_cursor_execute")
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:  # noqa: ANN001
+        if statement.lstrip().upper().startswith("INSERT INTO EVENT_LOGS"):
+            sent.append(statement)
+
+    return sent
+
+
+def test_a_runs_events_are_written_in_batches_in_order(postgres_instance) -> None:
+    instance, _ = postgres_instance
+    inserts = event_inserts(instance)
+
+    result = chatty_then_fails.execute_in_process(instance=instance, raise_on_error=False)
+
+    assert not result.success
+    records = instance.get_records_for_run(result.run_id).records
+    entries = [record.event_log_entry for record in records]
+    # Everything is there, in the order it happened: the log lines inside their step, the run's
+    # failure last (written after all that its run held).
+    types = [entry.dagster_event_type for entry in entries if entry.is_dagster_event]
+    assert types[0] is dg.DagsterEventType.RUN_START and types[-1] is dg.DagsterEventType.RUN_FAILURE
+    messages = [entry.user_message for entry in entries]
+    lines = [messages.index(f"line {index}") for index in range(5)]
+    assert lines == sorted(lines)
+    starts = [
+        i for i, entry in enumerate(entries) if entry.dagster_event_type is dg.DagsterEventType.STEP_START
+    ]
+    assert starts[0] < lines[0] and lines[-1] < starts[1] < messages.index("about to fail")
+    assert [record.storage_id for record in records] == sorted(record.storage_id for record in records)
+    # Far fewer statements than events: one per batch (a step's start, a step's end, each run event).
+    assert len(inserts) < len(entries) / 2, (len(inserts), len(entries))
+
+
+def test_held_events_are_written_when_the_storage_is_disposed(postgres_database_factory) -> None:
+    url = postgres_database_factory()
+    config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    overrides = {
+        key: {**config[key], "config": {"postgres_url": url}}
+        for key in ("run_storage", "event_log_storage", "schedule_storage")
+    }
+    with (
+        dg.instance_for_test(overrides=overrides) as writer,
+        dg.instance_for_test(overrides=overrides) as reader,
+    ):
+        run = writer.create_run_for_job(two_ops)
+        writer.report_engine_event("held until a batch ends", run)
+        assert reader.all_logs(run.run_id) == []
+
+        writer.event_log_storage.dispose()
+
+        stored = reader.all_logs(run.run_id)
+        assert [entry.dagster_event.message for entry in stored] == ["held until a batch ends"]
+
+
+def test_batching_can_be_turned_off(postgres_database_factory) -> None:
+    url = postgres_database_factory()
+    config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    overrides = {
+        key: {**config[key], "config": {"postgres_url": url}}
+        for key in ("run_storage", "event_log_storage", "schedule_storage")
+    }
+    overrides["event_log_storage"]["config"]["batch_step_events"] = False
+    with dg.instance_for_test(overrides=overrides) as instance:
+        inserts = event_inserts(instance)
+        result = two_ops.execute_in_process(instance=instance)
+        assert len(inserts) == len(instance.all_logs(result.run_id))
