@@ -101,7 +101,10 @@ def ensure_default_model(
         if public is not None:
             from nlp_service.data.realworld import with_public_sentences
 
-            console.print(f"adding people's sentences from {public} (up to {PUBLIC_PER_INTENT} per intent)")
+            console.print(
+                f"adding people's sentences from {public} (every work request, "
+                f"up to {PUBLIC_PER_INTENT} per everyday intent)"
+            )
             dataset = with_public_sentences(
                 dataset, public, dataset.oos_label or "oos", per_source_intent=PUBLIC_PER_INTENT
             )

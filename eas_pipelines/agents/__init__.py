@@ -65,11 +65,23 @@ AGENT_DEFS: tuple[dg.Definitions, ...] = tuple(part.defs for part in (*AGENTS, *
 AGENT_JOBS: tuple[dg.JobDefinition, ...] = tuple(job for agent in AGENTS for job in agent.defs.jobs or ())
 """The workflow jobs (what the lanes launch and the failure sensor recovers)."""
 
+
+def warm_agents() -> None:
+    """Run each agent's optional ``warm()`` (in its ``definitions`` module): the first-use costs of a
+    process (a library's caches, not connections) that a process serving many runs pays once, before
+    its first run, instead of inside a step."""
+    for agent in AGENTS:
+        warm = getattr(agent, "warm", None)
+        if callable(warm):
+            warm()
+
+
 __all__ = [
     "AGENTS",
     "AGENT_DEFS",
     "AGENT_JOBS",
     "SHARED",
+    "warm_agents",
     "customer_service_ticket_routing",
     "finance_invoice_processing",
     "hr_leave_request",

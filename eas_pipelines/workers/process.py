@@ -193,6 +193,10 @@ def run_worker(
             # during its run. Not in a thread beside the definitions' import: both import parts of
             # transformers, whose lazy module is not safe to import from two threads at once.
             pii_engines()
+            if definitions is None:
+                from eas_pipelines.agents import warm_agents
+
+                warm_agents()  # the project's agents' first-use costs (e.g. matplotlib's fonts)
             serve(worker, stop)
         finally:
             client.close()

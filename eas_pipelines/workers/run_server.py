@@ -114,6 +114,10 @@ class RunServer:
         """Everything a run would otherwise import or build in its first seconds."""
         load_definitions(self.definitions)
         pii_engines()  # Presidio and spaCy: ~1.3 s in a fresh process
+        if self.definitions == DEFAULT_DEFINITIONS:
+            from eas_pipelines.agents import warm_agents
+
+            warm_agents()  # e.g. matplotlib's fonts for data_analysis's first chart
         # The project's files and the Definitions' own folder (another code location's, in tests).
         module_file = getattr(sys.modules[self.definitions.partition(":")[0]], "__file__", None)
         roots = [PROJECT_ROOT, *([Path(module_file).parent] if module_file else [])]

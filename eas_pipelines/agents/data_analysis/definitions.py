@@ -27,6 +27,20 @@ CONNECTORS = {
 """Resource key -> connector class; ``eas_pipelines.definitions`` configures each one once (the
 request store, ``store``, is a resource every job already has)."""
 
+
+def warm() -> None:
+    """Draw one chart and write one CSV before the first run: matplotlib's first drawing in a process
+    loads its fonts and builds the renderer's caches, a few hundred ms that the first report's
+    ``compute_report`` step paid (BENCHMARKS.md). Called by the processes that serve runs (the warm
+    run server, whose runs fork with it done; the fast-lane workers)."""
+    from eas_pipelines.agents.data_analysis.render import chart_png
+    from eas_pipelines.agents.data_analysis.reports import ReportTable
+
+    table = ReportTable(("item", "amount"), (("a", 1.5),), {"items": 1}, {"a": 1.5}, "amount")
+    table.frame().to_csv(index=False)
+    chart_png(table, "warm-up")
+
+
 # The schedule brings its asset job (data_analysis_monthly_reports); it stays out of ``jobs``, which
 # lists the request workflows that the lanes launch and the failure sensor watches (AGENT_JOBS).
 defs = dg.Definitions(
