@@ -99,6 +99,7 @@ from benchmarks.orchestration import (
     Bench,
     PhaseError,
     _raise_keyboard_interrupt,
+    add_run_server_argument,
     machine,
     progress,
     run_recorded,
@@ -582,13 +583,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--mixed-timeout", type=float, default=None, help="seconds (default: 60 + 1.5/request)"
     )
     parser.add_argument("--start-timeout", type=float, default=240.0, help="children start + warm-up")
-    parser.add_argument(
-        "--run-server",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="standard-lane runs forked from `eas run-server` (as `eas up` runs them); --no-run-server: "
-        "a new process per run (Dagster's DefaultRunLauncher)",
-    )
+    add_run_server_argument(parser)
     parser.add_argument(
         "--postgres-url", default=DEFAULT_POSTGRES_URL, help="a role that may CREATE DATABASE"
     )

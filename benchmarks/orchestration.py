@@ -1395,6 +1395,17 @@ class Bench:
 # --- orchestration of the phases ------------------------------------------------------------------
 
 
+def add_run_server_argument(parser: argparse.ArgumentParser) -> None:
+    """``--run-server`` / ``--no-run-server``: how the daemon's standard-lane runs start (both benchmarks)."""
+    parser.add_argument(
+        "--run-server",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="standard-lane runs forked from `eas run-server` (as `eas up` runs them); --no-run-server: "
+        "a new process per run (Dagster's DefaultRunLauncher)",
+    )
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, default=None, help="write every figure here")
@@ -1430,13 +1441,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--inflight-threads", type=int, default=4)
     parser.add_argument("--query-repeats", type=int, default=50)
     parser.add_argument("--start-timeout", type=float, default=240.0, help="children start + warm-up")
-    parser.add_argument(
-        "--run-server",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="standard-lane runs forked from `eas run-server` (as `eas up` runs them); --no-run-server: "
-        "a new process per run (Dagster's DefaultRunLauncher)",
-    )
+    add_run_server_argument(parser)
     parser.add_argument(
         "--postgres-url", default=DEFAULT_POSTGRES_URL, help="a role that may CREATE DATABASE"
     )

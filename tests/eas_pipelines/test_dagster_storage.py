@@ -37,17 +37,22 @@ def two_ops() -> None:
     consume(produce())
 
 
+def storage_overrides(url: str) -> dict[str, dict]:
+    """``dagster.yaml``'s storages, each pointed at ``url``."""
+    config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
+    return {
+        key: {**config[key], "config": {"postgres_url": url}}
+        for key in ("run_storage", "event_log_storage", "schedule_storage")
+    }
+
+
 @pytest.fixture
 def postgres_instance(
     postgres_database_factory: Callable[[], str],
 ) -> Iterator[tuple[dg.DagsterInstance, str]]:
     """An instance whose storages are ``dagster.yaml``'s, on a database of its own."""
     url = postgres_database_factory()
-    config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
-    overrides = {
-        key: {**config[key], "config": {"postgres_url": url}}
-        for key in ("run_storage", "event_log_storage", "schedule_storage")
-    }
+    overrides = storage_overrides(url)
     with dg.instance_for_test(overrides=overrides) as instance:
         yield instance, url
 
@@ -144,11 +149,7 @@ def test_a_runs_events_are_written_in_batches_in_order(postgres_instance) -> Non
 
 def test_held_events_are_written_when_the_storage_is_disposed(postgres_database_factory) -> None:
     url = postgres_database_factory()
-    config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
-    overrides = {
-        key: {**config[key], "config": {"postgres_url": url}}
-        for key in ("run_storage", "event_log_storage", "schedule_storage")
-    }
+    overrides = storage_overrides(url)
     with (
         dg.instance_for_test(overrides=overrides) as writer,
         dg.instance_for_test(overrides=overrides) as reader,
@@ -165,11 +166,7 @@ def test_held_events_are_written_when_the_storage_is_disposed(postgres_database_
 
 def test_batching_can_be_turned_off(postgres_database_factory) -> None:
     url = postgres_database_factory()
-    config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
-    overrides = {
-        key: {**config[key], "config": {"postgres_url": url}}
-        for key in ("run_storage", "event_log_storage", "schedule_storage")
-    }
+    overrides = storage_overrides(url)
     overrides["event_log_storage"]["config"]["batch_step_events"] = False
     with dg.instance_for_test(overrides=overrides) as instance:
         inserts = event_inserts(instance)
