@@ -10,10 +10,10 @@ nothing else about the event log changes (same tables, same asset and asset-chec
 
 It also writes a run's events in batches rather than one statement each (``batch_step_events``,
 on by default): a run's events are held in memory and written in one multi-row ``INSERT`` when a
-step starts or ends, when the run starts or ends (a run-level event), when something of warning
+step starts or fails, when the run starts or ends (a run-level event), when something of warning
 level or worse is logged, and when the storage is disposed. The event log then reads the same,
-in the same order; a reader simply sees a step's inputs, outputs and log lines when the step ends
-rather than as they happen, and the run's status (run storage) only changes after everything
+in the same order; a reader simply sees a step's inputs, outputs, log lines and success when the
+next step starts (or the run ends) rather than as they happen, and the run's status (run storage) only changes after everything
 before it is written. Asset and asset-check events are never held (their index rows need the
 event's id at once). What a process killed mid-step loses is that step's log lines since it
 started: its start is already written, and the run is failed by whoever finds it dead.
@@ -38,14 +38,13 @@ from dagster_postgres.utils import get_token_provider_from_config, pg_url_from_c
 BATCH_ENDS = frozenset(
     {
         DagsterEventType.STEP_START,
-        DagsterEventType.STEP_SUCCESS,
         DagsterEventType.STEP_FAILURE,
-        DagsterEventType.STEP_SKIPPED,
         DagsterEventType.STEP_UP_FOR_RETRY,
         DagsterEventType.STEP_RESTARTED,
     }
 )
-"""Events that write out their run's held events, themselves included."""
+"""Events that write out their run's held events, themselves included. A step's success is written
+with the next step's start (the next moment in an in-process run) or before the run's end."""
 NEVER_HELD = (
     ASSET_EVENTS
     | ASSET_CHECK_EVENTS
@@ -115,8 +114,11 @@ class EventLogStorage(PostgresEventLogStorage):
         with self._held_lock:
             events = self._held.pop(run_id, None)
         if events:
+            rows = [self._event_to_row(event) for event in events]
             with self._connect() as conn:
-                conn.execute(self.prepare_insert_event_batch(events))
+                # executemany of one cached INSERT (SQLAlchemy sends it as one multi-row statement):
+                # a VALUES list built per batch was compiled anew each time.
+                conn.execute(SqlEventLogStorageTable.insert(), rows)
 
     def flush(self) -> None:
         """Write what every run holds."""

@@ -143,7 +143,7 @@ def test_a_runs_events_are_written_in_batches_in_order(postgres_instance) -> Non
     ]
     assert starts[0] < lines[0] and lines[-1] < starts[1] < messages.index("about to fail")
     assert [record.storage_id for record in records] == sorted(record.storage_id for record in records)
-    # Far fewer statements than events: one per batch (a step's start, a step's end, each run event).
+    # Far fewer statements than events: one per batch (each step's start, each run event).
     assert len(inserts) < len(entries) / 2, (len(inserts), len(entries))
 
 
