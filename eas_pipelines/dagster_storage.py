@@ -13,10 +13,11 @@ on by default): a run's events are held in memory and written in one multi-row `
 step starts or fails, when the run starts or ends (a run-level event), when something of warning
 level or worse is logged, and when the storage is disposed. The event log then reads the same,
 in the same order; a reader simply sees a step's inputs, outputs, log lines and success when the
-next step starts (or the run ends) rather than as they happen, and the run's status (run storage) only changes after everything
-before it is written. Asset and asset-check events are never held (their index rows need the
-event's id at once). What a process killed mid-step loses is that step's log lines since it
-started: its start is already written, and the run is failed by whoever finds it dead.
+next step starts (or the run ends) rather than as they happen, and the run's status (run storage)
+only changes after everything before it is written. Asset and asset-check events are never held
+(their index rows need the event's id at once). What a process killed mid-step loses is that step's
+log lines since it started: its start is already written, and the run is failed by whoever finds
+it dead.
 """
 
 from __future__ import annotations
