@@ -148,9 +148,7 @@ class RunServer:
                 self.reap()
                 try:
                     conn, _ = listener.accept()
-                except TimeoutError:
-                    continue
-                except InterruptedError:
+                except (TimeoutError, InterruptedError):
                     continue
                 with conn:
                     if self.handle(conn):

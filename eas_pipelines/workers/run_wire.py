@@ -41,19 +41,13 @@ class ForkReply:
 
 def read_line(conn: socket.socket) -> bytes:
     """One line (without its newline) from ``conn``; :class:`WireError` if it is too long or cut."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        chunk = conn.recv(65536)
-        if not chunk:
-            raise WireError("the connection closed before a full line arrived")
-        head, newline, _ = chunk.partition(b"\n")
-        chunks.append(head)
-        size += len(head)
-        if size > MAX_LINE:
+    with conn.makefile("rb") as stream:
+        line = stream.readline(MAX_LINE + 1)
+    if not line.endswith(b"\n"):
+        if len(line) > MAX_LINE:
             raise WireError(f"line longer than {MAX_LINE} bytes")
-        if newline:
-            return b"".join(chunks)
+        raise WireError("the connection closed before a full line arrived")
+    return line[:-1]
 
 
 def _json_object(line: bytes) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from dagster._core.definitions.reconstruct import ReconstructableRepository
 from dagster._core.errors import DagsterInvariantViolationError
 from dagster._core.launcher import LaunchRunContext
 
+from eas_pipelines.embedded import free_port
 from eas_pipelines.workers.run_launcher import TAG_RUN_SERVER_PID, WarmRunLauncher
 from eas_pipelines.workers.run_wire import ForkReply, WireError, decode_reply, decode_request, encode_reply
 
@@ -59,12 +60,6 @@ def nap_job():
 
 defs = dg.Definitions(jobs=[where_job, nap_job])
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def wait_for(condition: Callable[[], object], timeout: float, what: str) -> object:
