@@ -129,7 +129,8 @@ def compute_report(
     servicenow: ServiceNowResource,
     store: RequestStoreResource,
 ) -> Step:
-    """The report for the period, and for each calendar month inside it (the asset's partitions)."""
+    """The report for the period, and for each calendar month inside it (the asset's partitions; a
+    period that is one month is its own). Tables only: charts are drawn where they are shown."""
     report = REPORTS[case.report]
     load = loader(report.source, sap=sap, servicenow=servicenow, store=store)
     try:
@@ -140,7 +141,9 @@ def compute_report(
         return Step.refused(reason, report=report.key)
     rendered = render(report, case.period, report.build(frame))
     months = [
-        render(report, month, report.build(within(frame, report.source, month)))
+        rendered
+        if month == case.period
+        else render(report, month, report.build(within(frame, report.source, month)))
         for month in case.period.months()
     ]
     return Step.passed(

@@ -10,65 +10,123 @@ from __future__ import annotations
 
 import base64
 import io
+import threading
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import dagster as dg
+import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.ticker import NullLocator
+from PIL import Image
 
 from eas_pipelines.agents.data_analysis.periods import Period
 from eas_pipelines.agents.data_analysis.reports import Report, ReportTable
 
 MAX_BARS = 15
 """Bars a chart shows at most (the largest; the table has every row)."""
+LABEL_CHARS = 40
+"""Characters a bar's label shows at most (a longer one ends in an ellipsis; the table has it whole)."""
+CHART_WIDTH_IN, CHART_DPI = 8.0, 100
+PNG_COMPRESS_LEVEL = 1
+"""zlib level of the PNG: a flat-colour chart is ~20 % larger at 1 than at 6 and takes a fifth of
+the time to write."""
+CHART_TEXT = {"text.hinting": "none", "text.hinting_factor": 1}
+_CHARTS_DRAWN_ONE_AT_A_TIME = threading.Lock()
 
 
 @dataclass(frozen=True)
 class RenderedReport:
-    """One report for one period, ready to show, store and send."""
+    """One report for one period, ready to show, store and send.
+
+    Its chart is drawn when first asked for (``png``) and kept: a chart is most of a report's
+    cost, and a request's months are drawn only where they are shown (the materialisations of
+    months inside the asset's partitions), the period's only where it is stored. The drawn PNG
+    travels with the report from op to op (pickled with it), so nothing is drawn twice.
+    """
 
     report: str
     title: str
     period: Period
     table: ReportTable
-    png: bytes
     csv: bytes
 
     @property
     def heading(self) -> str:
         return f"{self.title}, {self.period.label}"
 
+    @cached_property
+    def png(self) -> bytes:
+        return chart_png(self.table, self.heading)
+
 
 def chart_png(table: ReportTable, heading: str) -> bytes:
-    """A horizontal bar chart of the report's series (largest on top), as PNG bytes."""
+    """A horizontal bar chart of the report's series (largest on top, each bar labelled with its
+    value), as PNG bytes.
+
+    Drawn once, with nothing left for matplotlib to lay out by measuring the drawing: the left
+    margin comes from the widest label (labels past :data:`LABEL_CHARS` are shortened), the title
+    and the axis label sit at fixed places, and the x axis has no ticks (every bar carries its
+    value). Glyphs are rendered unhinted (:data:`CHART_TEXT`). ``tight_layout``, the title's
+    automatic placement, a second draw inside ``savefig`` and hinting made a chart cost twice as
+    much (BENCHMARKS.md). ``rcParams`` are process-wide, so charts are drawn one at a time.
+    """
+    with _CHARTS_DRAWN_ONE_AT_A_TIME, matplotlib.rc_context(CHART_TEXT):
+        return _draw_chart(table, heading)
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "\u2026"
+
+
+def _draw_chart(table: ReportTable, heading: str) -> bytes:
     items = sorted(table.chart.items(), key=lambda kv: (-kv[1], kv[0]))[:MAX_BARS]
-    figure = Figure(figsize=(8, 1.2 + 0.4 * max(len(items), 1)), dpi=100)
-    FigureCanvasAgg(figure)
+    width, height = CHART_WIDTH_IN, 1.2 + 0.4 * max(len(items), 1)
+    figure = Figure(figsize=(width, height), dpi=CHART_DPI)
+    canvas = FigureCanvasAgg(figure)
     axes = figure.add_subplot()
+    widest = 0.0
     if items:
-        labels, values = zip(*reversed(items), strict=True)
-        bars = axes.barh(labels, values, color="#2f6db5")
+        labels = [_short(label) for label, _value in reversed(items)]
+        values = [value for _label, value in reversed(items)]
+        positions = range(len(items))  # by position, so two labels shortened alike stay two bars
+        bars = axes.barh(positions, values, color="#2f6db5")
+        axes.set_yticks(positions, labels)
         axes.bar_label(
             bars, fmt="{:,.2f}".format if any(v % 1 for v in values) else "{:,.0f}".format, padding=3
         )
         axes.margins(x=0.15)
+        font = axes.yaxis.get_ticklabels()[0].get_fontproperties()
+        widest = max(_text_width(canvas, label, font) for label in labels)
     else:
         axes.text(0.5, 0.5, "no data in this period", ha="center", va="center", transform=axes.transAxes)
         axes.set_yticks([])
-    axes.set_title(heading)
+    axes.xaxis.set_major_locator(NullLocator())
+    axes.set_title(heading, y=1.0, pad=8)
     axes.set_xlabel(table.chart_label)
+    axes.xaxis.set_label_coords(0.5, -0.2 / (height - 1.2), transform=axes.transAxes)
     axes.spines[["top", "right"]].set_visible(False)
-    figure.tight_layout()
+    left = (widest + 16) / (width * CHART_DPI)  # the labels, the tick marks and a few pixels
+    figure.subplots_adjust(left=left, right=0.97, top=1 - 0.6 / height, bottom=0.6 / height)
+    canvas.draw()
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    image.save(buffer, format="png", compress_level=PNG_COMPRESS_LEVEL)
     return buffer.getvalue()
 
 
+def _text_width(canvas: FigureCanvasAgg, text: str, font: FontProperties) -> float:
+    """Pixels ``text`` takes in ``font``, measured without drawing anything."""
+    width, _height, _descent = canvas.get_renderer().get_text_width_height_descent(text, font, ismath=False)
+    return width
+
+
 def render(report: Report, period: Period, table: ReportTable) -> RenderedReport:
-    heading = f"{report.title}, {period.label}"
     csv = table.frame().to_csv(index=False).encode()
-    return RenderedReport(report.key, report.title, period, table, chart_png(table, heading), csv)
+    return RenderedReport(report.key, report.title, period, table, csv)
 
 
 def _cell(value: Any) -> str:

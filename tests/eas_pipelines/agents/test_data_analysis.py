@@ -12,6 +12,7 @@ instance.
 from __future__ import annotations
 
 import io
+import pickle
 import ssl
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -30,6 +31,7 @@ from eas_pipelines.agents.data_analysis.periods import Period
 from eas_pipelines.agents.data_analysis.render import chart_png, markdown_table, render
 from eas_pipelines.agents.data_analysis.reports import (
     REPORTS,
+    ReportTable,
     change,
     kpi_for,
     report_for,
@@ -177,6 +179,47 @@ def test_chart_markdown_and_change():
     assert markdown_table(table) == "_no records in this period_"
     assert change(12, 8) == "+50.0% vs the previous period (8)"
     assert change(0, 0) == "" and change(5, None) == ""
+
+
+BAR_BLUE = (0x2F, 0x6D, 0xB5)
+
+
+def bars_in(png: bytes) -> tuple[int, int]:
+    """(bars, first column with a bar) of a chart: runs of bar colour down the bars' first column."""
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    width, height = image.size
+    pixels = image.load()
+    left = next(x for x in range(width) if any(pixels[x, y] == BAR_BLUE for y in range(height)))
+    column = [pixels[left + 2, y] == BAR_BLUE for y in range(height)]
+    return sum(1 for y in range(height) if column[y] and (y == 0 or not column[y - 1])), left
+
+
+def test_chart_shows_every_bar_and_every_label_inside_the_image():
+    from PIL import Image
+
+    long_name = "Internationale Lieferanten- und Logistikgesellschaft mbH & Co. KG"
+    chart = {long_name + " Nord": 12.0, long_name + " Sued": 7.0, "Acme": 3.0}
+    png = chart_png(ReportTable(("supplier",), (), {}, chart, "spend"), "Vendor spend, 2025-07")
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    bars, left = bars_in(png)
+    assert bars == 3  # the two names shortened alike are still two bars
+    assert 150 < left < 450  # the axes start after the (shortened) labels, not at a fixed place
+    first_column = {image.getpixel((0, y)) for y in range(image.height)}
+    assert first_column == {(255, 255, 255)}  # no label runs off the left edge
+    short = chart_png(ReportTable(("supplier",), (), {}, {"A": 1.0, "B": 2.0}, "spend"), "x")
+    assert bars_in(short)[1] < left  # short labels, narrower margin
+
+
+def test_a_report_draws_its_chart_once_and_only_when_asked():
+    table = ReportTable(("supplier", "spend"), (("Acme", 3.0),), {"suppliers": 1}, {"Acme": 3.0}, "spend")
+    rendered = render(REPORTS["vendor_spend"], Period.month_of(date(2025, 7, 1)), table)
+    assert "png" not in vars(rendered)  # nothing drawn yet
+    png = rendered.png
+    assert png.startswith(PNG_SIGNATURE) and rendered.png is png
+    carried = pickle.loads(pickle.dumps(rendered))  # as an op hands it to the next one
+    assert vars(carried)["png"] == png
 
 
 # ------------------------------------------------------------------------------------- fixtures
