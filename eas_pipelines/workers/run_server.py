@@ -41,6 +41,7 @@ from typing import Any, NoReturn
 
 from dagster._grpc.types import ExecuteRunArgs
 
+from eas_pipelines.connectors.base import warm_tls
 from eas_pipelines.observability.logs import configure_logging
 from eas_pipelines.pii.engine import engines as pii_engines
 from eas_pipelines.settings import load_settings
@@ -114,6 +115,7 @@ class RunServer:
         """Everything a run would otherwise import or build in its first seconds."""
         load_definitions(self.definitions)
         pii_engines()  # Presidio and spaCy: ~1.3 s in a fresh process
+        warm_tls()  # the system CA store, loaded by the first step that calls a connector
         if self.definitions == DEFAULT_DEFINITIONS:
             from eas_pipelines.agents import warm_agents
 

@@ -31,7 +31,7 @@ request store, ``store``, is a resource every job already has)."""
 def warm() -> None:
     """Draw one chart and write one CSV before the first run: matplotlib's first drawing in a process
     loads its fonts and builds the renderer's caches, a few hundred ms that the first report's
-    ``compute_report`` step paid (BENCHMARKS.md). Called by the processes that serve runs (the warm
+    chart paid (BENCHMARKS.md). Called by the processes that serve runs (the warm
     run server, whose runs fork with it done; the fast-lane workers)."""
     from eas_pipelines.agents.data_analysis.render import chart_png
     from eas_pipelines.agents.data_analysis.reports import ReportTable
