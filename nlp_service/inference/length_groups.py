@@ -31,6 +31,8 @@ def plan_length_groups(
         return []
     if call_cost_tokens < 0:
         raise ValueError(f"call_cost_tokens must not be negative, got {call_cost_tokens}")
+    if (lengths == lengths[0]).all():  # one parse, or rows alike: one call, nothing to plan
+        return [np.arange(lengths.size)]
     values, counts = np.unique(lengths, return_counts=True)  # ascending distinct lengths
     before = np.concatenate([[0], np.cumsum(counts)])  # rows shorter than values[i]
     best = np.full(len(values) + 1, np.inf)
