@@ -30,13 +30,18 @@ def encode_words(tokenizer, batch: Sequence[Sequence[str]], max_length: int) -> 
     """Tokenise pre-split words in one call to the fast tokenizer.
 
     The call goes to the Rust tokenizer under ``tokenizer`` (:func:`_word_tokenizer`): the
-    ``transformers`` wrapper around it costs more than the tokenising itself (~0.2 of a parse's
-    ~3 ms on CPU). Where that tokenizer does not give what the wrapper gives, the wrapper is used.
+    ``transformers`` wrapper around it costs more than the tokenising itself (one text: 0.13 ms
+    through the wrapper, 0.05 ms direct, of a parse's ~3 ms on CPU). Where that tokenizer does not
+    give what the wrapper gives, the wrapper is used.
     """
     words = [list(words) for words in batch]
     direct = _word_tokenizer(tokenizer, max_length)
     if direct is None:
         return _encode_with_wrapper(tokenizer, words, max_length)
+    return _encode_directly(direct, words)
+
+
+def _encode_directly(direct, words: list[list[str]]) -> EncodedBatch:
     encodings = direct.encode_batch(words, is_pretokenized=True)
     return EncodedBatch(
         input_ids=np.array([e.ids for e in encodings], dtype=np.int64),
@@ -96,13 +101,11 @@ def _checked_copy(tokenizer, max_length: int):
     direct.enable_padding(
         direction=tokenizer.padding_side, pad_id=tokenizer.pad_token_id, pad_token=tokenizer.pad_token
     )
-    wrapped = _encode_with_wrapper(tokenizer, _PROBE, max_length)
-    encodings = direct.encode_batch(_PROBE, is_pretokenized=True)
+    wrapped, copied = _encode_with_wrapper(tokenizer, _PROBE, max_length), _encode_directly(direct, _PROBE)
     same = (
-        np.array_equal(wrapped.input_ids, np.array([e.ids for e in encodings]))
-        and np.array_equal(wrapped.attention_mask, np.array([e.attention_mask for e in encodings]))
-        and wrapped.word_starts
-        == [_word_starts(len(r), e.word_ids) for r, e in zip(_PROBE, encodings, strict=True)]
+        np.array_equal(wrapped.input_ids, copied.input_ids)
+        and np.array_equal(wrapped.attention_mask, copied.attention_mask)
+        and wrapped.word_starts == copied.word_starts
     )
     return direct if same else None
 
