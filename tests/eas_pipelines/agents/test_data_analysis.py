@@ -181,7 +181,12 @@ def test_chart_markdown_and_change():
     assert change(0, 0) == "" and change(5, None) == ""
 
 
-BAR_BLUE = (0x2F, 0x6D, 0xB5)
+BAR_BLUE, WHITE = (0x2F, 0x6D, 0xB5), (255, 255, 255)
+
+
+def near(pixel: tuple[int, ...], colour: tuple[int, int, int]) -> bool:
+    """Within the palette PNG's rounding of ``colour``."""
+    return all(abs(a - b) <= 3 for a, b in zip(pixel, colour, strict=False))
 
 
 def bars_in(png: bytes) -> tuple[int, int]:
@@ -191,8 +196,8 @@ def bars_in(png: bytes) -> tuple[int, int]:
     image = Image.open(io.BytesIO(png)).convert("RGB")
     width, height = image.size
     pixels = image.load()
-    left = next(x for x in range(width) if any(pixels[x, y] == BAR_BLUE for y in range(height)))
-    column = [pixels[left + 2, y] == BAR_BLUE for y in range(height)]
+    left = next(x for x in range(width) if any(near(pixels[x, y], BAR_BLUE) for y in range(height)))
+    column = [near(pixels[left + 2, y], BAR_BLUE) for y in range(height)]
     return sum(1 for y in range(height) if column[y] and (y == 0 or not column[y - 1])), left
 
 
@@ -206,8 +211,7 @@ def test_chart_shows_every_bar_and_every_label_inside_the_image():
     bars, left = bars_in(png)
     assert bars == 3  # the two names shortened alike are still two bars
     assert 150 < left < 450  # the axes start after the (shortened) labels, not at a fixed place
-    first_column = {image.getpixel((0, y)) for y in range(image.height)}
-    assert first_column == {(255, 255, 255)}  # no label runs off the left edge
+    assert all(near(image.getpixel((0, y)), WHITE) for y in range(image.height))  # no label cut at the edge
     short = chart_png(ReportTable(("supplier",), (), {}, {"A": 1.0, "B": 2.0}, "spend"), "x")
     assert bars_in(short)[1] < left  # short labels, narrower margin
 
