@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The EAS image. Every process of the Helm chart runs from it (helm/eas sets each one's command): the
 # gateway, warm workers, NLP service, exporter, Dagster webserver, daemon and code location, and the
 # standard-lane runs the K8sRunLauncher starts as Jobs.
@@ -11,15 +10,24 @@
 # pip cache, no source tree), and runs as an unprivileged user with a fixed UID (the chart's
 # runAsUser; its root filesystem is mounted read-only).
 
-FROM python:3.11.14-slim-bookworm AS builder
+# Both stages start from the same Python base, so that the venv's interpreter links stay valid.
+# PYTHON_IMAGE names another copy of it where Docker Hub cannot be reached (a registry mirror; or the
+# Debian-built base of docker/build-offline.sh, which also points TORCH_INDEX_URL at a local index).
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS builder
 
 # cpu: PyTorch's CPU wheel (the NLP service then serves with ONNX Runtime). cu128 (or another CUDA
 # variant of PyTorch's index): the GPU image for the NLP pods.
 ARG TORCH_VARIANT=cpu
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/${TORCH_VARIANT}
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
-RUN python -m venv /opt/venv
+# A pinned pip, not the base's: the one bundled with Python 3.11 builds seqeval (an sdist whose
+# setup_requires fetches setuptools_scm) without setuptools_scm's own dependencies, and fails.
+ARG PIP_VERSION=26.3
+RUN python -m venv /opt/venv && /opt/venv/bin/python -m pip install "pip==${PIP_VERSION}"
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
 
@@ -28,7 +36,7 @@ WORKDIR /src
 # then finds the pin satisfied (2.13.0+cpu matches ==2.13.0).
 COPY pyproject.toml ./
 RUN TORCH_PIN="$(python -c 'import tomllib; deps = tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]; print(next(d for d in deps if d.startswith("torch==")))')" \
-    && pip install --index-url "https://download.pytorch.org/whl/${TORCH_VARIANT}" "${TORCH_PIN}"
+    && pip install --index-url "${TORCH_INDEX_URL}" "${TORCH_PIN}"
 
 COPY README.md ./
 COPY nlp_service ./nlp_service
@@ -39,7 +47,7 @@ RUN pip install . \
     && python -c "import eas_pipelines.definitions, nlp_service.cli, dagster_k8s, dagster_postgres"
 
 
-FROM python:3.11.14-slim-bookworm
+FROM ${PYTHON_IMAGE}
 
 # OpenCV (the documents agent's OCR) needs libGL and GLib at import; libgomp for the ONNX/torch kernels.
 RUN apt-get update \

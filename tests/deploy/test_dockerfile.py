@@ -74,18 +74,30 @@ def copy_sources(instruction: Instruction) -> tuple[list[str], str, dict[str, st
     return paths[:-1], paths[-1], flags
 
 
+def global_args() -> dict[str, str]:
+    """The ARGs declared before the first FROM (the only ones a FROM line may use), with defaults."""
+    return dict(i.arguments.partition("=")[::2] for i in of("ARG", -1))
+
+
+def base_image(stage: Instruction) -> str:
+    """A stage's base as built by default: ``${ARG}`` replaced by the global ARG's default."""
+    image = stage.arguments.split()[0]
+    return re.sub(r"\$\{(\w+)\}", lambda m: global_args()[m.group(1)], image)
+
+
 def test_multi_stage_on_a_pinned_python_311_slim_base() -> None:
     assert len(STAGES) >= 2
     builder_names = set()
     for stage in STAGES:
-        image, *rest = stage.arguments.split()
+        image = base_image(stage)
+        rest = stage.arguments.split()[1:]
         assert re.fullmatch(r"python:3\.11\.\d+-slim-bookworm(@sha256:[0-9a-f]{64})?", image), image
         assert "latest" not in image
         if rest:
             assert rest[0].upper() == "AS"
             builder_names.add(rest[1])
     assert STAGES[0].arguments.split()[0] == STAGES[FINAL].arguments.split()[0], (
-        "the venv moves between equal bases"
+        "the venv moves between equal bases (one ARG names both)"
     )
     copies_from = {copy_sources(c)[2].get("from") for c in of("COPY", FINAL)} - {None}
     assert copies_from and copies_from <= builder_names
@@ -114,13 +126,18 @@ def test_builder_installs_every_package_of_the_project() -> None:
     runs = " ".join(i.arguments for i in of("RUN", 0))
     assert "pip install ." in runs
     assert "python -m venv /opt/venv" in runs
+    args = dict(i.arguments.partition("=")[::2] for i in of("ARG", 0))
+    assert re.fullmatch(r"\d+\.\d+(\.\d+)?", args["PIP_VERSION"]), "pip is pinned, not the base's"
+    assert '"pip==${PIP_VERSION}"' in runs
+    assert runs.index("pip==") < runs.index("pip install ."), "the pinned pip installs the project"
 
 
 def test_torch_is_the_pinned_version_from_the_cpu_index_by_default() -> None:
-    (arg,) = [i for i in of("ARG", 0) if i.arguments.startswith("TORCH_VARIANT")]
-    assert arg.arguments == "TORCH_VARIANT=cpu"
-    (torch_install,) = [i for i in of("RUN", 0) if "download.pytorch.org" in i.arguments]
-    assert '--index-url "https://download.pytorch.org/whl/${TORCH_VARIANT}"' in torch_install.arguments
+    args = dict(i.arguments.partition("=")[::2] for i in of("ARG", 0))
+    assert args["TORCH_VARIANT"] == "cpu"
+    assert args["TORCH_INDEX_URL"] == "https://download.pytorch.org/whl/${TORCH_VARIANT}"
+    (torch_install,) = [i for i in of("RUN", 0) if "TORCH_INDEX_URL" in i.arguments]
+    assert '--index-url "${TORCH_INDEX_URL}"' in torch_install.arguments
     assert 'startswith("torch==")' in torch_install.arguments, "the pin is read from pyproject.toml"
     deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     assert any(re.fullmatch(r"torch==\d+\.\d+\.\d+", d) for d in deps), "pyproject.toml pins torch exactly"
@@ -165,3 +182,24 @@ def test_dockerignore_keeps_local_state_out_but_not_what_is_copied() -> None:
         for source in sources:
             assert not any(fnmatch.fnmatch(source, p) for p in patterns), f"{source} is copied but ignored"
             assert (ROOT / source).exists(), source
+
+
+SCRIPTS = (ROOT / "docker" / "build-offline.sh", ROOT / "docker" / "check-image.sh")
+
+
+def test_offline_build_sets_only_args_the_dockerfile_declares() -> None:
+    """docker/build-offline.sh swaps the base and torch's index through build args: a renamed ARG would
+    silently build from Docker Hub and PyTorch's index again."""
+    declared = {i.arguments.partition("=")[0] for i in of("ARG")}
+    passed = set(re.findall(r"--build-arg (\w+)=", SCRIPTS[0].read_text()))
+    assert passed == {"PYTHON_IMAGE", "TORCH_INDEX_URL"}
+    assert passed <= declared, passed - declared
+    assert '-f "$ROOT/Dockerfile"' in SCRIPTS[0].read_text(), "the repository's Dockerfile, not a copy"
+
+
+def test_image_scripts_are_valid_bash() -> None:
+    import subprocess
+
+    for script in SCRIPTS:
+        assert script.stat().st_mode & 0o111, f"{script.name} is executable"
+        subprocess.run(["bash", "-n", str(script)], check=True)
