@@ -64,6 +64,10 @@ def test_rendered_dagster_yaml_is_a_valid_instance_config(rendered: Rendered, tm
         "eas_pipelines.dagster_storage",
         "EventLogStorage",
     )
+    assert (config["run_storage"]["module"], config["run_storage"]["class"]) == (
+        "eas_pipelines.dagster_storage",
+        "RunStorage",
+    )
     assert config["compute_logs"]["class"] == "NoOpComputeLogManager"
     assert config["telemetry"]["enabled"] is False
 

@@ -1,4 +1,5 @@
-"""The event log storage of ``dagster.yaml``: Dagster's own PostgreSQL event log, less the NOTIFYs.
+"""The storages of ``dagster.yaml``: Dagster's own PostgreSQL event log, less the NOTIFYs; its run
+storage, less the schema reflection on every run status change.
 
 A real Dagster instance on a fresh PostgreSQL database, configured as ``dagster.yaml`` configures
 it, runs a job that yields an asset materialization: every event is stored and read back, the
@@ -16,7 +17,9 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from eas_pipelines.dagster_storage import EventLogStorage
+from dagster._core.storage.runs.sql_run_storage import SqlRunStorage
+
+from eas_pipelines.dagster_storage import EventLogStorage, RunStorage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,10 +60,48 @@ def postgres_instance(
         yield instance, url
 
 
-def test_dagster_yaml_names_this_storage() -> None:
+def test_dagster_yaml_names_these_storages() -> None:
     config = yaml.safe_load((ROOT / "dagster.yaml").read_text())
     assert config["event_log_storage"]["module"] == EventLogStorage.__module__
     assert config["event_log_storage"]["class"] == EventLogStorage.__name__
+    assert config["run_storage"]["module"] == RunStorage.__module__
+    assert config["run_storage"]["class"] == RunStorage.__name__
+
+
+def test_run_storage_reflects_the_runs_table_once(
+    postgres_instance: tuple[dg.DagsterInstance, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Upstream asks the database for the runs table's columns at each run start and end; this storage
+    asks once, and still records both times (the UI's run durations)."""
+    instance, _ = postgres_instance
+    assert isinstance(instance.run_storage, RunStorage)
+    asked = []
+    reflect = SqlRunStorage.has_run_stats_index_cols
+
+    def counting(self: SqlRunStorage) -> bool:
+        asked.append(True)
+        return reflect(self)
+
+    monkeypatch.setattr(SqlRunStorage, "has_run_stats_index_cols", counting)
+    instance.run_storage._has_run_stats_cols = False  # as a process that has not asked yet
+    runs = [two_ops.execute_in_process(instance=instance) for _ in range(3)]
+    assert len(asked) == 1, "three runs, six status changes, one reflection"
+    for result in runs:
+        record = instance.get_run_record_by_id(result.run_id)
+        assert record is not None and record.start_time is not None and record.end_time is not None
+        assert record.end_time >= record.start_time
+
+
+def test_run_storage_asks_again_until_the_columns_exist(
+    postgres_instance: tuple[dg.DagsterInstance, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A "no" is not remembered: ``dagster instance migrate`` may add the columns under a live process."""
+    instance, _ = postgres_instance
+    answers = iter([False, False, True])
+    monkeypatch.setattr(SqlRunStorage, "has_run_stats_index_cols", lambda self: next(answers))
+    storage = instance.run_storage
+    storage._has_run_stats_cols = False
+    assert [storage.has_run_stats_index_cols() for _ in range(4)] == [False, False, True, True]
 
 
 def test_events_are_stored_without_notifications(postgres_instance: tuple[dg.DagsterInstance, str]) -> None:

@@ -67,7 +67,9 @@ def test_dagster_yaml_builds_a_postgres_instance_with_the_queued_coordinator(
     monkeypatch.setenv("EAS_DAGSTER_PG_URL", postgres_database_factory())
     instance = dg.DagsterInstance.get()
     try:
-        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        from dagster_postgres.run_storage import PostgresRunStorage
+
+        assert isinstance(instance.run_storage, PostgresRunStorage)  # eas_pipelines.dagster_storage's
         assert type(instance.run_coordinator).__name__ == "QueuedRunCoordinator"
         assert (
             type(instance.run_launcher).__name__ == "WarmRunLauncher"
