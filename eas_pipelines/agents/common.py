@@ -484,6 +484,7 @@ def _step_outputs(context: dg.OpExecutionContext, subject: Any, outcome: Step) -
     item = item_of(subject)
     if isinstance(outcome, Refused):
         refuse(context, store, notifications, item, outcome.reason, **outcome.detail)
+        yield dg.Output(None, output_name=REFUSED_OUTPUT)
     elif isinstance(outcome, NeedsApproval):
         gate = {"approver": outcome.approver, "reason": outcome.reason, "recipient": outcome.recipient}
         if approval_gate(
@@ -519,6 +520,11 @@ def _outcome(fn: Callable[..., Step], subject: Any, resources: dict[str, Any]) -
         return Step.refused(str(exc), step=fn.__name__)
 
 
+REFUSED_OUTPUT = "refused"
+"""A workflow step's second output, yielded only when the step refused the request: what starts the
+job's refusal saga (:func:`~eas_pipelines.agents.saga.refusal_saga_op`), which is skipped otherwise."""
+
+
 def workflow_step(
     out: type,
     *,
@@ -535,6 +541,9 @@ def workflow_step(
     since any step may be refused (by the vendor too: :func:`_outcome`), and a required output left
     empty would fail the run after the request was already settled.
     ``store``, ``notifications`` and ``policy`` are always required: refusals and approvals use them.
+
+    A refusal also yields the op's second output, :data:`REFUSED_OUTPUT` (nothing but a signal): the
+    job's refusal saga depends on those outputs alone, so that it runs only in a run that refused.
 
     ``compensate`` (optional): the step's compensating action (:mod:`eas_pipelines.agents.saga`),
     a function ``undo(done: CompletedStep, *, <resource>: ...) -> str | None``. When the step passes,
@@ -556,7 +565,12 @@ def workflow_step(
             name=fn.__name__,
             description=inspect.getdoc(fn),
             ins={"subject": dg.In(in_type)},
-            out=dg.Out(out, is_required=False),  # see the docstring: any step may end the workflow
+            out={  # see the docstring: any step may end the workflow
+                "result": dg.Out(out, is_required=False),
+                REFUSED_OUTPUT: dg.Out(
+                    dg.Nothing, is_required=False, description="yielded when this step refused the request"
+                ),
+            },
             required_resource_keys={"store", "notifications", "policy", *keys},
             tags={TAG_COMPENSATION: undo.name} if undo is not None else None,
         )
@@ -583,6 +597,17 @@ def workflow_step(
     return build
 
 
+def chain_step(step: dg.OpDefinition, subject: Any, refusals: list[Any]) -> Any:
+    """Inside a job's composition: call ``step`` on ``subject``, keep its ``refused`` output (a
+    :func:`workflow_step` op's) in ``refusals``, and return what it hands on. A plain op in a workflow's
+    steps (one output, never refusing) is called as it is."""
+    if REFUSED_OUTPUT not in {out.name for out in step.output_defs}:
+        return step(subject)
+    handed_on, refused = step(subject)
+    refusals.append(refused)
+    return handed_on
+
+
 def workflow_job(
     *, name: str, agent: str, description: str, steps: Sequence[dg.OpDefinition]
 ) -> dg.JobDefinition:
@@ -594,7 +619,8 @@ def workflow_job(
     job and the run is tagged with the agent.
 
     A job with compensable steps ends with :func:`~eas_pipelines.agents.saga.refusal_saga_op`: when
-    a step refuses the request, what the earlier steps did is undone in the same run.
+    a step refuses the request, what the earlier steps did is undone in the same run; when none does,
+    the saga's op is skipped.
     """
     compensations = step_compensations(steps)
     undo = refusal_saga_op(name, compensations) if compensations else None
@@ -602,12 +628,11 @@ def workflow_job(
     @dg.job(name=name, description=description, tags={TAG_AGENT: agent}, op_retry_policy=RETRY_POLICY)
     def workflow() -> None:
         item = start_request()
-        subject, outputs = item, []
+        subject, refusals = item, []
         for step in steps:
-            subject = step(subject)
-            outputs.append(subject)
+            subject = chain_step(step, subject, refusals)
         complete_request(subject)
         if undo is not None:
-            undo(item, after=outputs)
+            undo(item, after=refusals)
 
     return workflow

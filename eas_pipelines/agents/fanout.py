@@ -42,6 +42,7 @@ from eas_pipelines.agents.common import (
     WorkItem,
     WorkResult,
     audit,
+    chain_step,
     complete_request,
     start_request,
     workflow_step,
@@ -380,19 +381,16 @@ def fanout_job(
     @dg.job(name=name, description=description, tags={TAG_AGENT: agent}, op_retry_policy=RETRY_POLICY)
     def workflow() -> None:
         work = start_request()
-        subject, outputs = work, []
+        subject, refusals = work, []
         for step in plan:
-            subject = step(subject)
-            outputs.append(subject)
+            subject = chain_step(step, subject, refusals)
         results = split(subject).map(batch_op)
         summary = summary_op(results.collect())
-        outputs.append(summary)
         for step in finish:
-            summary = step(summary)
-            outputs.append(summary)
+            summary = chain_step(step, summary, refusals)
         complete_request(summary)
         if undo is not None:
-            undo(work, after=outputs)
+            undo(work, after=refusals)
 
     return workflow
 

@@ -25,8 +25,9 @@ Who runs them:
 - a workflow whose later step is refused (a business refusal: the vendor's :class:`VendorRejected`
   answer, a policy check): the request ends ``failed`` with the refusal as its reason, and the same
   run undoes what its earlier steps did. :func:`workflow_job <eas_pipelines.agents.common.workflow_job>`
-  adds :func:`refusal_saga_op` to every job with a compensable step: it runs once the steps are done
-  or skipped, and acts only when this run failed the request (:func:`compensate_refusal`);
+  adds :func:`refusal_saga_op` to every job with a compensable step: it runs after a step refused the
+  request (and is skipped otherwise), and acts only when this run failed the request
+  (:func:`compensate_refusal`);
 - the recovery agent's ``recovery_rollback`` job ("roll back request X");
 - its ``recovery_saga_compensation`` job, which the failure sensor launches for a request whose run
   failed for good (:func:`eas_pipelines.agents.recovery.failed_runs.saga_run_request`), and so also
@@ -318,9 +319,12 @@ def refusal_saga_op(job_name: str, compensations: Sequence[Compensation]) -> dg.
     """The op a workflow job with compensable steps ends with (:func:`compensate_refusal`).
 
     Named after its job (its resources are that job's compensations'); it takes the request from
-    ``start_request`` and, as a fan-in of ordering-only inputs, every step's output, so that it runs
-    once the last of them is done or skipped (a fan-in is skipped only when all of its inputs are).
-    A run that fails (an outage) abandons it: the failure sensor's saga job undoes that run's steps.
+    ``start_request`` and, as a fan-in of ordering-only inputs, every step's ``refused`` output, which
+    a step yields only when it refuses the request: the op runs after a refusal and is skipped in a run
+    that refused nothing (a fan-in is skipped only when all of its inputs are), at the cost of one
+    skipped step instead of a whole op in every run. A refusal skips the steps after it, so nothing is
+    left to run when it undoes. A run that fails (an outage) abandons it: the failure sensor's saga job
+    undoes that run's steps.
     """
     keys = {"store", "notifications", *(key for comp in compensations for key in comp.resource_keys)}
 

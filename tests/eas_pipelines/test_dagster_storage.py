@@ -16,7 +16,6 @@ import psycopg2
 import pytest
 import sqlalchemy as sa
 import yaml
-
 from dagster._core.storage.runs.sql_run_storage import SqlRunStorage
 
 from eas_pipelines.dagster_storage import EventLogStorage, RunStorage
