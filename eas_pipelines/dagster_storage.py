@@ -20,10 +20,10 @@ only changes after everything before it is written. Asset and asset-check events
 log lines since it started: its start is already written, and the run is failed by whoever finds
 it dead.
 
-The run storage (:class:`RunStorage`) is dagster-postgres's, except that it asks the database once,
-not on every run status change, whether the runs table has its ``start_time``/``end_time`` columns:
-upstream reflects the table (SQLAlchemy's column reflection, several catalog queries) for each run's
-start and end, about a tenth of a fast-lane run's statements.
+The run storage (:class:`RunStorage`) is dagster-postgres's, except that it asks the database once
+per process, not at every run's creation, start and end, whether the runs table has its optional
+columns (``backfill_id``, ``start_time``/``end_time``): upstream reflects the table each time
+(SQLAlchemy's column reflection, catalog queries), three times per fast-lane run.
 """
 
 from __future__ import annotations
@@ -160,14 +160,16 @@ class EventLogStorage(PostgresEventLogStorage):
 
 
 class RunStorage(PostgresRunStorage):
-    """``PostgresRunStorage`` that remembers that the runs table has its run-stats columns.
+    """``PostgresRunStorage`` that remembers which optional columns the runs tables have.
 
-    Only a yes is remembered: the columns come with a schema migration and are never dropped, while a
-    no may turn into a yes when ``dagster instance migrate`` runs beside a live process.
+    Upstream reflects the table (:data:`REMEMBERED_COLUMN_CHECKS`) each time it asks: at every run's
+    creation (``backfill_id``), start and end (``start_time``/``end_time``). Only a yes is remembered:
+    the columns come with a schema migration and are never dropped, while a no may turn into a yes when
+    ``dagster instance migrate`` runs beside a live process.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._has_run_stats_cols = False  # before upstream's __init__, which already asks
+        self._columns_present: set[str] = set()  # before upstream's __init__, which already asks
         super().__init__(*args, **kwargs)
 
     @classmethod
@@ -181,7 +183,30 @@ class RunStorage(PostgresRunStorage):
             token_provider=get_token_provider_from_config(config_value),
         )
 
+    def _remembered(self, check: str) -> bool:
+        if check not in self._columns_present:
+            if not getattr(super(), check)():
+                return False
+            self._columns_present.add(check)
+        return True
+
     def has_run_stats_index_cols(self) -> bool:
-        if not self._has_run_stats_cols:
-            self._has_run_stats_cols = super().has_run_stats_index_cols()
-        return self._has_run_stats_cols
+        return self._remembered("has_run_stats_index_cols")
+
+    def has_backfill_id_column(self) -> bool:
+        return self._remembered("has_backfill_id_column")
+
+    def has_bulk_actions_selector_cols(self) -> bool:
+        return self._remembered("has_bulk_actions_selector_cols")
+
+    def has_bulk_action_job_name_column(self) -> bool:
+        return self._remembered("has_bulk_action_job_name_column")
+
+
+REMEMBERED_COLUMN_CHECKS = (
+    "has_run_stats_index_cols",
+    "has_backfill_id_column",
+    "has_bulk_actions_selector_cols",
+    "has_bulk_action_job_name_column",
+)
+"""The upstream column checks :class:`RunStorage` answers from memory once they said yes."""

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 import yaml
 from dagster._core.storage.runs.sql_run_storage import SqlRunStorage
 
-from eas_pipelines.dagster_storage import EventLogStorage, RunStorage
+from eas_pipelines.dagster_storage import REMEMBERED_COLUMN_CHECKS, EventLogStorage, RunStorage
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,21 +70,24 @@ def test_dagster_yaml_names_these_storages() -> None:
 def test_run_storage_reflects_the_runs_table_once(
     postgres_instance: tuple[dg.DagsterInstance, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Upstream asks the database for the runs table's columns at each run start and end; this storage
-    asks once, and still records both times (the UI's run durations)."""
+    """Upstream asks the database for the runs table's columns at each run's creation, start and end;
+    this storage asks once per check, and still records the backfill column's row and both times (the
+    UI's run durations)."""
     instance, _ = postgres_instance
-    assert isinstance(instance.run_storage, RunStorage)
-    asked = []
-    reflect = SqlRunStorage.has_run_stats_index_cols
+    storage = instance.run_storage
+    assert isinstance(storage, RunStorage)
+    asked: list[str] = []
+    for check in REMEMBERED_COLUMN_CHECKS:
+        upstream = getattr(SqlRunStorage, check)
 
-    def counting(self: SqlRunStorage) -> bool:
-        asked.append(True)
-        return reflect(self)
+        def counting(self: SqlRunStorage, _check: str = check, _upstream=upstream) -> bool:  # noqa: ANN001
+            asked.append(_check)
+            return _upstream(self)
 
-    monkeypatch.setattr(SqlRunStorage, "has_run_stats_index_cols", counting)
-    instance.run_storage._has_run_stats_cols = False  # as a process that has not asked yet
+        monkeypatch.setattr(SqlRunStorage, check, counting)
+    storage._columns_present.clear()  # as a process that has not asked yet
     runs = [two_ops.execute_in_process(instance=instance) for _ in range(3)]
-    assert len(asked) == 1, "three runs, six status changes, one reflection"
+    assert sorted(asked) == ["has_backfill_id_column", "has_run_stats_index_cols"], asked
     for result in runs:
         record = instance.get_run_record_by_id(result.run_id)
         assert record is not None and record.start_time is not None and record.end_time is not None
@@ -97,10 +100,10 @@ def test_run_storage_asks_again_until_the_columns_exist(
     """A "no" is not remembered: ``dagster instance migrate`` may add the columns under a live process."""
     instance, _ = postgres_instance
     answers = iter([False, False, True])
-    monkeypatch.setattr(SqlRunStorage, "has_run_stats_index_cols", lambda self: next(answers))
+    monkeypatch.setattr(SqlRunStorage, "has_backfill_id_column", lambda self: next(answers))
     storage = instance.run_storage
-    storage._has_run_stats_cols = False
-    assert [storage.has_run_stats_index_cols() for _ in range(4)] == [False, False, True, True]
+    storage._columns_present.clear()
+    assert [storage.has_backfill_id_column() for _ in range(4)] == [False, False, True, True]
 
 
 def test_events_are_stored_without_notifications(postgres_instance: tuple[dg.DagsterInstance, str]) -> None:
