@@ -71,6 +71,19 @@ NEVER_HELD = (
 follow everything that happened before them."""
 
 
+def postgres_storage_arguments(
+    inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
+) -> dict[str, Any]:
+    """What dagster-postgres's storages are built from, read from their ``dagster.yaml`` config as
+    their own ``from_config_value`` reads it (which builds the upstream class, not a subclass)."""
+    return {
+        "inst_data": inst_data,
+        "postgres_url": pg_url_from_config(config_value),
+        "should_autocreate_tables": config_value.get("should_autocreate_tables", True),
+        "token_provider": get_token_provider_from_config(config_value),
+    }
+
+
 class EventLogStorage(PostgresEventLogStorage):
     """``PostgresEventLogStorage`` whose ``store_event`` is dagster-postgres's own less the ``NOTIFY``
     (the event's ``INSERT``, then for asset and asset-check events the same index rows as upstream),
@@ -96,10 +109,7 @@ class EventLogStorage(PostgresEventLogStorage):
         cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
     ) -> EventLogStorage:
         return cls(
-            inst_data=inst_data,
-            postgres_url=pg_url_from_config(config_value),
-            should_autocreate_tables=config_value.get("should_autocreate_tables", True),
-            token_provider=get_token_provider_from_config(config_value),
+            **postgres_storage_arguments(inst_data, config_value),
             batch_step_events=config_value.get("batch_step_events", True),
         )
 
@@ -176,12 +186,7 @@ class RunStorage(PostgresRunStorage):
     def from_config_value(
         cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
     ) -> RunStorage:
-        return cls(
-            inst_data=inst_data,
-            postgres_url=pg_url_from_config(config_value),
-            should_autocreate_tables=config_value.get("should_autocreate_tables", True),
-            token_provider=get_token_provider_from_config(config_value),
-        )
+        return cls(**postgres_storage_arguments(inst_data, config_value))
 
     def _remembered(self, check: str) -> bool:
         if check not in self._columns_present:
