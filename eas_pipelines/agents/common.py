@@ -1,11 +1,11 @@
 """What every agent workflow shares: how its run claims, audits, pauses and finishes the request.
 
 A workflow is a Dagster job built by :func:`workflow_job`: :func:`start_request`, the agent's steps
-in order, :func:`complete_request`. Each step is a plain function made an op by
-:func:`workflow_step`: it gets what the step before it handed on and the resources it names, and
-returns what happened (a :class:`Step`: passed, refused, needs approval); the op does the rest (the
-audit entry, the refusal, the approval gate), so that an agent writes only its rules. One audit
-entry per step (actor = the agent's name). The request's life inside a run:
+in order, the last of which also completes the request (:func:`settling_step`). Each step is a plain
+function made an op by :func:`workflow_step`: it gets what the step before it handed on and the
+resources it names, and returns what happened (a :class:`Step`: passed, refused, needs approval);
+the op does the rest (the audit entry, the refusal, the approval gate), so that an agent writes only
+its rules. One audit entry per step (actor = the agent's name). The request's life inside a run:
 
 - ``start_request`` moves it ``queued -> running`` as a compare-and-set (``expected=queued``) and
   records the run id. A second delivery of the same request (at-least-once fast lane, a standard
@@ -477,8 +477,11 @@ def notify_all(
     return list(recipients)
 
 
-def _step_outputs(context: dg.OpExecutionContext, subject: Any, outcome: Step) -> Iterator[dg.Output]:
-    """What a step's op does with its outcome: audit and hand on, refuse, or pass the approval gate."""
+def _step_outputs(
+    context: dg.OpExecutionContext, subject: Any, outcome: Step, *, settles: bool = False
+) -> Iterator[dg.Output]:
+    """What a step's op does with its outcome: audit and hand on, refuse, or pass the approval gate;
+    ``settles`` (a job's last step, :func:`settling_step`): a passed result also completes the request."""
     store: RequestStoreResource = context.resources.store
     notifications: NotificationsResource = context.resources.notifications
     item = item_of(subject)
@@ -494,6 +497,8 @@ def _step_outputs(context: dg.OpExecutionContext, subject: Any, outcome: Step) -
     elif isinstance(outcome, Passed):
         if outcome.action is not None:
             audit(store.get_store(), item, outcome.action, **outcome.detail)
+        if settles:
+            succeed(context, store.get_store(), outcome.value)
         yield dg.Output(outcome.value)
     elif isinstance(outcome, Completed):
         if outcome.action is not None:
@@ -556,7 +561,7 @@ def workflow_step(
     """
     undo = as_compensation(compensate) if compensate is not None else None
 
-    def build(fn: Callable[..., Step]) -> dg.OpDefinition:
+    def build(fn: Callable[..., Step], *, settles: bool = False) -> dg.OpDefinition:
         params = list(inspect.signature(fn).parameters.values())
         keys = [p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY]
         in_type = get_type_hints(fn).get(params[0].name, Any)
@@ -590,11 +595,34 @@ def workflow_step(
                         detail=outcome.detail,
                         run_id=item.run_id,
                     )
-                yield from _step_outputs(context, subject, outcome)
+                yield from _step_outputs(context, subject, outcome, settles=settles)
 
         return step
 
-    return build
+    def register(fn: Callable[..., Step]) -> dg.OpDefinition:
+        op = build(fn)
+        if isinstance(out, type) and issubclass(out, WorkResult):
+            _SETTLING_VARIANTS[op] = functools.cache(functools.partial(build, fn, settles=True))
+        return op
+
+    return register
+
+
+_SETTLING_VARIANTS: dict[dg.OpDefinition, Callable[[], dg.OpDefinition]] = {}
+"""A :class:`WorkResult` step's op -> (once) the same step whose op also completes the request."""
+
+
+def settling_step(step: dg.OpDefinition) -> dg.OpDefinition | None:
+    """``step`` as a job's last step: the same op, named the same, that also completes the request
+    (``running -> succeeded``, as :func:`complete_request` does) once the step passes, so that the job
+    needs no op of its own for it. None for a step that does not hand on the :class:`WorkResult` (a
+    plain op, another output): its job ends with :func:`complete_request`.
+
+    A retry of the op after the request completed finds it succeeded and completes nothing twice
+    (:func:`succeed`); the step itself runs again, as any retried step does (its effects are keyed by
+    the request)."""
+    variant = _SETTLING_VARIANTS.get(step)
+    return variant() if variant is not None else None
 
 
 def chain_step(step: dg.OpDefinition, subject: Any, refusals: list[Any]) -> Any:
@@ -608,10 +636,29 @@ def chain_step(step: dg.OpDefinition, subject: Any, refusals: list[Any]) -> Any:
     return handed_on
 
 
+def chain_steps(steps: Sequence[dg.OpDefinition], subject: Any, refusals: list[Any]) -> Any:
+    """:func:`chain_step` over ``steps`` in order; what the last hands on."""
+    for step in steps:
+        subject = chain_step(step, subject, refusals)
+    return subject
+
+
+def finish_steps(subject: Any, last: dg.OpDefinition, refusals: list[Any]) -> None:
+    """Inside a job's composition: the workflow's ``last`` step, then the request completed: by the
+    step's own op where it hands on the :class:`WorkResult` (:func:`settling_step`: one op fewer per
+    run), else by :func:`complete_request`."""
+    settling = settling_step(last)
+    if settling is not None:
+        chain_step(settling, subject, refusals)
+    else:
+        complete_request(chain_step(last, subject, refusals))
+
+
 def workflow_job(
     *, name: str, agent: str, description: str, steps: Sequence[dg.OpDefinition]
 ) -> dg.JobDefinition:
-    """An agent's workflow job: :func:`start_request`, ``steps`` in order, :func:`complete_request`.
+    """An agent's workflow job: :func:`start_request`, ``steps`` in order, the request completed by the
+    last step's op (or by :func:`complete_request` where the last step is a plain op).
 
     Each step gets the output of the one before it (the first one the :class:`WorkItem`); the last
     one outputs the :class:`WorkResult` that completes the request. ``name`` is the job of the
@@ -628,10 +675,8 @@ def workflow_job(
     @dg.job(name=name, description=description, tags={TAG_AGENT: agent}, op_retry_policy=RETRY_POLICY)
     def workflow() -> None:
         item = start_request()
-        subject, refusals = item, []
-        for step in steps:
-            subject = chain_step(step, subject, refusals)
-        complete_request(subject)
+        refusals: list[Any] = []
+        finish_steps(chain_steps(steps[:-1], item, refusals), steps[-1], refusals)
         if undo is not None:
             undo(item, after=refusals)
 

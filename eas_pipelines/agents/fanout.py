@@ -5,7 +5,7 @@ Why a module of its own: every agent with a bulk request needs the same shape, a
 once matters more than the item work itself. A fan-out job (:func:`fanout_job`) is
 
     start_request -> plan steps -> <prefix>_batches (DynamicOut) -> <prefix>_batch (mapped)
-                  -> <prefix>_summary (collected) -> finish steps -> complete_request
+                  -> <prefix>_summary (collected) -> finish steps (the last completes the request)
 
 - The plan steps are ordinary :func:`~eas_pipelines.agents.common.workflow_step` ops; the last one
   outputs a :class:`FanoutPlan` (the request, the items, what every item shares). A refusal there
@@ -42,8 +42,8 @@ from eas_pipelines.agents.common import (
     WorkItem,
     WorkResult,
     audit,
-    chain_step,
-    complete_request,
+    chain_steps,
+    finish_steps,
     start_request,
     workflow_step,
 )
@@ -381,14 +381,11 @@ def fanout_job(
     @dg.job(name=name, description=description, tags={TAG_AGENT: agent}, op_retry_policy=RETRY_POLICY)
     def workflow() -> None:
         work = start_request()
-        subject, refusals = work, []
-        for step in plan:
-            subject = chain_step(step, subject, refusals)
+        refusals: list[Any] = []
+        subject = chain_steps(plan, work, refusals)
         results = split(subject).map(batch_op)
         summary = summary_op(results.collect())
-        for step in finish:
-            summary = chain_step(step, summary, refusals)
-        complete_request(summary)
+        finish_steps(chain_steps(finish[:-1], summary, refusals), finish[-1], refusals)
         if undo is not None:
             undo(work, after=refusals)
 

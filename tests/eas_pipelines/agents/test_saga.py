@@ -292,6 +292,9 @@ def test_the_refusal_saga_leaves_a_request_that_succeeded_or_whose_credentials_f
     skipped = {e.step_key for e in done.all_events if e.event_type_value == "STEP_SKIPPED"}
     assert skipped == {"customer_service_ticket_status_undo_on_refusal"}  # nothing refused: not even run
     assert store.get(ok.id).status is Status.SUCCEEDED
+    # Completed by the last step's own op, once: there is no complete_request op in the job.
+    assert "complete_request" not in {e.step_key for e in done.all_events}
+    assert [e.action for e in store.audit_trail(ok.id)].count("workflow.completed") == 1
     assert UNDONE == [] and [s.step for s in completed_steps(store, ok.id)] == ["refusal_saga_book"]
 
     # A 401 is EAS's own misconfiguration: the run fails (retried, then the failure sensor), no refusal.
