@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -245,6 +246,7 @@ def serve_command(
     except ValidationError as exc:
         _fail(describe_settings_error(exc))
     configure_logging(logging.INFO)  # JSON lines, with the trace id of the parse they belong to
+    sys.setswitchinterval(settings.gil_switch_ms / 1000.0)  # process-wide: here, not in the app
     try:
         setup_tracing()  # OTEL_* variables; before the app, which traces with the provider there is
     except ValueError as exc:

@@ -63,6 +63,16 @@ class NLPSettings(BaseSettings):
     batch_wait_ms: float = Field(
         2.0, ge=0.0, le=1000.0, description="how long a request waits for others to share its model call"
     )
+    gil_switch_ms: float = Field(
+        1.0,
+        gt=0.0,
+        le=100.0,
+        description=(
+            "the interpreter's thread switch interval (sys.setswitchinterval) in the server process; "
+            "shorter than Python's 5 ms so that a model worker back from the runtime gets the GIL "
+            "sooner and a core is not left idle meanwhile (BENCHMARKS.md)"
+        ),
+    )
     redis_url: str = Field(DEFAULT_REDIS_URL, description="Redis holding the conversation context")
     context_ttl_seconds: int = Field(
         1800, ge=1, description="a conversation expires this long after its last turn"

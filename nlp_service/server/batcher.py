@@ -128,6 +128,8 @@ class MicroBatcher:
         pending = [_Pending(text, day, self._loop.create_future(), now) for text, day in items]
         self._queue.extend(pending)
         self._wake()
+        if len(pending) == 1:  # the common case, without gather's bookkeeping
+            return [await pending[0].future]
         outcomes = await asyncio.gather(*(p.future for p in pending), return_exceptions=True)
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
@@ -179,37 +181,49 @@ class MicroBatcher:
             del self._queue[: self.max_batch_size]
             # Requests whose client went away are cancelled; don't spend the model on them.
             batch = [p for p in batch if not p.future.done()]
-            if not batch:
+            parser = self._get_parser()
+            if not batch or parser is None:
+                self._fail(batch, NoModelError(self._no_model_reason()))
                 self._free_workers.release()
                 continue
-            running = loop.create_task(self._run(batch), name="nlp-batch")
+            # Submitted to the worker thread now, not when a task first runs: a task's first step
+            # would wait behind every answer already queued on the event loop.
+            call = loop.run_in_executor(
+                self._executor,
+                parser.parse_batch,
+                [p.text for p in batch],
+                [p.reference_date for p in batch],
+            )
+            running = loop.create_task(self._settle(batch, call, time.perf_counter()), name="nlp-batch")
             self._running.add(running)
-            running.add_done_callback(self._finished)
+            running.add_done_callback(self._running.discard)
 
-    def _finished(self, running: asyncio.Task[None]) -> None:
+    async def _settle(
+        self, batch: list[_Pending], call: asyncio.Future[list[ParseResult]], started: float
+    ) -> None:
+        """Answer a batch's requests once its model call returns.
+
+        The worker is handed back first: the collector then dispatches the next batch before the
+        event loop spends its time writing this batch's answers, so the worker does not sit idle
+        meanwhile.
+        """
         assert self._free_workers is not None
-        self._running.discard(running)
-        self._free_workers.release()
-
-    async def _run(self, batch: list[_Pending]) -> None:
-        assert self._loop is not None and self._executor is not None
-        parser = self._get_parser()
-        if parser is None:
-            self._fail(batch, NoModelError(self._no_model_reason()))
-            return
-        texts = [p.text for p in batch]
-        days = [p.reference_date for p in batch]
-        started = time.perf_counter()
         try:
-            results = await self._loop.run_in_executor(self._executor, parser.parse_batch, texts, days)
-            if len(results) != len(batch):
-                raise RuntimeError(f"parse_batch returned {len(results)} results for {len(batch)} texts")
+            results = await call
         except asyncio.CancelledError:
+            self._free_workers.release()
             self._fail(batch, NoModelError("the server is shutting down"))
             raise
         except Exception as exc:
+            self._free_workers.release()
             logger.exception("model call failed for a batch of %d texts", len(batch))
             self._fail(batch, BatchFailedError(f"the model failed on this request's batch: {exc!r}"))
+            return
+        self._free_workers.release()
+        if len(results) != len(batch):
+            error = RuntimeError(f"parse_batch returned {len(results)} results for {len(batch)} texts")
+            logger.error("model call failed for a batch of %d texts: %s", len(batch), error)
+            self._fail(batch, BatchFailedError(f"the model failed on this request's batch: {error!r}"))
             return
         if self._on_batch is not None:
             self._on_batch(len(batch), time.perf_counter() - started)

@@ -11,6 +11,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
+import uvicorn
+from typer.testing import CliRunner
+
+from nlp_service.cli import app
+from nlp_service.server import logs, tracing
 
 
 def free_port() -> int:
@@ -53,3 +59,28 @@ def test_serve_answers_over_http_and_stops_on_sigint(tiny_model_dir: Path, tmp_p
     text = log.read_text()
     assert f"http://127.0.0.1:{port}" in text
     assert server.returncode == 0, text
+
+
+def test_serve_sets_the_thread_switch_interval(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """EAS_NLP_GIL_SWITCH_MS reaches the interpreter before the server starts (process-wide, so the
+    command sets it, not the app)."""
+    seen: dict[str, float] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(interval=sys.getswitchinterval()))
+    monkeypatch.setattr(logs, "configure_logging", lambda level: None)
+    monkeypatch.setattr(tracing, "setup_tracing", lambda: None)
+    monkeypatch.setenv("EAS_NLP_GIL_SWITCH_MS", "2.5")
+    monkeypatch.setenv("EAS_NLP_TRAIN_DEFAULT_IF_MISSING", "false")
+    before = sys.getswitchinterval()
+    try:
+        result = CliRunner().invoke(app, ["serve", "--model", str(tmp_path)])
+    finally:
+        sys.setswitchinterval(before)
+    assert result.exit_code == 0, result.output
+    assert seen["interval"] == pytest.approx(0.0025)
+
+
+def test_a_switch_interval_of_zero_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("EAS_NLP_GIL_SWITCH_MS", "0")
+    result = CliRunner().invoke(app, ["serve", "--model", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "EAS_NLP_GIL_SWITCH_MS" in result.output

@@ -188,3 +188,57 @@ async def test_stopping_fails_requests_whose_batch_is_still_running(tiny_predict
 def test_workers_must_be_positive(parser: RecordingParser) -> None:
     with pytest.raises(ValueError, match="workers must be at least 1, got 0"):
         MicroBatcher(lambda: parser, max_batch_size=1, wait_s=0.0, workers=0)
+
+
+async def test_the_next_batch_is_dispatched_before_answers_are_written(parser: RecordingParser) -> None:
+    """A worker back from the model gets its next batch before the event loop answers the last
+    one: writing a batch's answers takes the loop a while, and the worker would sit idle."""
+    batcher = MicroBatcher(lambda: parser, max_batch_size=1, wait_s=0.0, workers=1)
+    await batcher.start()
+    events: list[str] = []
+    assert batcher._executor is not None
+    submit = batcher._executor.submit
+
+    def recording_submit(fn, *args, **kwargs):
+        events.append(f"model call: {args[0][0]}")
+        return submit(fn, *args, **kwargs)
+
+    batcher._executor.submit = recording_submit  # type: ignore[method-assign]
+
+    async def request(text: str) -> None:
+        await batcher.parse(text)
+        events.append(f"answer: {text}")
+
+    try:
+        await asyncio.gather(request(TEXTS[0]), request(TEXTS[1]))
+    finally:
+        await batcher.stop()
+
+    assert events == [
+        f"model call: {TEXTS[0]}",
+        f"model call: {TEXTS[1]}",
+        f"answer: {TEXTS[0]}",
+        f"answer: {TEXTS[1]}",
+    ]
+
+
+async def test_a_batch_answered_with_the_wrong_count_fails_and_frees_its_worker(tiny_predictor) -> None:
+    class ShortParser(NLUParser):
+        def parse_batch(self, texts, reference_dates=None):
+            results = super().parse_batch(texts, reference_dates)
+            return results[:-1] if len(texts) > 1 else results
+
+    parser = ShortParser(tiny_predictor)
+    batcher = MicroBatcher(lambda: parser, max_batch_size=2, wait_s=0.5, workers=1)
+    await batcher.start()
+    try:
+        outcomes = await asyncio.gather(
+            batcher.parse(TEXTS[0]), batcher.parse(TEXTS[1]), return_exceptions=True
+        )
+        alone = await batcher.parse(TEXTS[2])
+    finally:
+        await batcher.stop()
+
+    assert all(isinstance(o, BatchFailedError) for o in outcomes), outcomes
+    assert "1 results for 2 texts" in str(outcomes[0])
+    assert alone.intent == parser.parse(TEXTS[2]).intent
