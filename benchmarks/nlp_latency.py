@@ -399,6 +399,24 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_times() -> list[int] | None:
+    """The machine's CPU time counters (Linux ``/proc/stat``), or ``None`` where there are none."""
+    try:
+        return [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+
+
+def idle_share(before: list[int] | None, after: list[int] | None) -> float | None:
+    """Per cent of the machine's CPU time left idle between two ``cpu_times`` readings: what the
+    server and the load generator together did not use."""
+    if before is None or after is None:
+        return None
+    spent = [b - a for a, b in zip(before, after, strict=False)]
+    total = sum(spent)
+    return round(100.0 * (spent[3] + spent[4]) / total, 1) if total else None  # idle + iowait
+
+
 def parses_served(metrics_text: str) -> float:
     """Successful /v1/parse requests so far, from a /metrics body."""
     from prometheus_client.parser import text_string_to_metric_families
@@ -557,7 +575,9 @@ def main() -> None:
 
                     print(f"throughput: {args.concurrency} connections for {args.duration} s", flush=True)
                     before, cpu_before = get(port, "/metrics")[1].decode(), cpu_seconds(pid)
+                    machine_before = cpu_times()
                     load = bench_throughput(port, texts, args.concurrency, args.ramp, args.duration)
+                    load["machine_idle_percent"] = idle_share(machine_before, cpu_times())
                     after, cpu_after = get(port, "/metrics")[1].decode(), cpu_seconds(pid)
                     load["server_batches"] = batch_distribution(
                         batch_histogram(before), batch_histogram(after)
@@ -572,7 +592,8 @@ def main() -> None:
                         f"  {load['throughput_per_s']} parses/s ({load['errors']} errors), "
                         f"P95 under load {load['loaded_p95_ms']} ms, "
                         f"mean batch {load['server_batches']['mean_batch_size']}, "
-                        f"server CPU {load.get('server_cpu_ms_per_parse')} ms/parse",
+                        f"server CPU {load.get('server_cpu_ms_per_parse')} ms/parse, "
+                        f"machine idle {load['machine_idle_percent']} %",
                         flush=True,
                     )
             except BaseException:
