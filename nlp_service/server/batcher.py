@@ -209,21 +209,18 @@ class MicroBatcher:
         """
         assert self._free_workers is not None
         try:
-            results = await call
+            try:
+                results = await call
+            finally:
+                self._free_workers.release()
+            if len(results) != len(batch):
+                raise RuntimeError(f"parse_batch returned {len(results)} results for {len(batch)} texts")
         except asyncio.CancelledError:
-            self._free_workers.release()
             self._fail(batch, NoModelError("the server is shutting down"))
             raise
         except Exception as exc:
-            self._free_workers.release()
             logger.exception("model call failed for a batch of %d texts", len(batch))
             self._fail(batch, BatchFailedError(f"the model failed on this request's batch: {exc!r}"))
-            return
-        self._free_workers.release()
-        if len(results) != len(batch):
-            error = RuntimeError(f"parse_batch returned {len(results)} results for {len(batch)} texts")
-            logger.error("model call failed for a batch of %d texts: %s", len(batch), error)
-            self._fail(batch, BatchFailedError(f"the model failed on this request's batch: {error!r}"))
             return
         if self._on_batch is not None:
             self._on_batch(len(batch), time.perf_counter() - started)
