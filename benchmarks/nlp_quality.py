@@ -124,6 +124,8 @@ def run_one(
         )
     return {
         "model_version": predictor.version,
+        "encoder": training.get("encoder"),
+        "encoder_layers": training.get("encoder_layers"),
         "train_seconds": trained_seconds if trained_seconds is not None else training.get("train_seconds"),
         "best_epoch": training.get("best_epoch"),
         "epochs_run": len(training.get("history", [])),
@@ -137,10 +139,13 @@ def print_table(name: str, result: dict, console: Console) -> None:
     table.add_column("system")
     for column in COLUMNS:
         table.add_column(column, justify="right")
+    encoder = result.get("encoder") or "all-MiniLM-L6-v2"
+    if result.get("encoder_layers"):
+        encoder += f", first {result['encoder_layers']} layers"
     for key, precision in (("test", "fp32"), ("test_int8", "int8")):
         ours = headline(result[key])
         table.add_row(
-            f"EAS MiniLM-L6 (22.7M) {precision} {result['model_version']}",
+            f"EAS {encoder} {precision} {result['model_version']}",
             *[str(ours.get(c, "—")) for c in COLUMNS],
         )
     for system, figures in PUBLISHED[name]:
