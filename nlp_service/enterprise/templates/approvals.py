@@ -84,6 +84,23 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         # a manager approving someone's expense report; filing one's own is finance.expense_submit
         "(approve|okay) the expense report {employee} (sent|submitted) (for {amount}|)",
         "as (their|the) manager I approve the (leave|expense|purchase) request from {employee}",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(fine|ok|sure), {employee} (is allowed to|may|can go ahead and) (purchase|get|order) (the|a) (new "
+        "laptop|monitor|license|headset|desk chair)",
+        "{employee} has my (ok|approval|blessing) (to buy|to order|for) (the|a) (laptop|software "
+        "license|standing desk)",
+        "(the|this) (travel|trip|travel request) (for|from) {employee} (is|gets) (approved|a yes|okayed)",
+        "(travel|trip) approved for {employee} (for {date_range}|to {location})",
+        "{request_id} (looks good|lgtm|checks out), (ship it|push it through|let it through)",
+        "(ship it|good to go|go for it), {request_id}",
+        "(a|) (yes|thumbs up|green light) (from me|) (for|on) {request_id}",
+        "(count me as|I'm) a yes (on|for) {request_id}",
+        "(accepted|granted|okayed): {request_id}",
+        "(no objections|no concerns|nothing wrong with it), (approve|go ahead with) {request_id}",
+        "(don't|do not) (reject|hold up|block) {request_id}, (approve|accept) it",
+        "(I'm not rejecting|I won't reject) {request_id}, (approve it|it's fine)",
+        "(I'll|I will) (approve|sign off on) {po_number}, (it's|the price is) (within budget|fine)",
+        "(ok|yes), {department} (can|may) spend {amount} on (it|this|the project)",
     ),
     "approvals.reject": (
         "reject {request_id}",
@@ -159,6 +176,20 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(reject|decline) with (comment|a comment): <reason>",
         "(the|this) {vendor} (invoice|PO|quote) (doesn't|does not) get approved, <reason>",
         "(no|nope) on the (leave|PTO|time off) for {employee} (for {date_range}|)",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(deny|turn down|refuse) {request_id}: <reason>, (they can|{employee} can|have them) resubmit",
+        "(decline|reject) (this|it) for now, (have them|ask {employee} to) (fix|redo) (it|the request) and "
+        "(send|submit) it again",
+        "(I'm|I am) not (okay|ok|comfortable|happy) with {request_id}, <reason>",
+        "(can't|cannot) (support|justify|back) {request_id}, <reason>",
+        "(I|we) (have to|must|will) pass on {request_id}, <reason>",
+        "(this|{request_id}) (is a no|gets a no|is a hard no) from me",
+        "(the|that) request (from|by) {employee}: (denied|declined|not approved)",
+        "(the answer is no|no go|not happening) (on|for) the (request|purchase request|ask) from {employee}",
+        "(say|answer) no to {employee} (on|about) the (purchase|expense|travel) request, <reason>",
+        "(I disagree with|I object to|I'm against) {po_number}, <reason>",
+        "{employee} (shouldn't|should not) (get|be approved for) the {amount} (spend|purchase), "
+        "(decline|deny) it",
     ),
     "approvals.list": (
         "(show|list) (my|all) pending approvals",
@@ -195,7 +226,6 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "what's waiting for approval",
         "(is|are) there (any|) (leave|time off) requests from my team (to approve|waiting)",
         "(which|what) (POs|purchase orders|invoices) need my sign-off",
-        "(how many|which) requests (did|has) {employee} (approve|sign off on) ({period}|{date_range:past})",
         "(show|list) what {department} is waiting on (me|finance) to approve",
         "(who|which requests) (am I|are we) blocking",
         "(pending|open) sign-offs for {vendor}?",
@@ -235,5 +265,20 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "what's the oldest request waiting on me",
         "is anything due for my approval (by {date}|on {date:on})",
         "(pending|open) requests over {amount} (for {department}|)?",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(what|anything) (do I need|have I got|is there) to (approve|sign off on|sign) (today|this week|)",
+        "what (approvals|sign-offs) (are|do I have) (on my plate|on my desk|outstanding) (today|this week|)",
+        "(is there anything|are there things) (for me|) (to approve|awaiting my okay)",
+        "what am I supposed to (approve|sign off on) (today|this week|before {date}|)",
+        "(remind me|tell me) what I (still|) (have|need) to approve",
+        "(pull up|bring up|open) (the|my) list of (pending|open|outstanding) approvals",
+        "do I (still|) have (requests|approvals) (left|sitting there) (to approve|to sign)",
+        "(before I log off|before the weekend|ahead of my vacation), what (approvals|requests) (are still "
+        "waiting on me|need my ok)",
+        "(what|which) (requests|approvals) (from|for) {department} (are|are still) "
+        "(pending|unapproved|unsigned)",
+        "(I|we) (haven't|have not) approved (anything|these) yet, (what's|what is) (in the queue|pending)",
+        "(which|what) (POs|purchase orders|requests) over {amount} (are|sit) (unapproved|waiting for "
+        "sign-off)",
     ),
 }

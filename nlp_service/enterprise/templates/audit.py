@@ -101,5 +101,30 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(who|which users) (looked at|viewed|downloaded) the {report_name} {date_range:past}",
         "(not an outage|nothing is broken), I just (need|want) to know who (changed|touched) {system} "
         "{date:past}",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(list|show) (everyone|all users|all accounts) with {role:access} (on|in|to) {system}",
+        "who (can|is able to) (edit|see|write to|administer) {system} (right now|today|at the moment)",
+        "(how many|which) people (hold|have) {role:access} (permissions|access|roles) (in|on) {system}",
+        "(give me|pull) a list of {role:access} (users|accounts) (in|on|for) {system}",
+        "(any|were there any) (edits|changes|modifications) (to|in|on) {system} (during|over) "
+        "{date_range:past}",
+        "(has someone|has anybody|has anyone) (been in|gone into|messed with|tinkered with|edited) {system} "
+        "{date_range:past}",
+        "(who was|was anybody|was anyone) (poking around in|messing with|logged into) {system} "
+        "{date_range:past}",
+        "(did anyone log into|has anyone signed into|did anybody sign in to) {system} from {location} "
+        "{date_range:past}",
+        "(show|list) (logins|sign-ins|sessions) (to|on) {system} (coming|originating) from {location} "
+        "(during|over|in) {date_range:past}",
+        "(who|which accounts) (logged in|connected) (to|on) {system} from {location} {date_range:past}",
+        "{system} (logins|sign-ins|access) from {location} {date_range:past}?",
+        "(how many|count the) (logins|sign-ins) (on|to) {system} (from {location}|by {employee}) (over|for) "
+        "{date_range:past}",
+        "(who|which admin) (handed out|assigned|gave out) {role:access} (on|in|to) {system} "
+        "{date_range:past}",
+        "(list|show) (all|the) (new|) {role:access} (grants|assignments) (on|in) {system} {date_range:past}",
+        "(did {system} get|has {system} had) any new {role:access} (users|accounts) {date_range:past}",
+        "have any (permissions|roles) (on|in) {system} been (changed|escalated|elevated) {date_range:past}",
+        "I don't need a compliance (check|review), just (tell me|show me) who has {role:access} on {system}",
     ),
 }

@@ -94,6 +94,22 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(could you|can you) reach out to {recipient} on (slack|teams|chat) about <topic>",
         "(shoot|fire off) a (quick|) (msg|message|note) (to|in) {channel}: <msg>",
         "I want to send a chat message to {recipient}",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(pass|hand) (this|it) (along|on) to {recipient} (on|via|in) (slack|teams|chat)",
+        "(share|post) (this|that|it) (with|to) {recipient} (in|on|via) "
+        "(a dm|a slack dm|teams chat|a teams chat)",
+        "(forward|fwd) (that|this|the) (message|msg|slack message|chat) to {recipient}",
+        "(repost|cross-post|share) (this|that|the message) (in|to) {channel}",
+        "(send|shoot) (it|this|that) (over|across) to {recipient} (on|in|via) (slack|teams|chat)",
+        "(copy|paste) (this|that) into (a dm|a chat|a message) (to|with|for) {recipient}",
+        "(get in touch with|reach out to|contact) {recipient} (on|via) (slack|teams|chat) (please|pls|)",
+        "(hit up|reach|buzz) {recipient} (on slack|on teams|in chat|)",
+        "(message|msg|dm) {recipient} (now|right away|asap|real quick)",
+        "(could you|can you|please) (message|text|dm) {recipient}",
+        "(not|don't) (an email|email), just (a quick|a) (slack|teams message|chat message|dm) to "
+        "{recipient} (saying|that) <msg>",
+        "tell {recipient} (via|over|on) (teams|slack|chat) (that|) <msg>",
+        "(send|post) (this|the link|the screenshot|the file) to {recipient} (on|in|over) (slack|teams|chat)",
     ),
     "communication.announcement": (
         "announce (to|in) {channel} that <news>",
@@ -173,6 +189,21 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(to|for) all of {department}: <news>",
         "is it possible to send a message to every employee about <topic>",
         "add to the (company newsletter|weekly digest|staff bulletin): <news>",
+        # issue 13, round 3: phrasings from dev-split errors
+        "let the (whole|entire) (company|office|building) know (on {date:on}|{date}|) (that|) <news>",
+        "(everybody|everyone) (at|in) {location} (should|needs to) (hear|know) (that|) <news>",
+        "(roll out|send out|publish) {a} (company-wide|all-staff|org-wide) (notice|bulletin|memo) "
+        "(on {date:on}|{date}|) about <topic>",
+        "(can you|could you) (put out|issue) {a} (statement|notice|update) to "
+        "(the whole company|all staff|every team) (that|saying) <news>",
+        "(not|don't) (just|) (message|email) one person, (tell|announce to) "
+        "(everyone|the whole company|all of {department}) (that|) <news>",
+        "(announce|post) (it|this) (to|in) {channel} and (the intranet|the newsletter|all offices): <news>",
+        "(I'd like|we'd like|I want) (all employees|every employee|every staff member|all staff) to "
+        "(get|receive|see) (a note|a notice|an update) (that|saying) <news>",
+        "(mass|blanket|global) (message|notice|update) to (everyone|all staff|the company): <news>",
+        "(on behalf of|from) (leadership|the people team|the exec team), (announce|tell everyone) "
+        "(that|) <news>",
     ),
     "communication.send_email": (
         "email {recipient} (about|regarding) <topic>",
@@ -253,5 +284,24 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(mail|email) reply to {recipient}: <msg>",
         "send {recipient} the {document_type} as an attachment",
         "email {recipient} back",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(add {recipient} to|put {recipient} on) the (cc|cc line|email chain|email thread) "
+        "(about|for|on) <topic>",
+        "(include|bring) {recipient} (in|into|on) the (email chain|mail thread|email) (about|on|re) <topic>",
+        "(keep {recipient} in the loop|keep {recipient} copied|add {recipient} as cc) on (the|my|our) "
+        "(emails|email thread|mail) (about|on) <topic>",
+        "(send|write) {recipient} and {recipient} (an|one|a joint) (email|mail) (about|re|on) <topic>",
+        "(email|mail) both {recipient} and {recipient} (about|re|regarding) <topic>",
+        "(one|a single|a group) email to {recipient} and {recipient}, subject: <topic>",
+        "(I owe|I still owe|still owe) {recipient} "
+        "(an email|a reply to their email|a response by email), (tell them|say that|write that) <msg>",
+        "(I haven't|I never) (answered|replied to) the (email|mail) {recipient} sent (me|) "
+        "(about <topic>|), (reply|write back) (saying|that) <msg>",
+        "(respond|reply) to {recipient} (by|via|over) (email|mail) (saying|that) <msg>",
+        "(email|mail) {recipient} back (and|to) (let them know|confirm) <msg>",
+        "(put|write) (it|that|this) in an email to {recipient} (and {recipient}|) (about <topic>|)",
+        "(don't|no need to) (slack|ping|dm) them, (email|send an email to) {recipient} (saying|that) <msg>",
+        "(send|fire off) an (outlook|gmail|email) (message|note) to {email} (re|about) <topic>",
+        "(add|cc) {email} (to|on) the (thread|email chain) (with {recipient}|about <topic>)",
     ),
 }

@@ -88,6 +88,16 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "I'd like this tracked as a (ticket|case): <issue>",
         "one of our customers (has|is having) <issue>. first time (I've seen it|this happened), (can you|) "
         "log it with support",
+        # issue 13, round 3: phrasings from dev-split errors
+        # telling support about a problem, in whatever words, opens a ticket
+        "(let support know|tell support) about <issue>",
+        "(flag|pass on) <issue> to (customer service|the help desk|support)",
+        "(a|one) customer was (charged twice|double billed|overcharged), (log|open) a (case|ticket)",
+        "(get support to|have support) (look into|take a look at) <issue> (for me|)",
+        "I (need|want) to (tell|notify) the help desk about <issue>",
+        "(can|could) you (send|put through) a (complaint|report) to support about <issue>",
+        "make support aware of <issue> (on|in) {system}",
+        "(report|submit) <issue> to (the help desk|IT|customer service) (on behalf of {email}|)",
     ),
     "customer_service.ticket_status": (
         "what's the status of {ticket_id}",
@@ -164,6 +174,16 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "is (anyone|someone) still working on the ticket (for|about) {system}",
         "(when|roughly when) (can|will) the customer (expect|get) a fix on {ticket_id}",
         "(did|has) (the|my) ticket about <issue> (get|been) (picked up|assigned) (yet|)",
+        # issue 13, round 3: phrasings from dev-split errors
+        # whether an existing ticket (named by its issue) was assigned or answered is status
+        "is (anybody|someone|anyone) assigned to the ticket (about|for) <issue> (yet|)",
+        "(who|which team) (took|picked up|got) the ticket (about|on) <issue>",
+        "has the (case|ticket) (about|for) <issue> been (triaged|looked at|answered) (yet|)",
+        "(did anyone reply|has anyone replied) to (the|my) ticket (about|on) <issue>",
+        "the ticket I (logged|raised|put in) for <issue>, (is it|has it been) (assigned|closed) (yet|)",
+        "(status|update) on the ticket (re|regarding) <issue>?",
+        "was the ticket (about|for) <issue> ever (resolved|closed|followed up)",
+        "has the {vendor} (case|ticket) been (assigned|given to an agent) (yet|)",
     ),
     "customer_service.ticket_escalate": (
         "escalate {ticket_id}",
@@ -240,5 +260,15 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(please|) (expedite|prioritize) {ticket_id}, (the customer|{vendor}) (is waiting|can't work)",
         "(support|the agent) on {ticket_id} (isn't|is not) (helping|getting anywhere), (take|move) it "
         "(higher|up a level)",
+        # issue 13, round 3: phrasings from dev-split errors
+        # round 3 had no escalation errors; a few more ways to ask for one
+        "(this|the) {vendor} (case|ticket) (needs|has) to go (higher|up the chain)",
+        "(kick|bump) {ticket_id} up to (a senior agent|the escalation team|{department})",
+        "(please|) (route|send) {ticket_id} to the escalation (queue|team)",
+        "(nobody is|no one's) (fixing|touching) the ticket about <issue>, (escalate|push) it (to "
+        "{department}|up)",
+        "{ticket_id} (deserves|warrants) {priority} (treatment|status)",
+        "(we|I) (can't|cannot) wait (any longer|another week) on {ticket_id}, (escalate|bump) it",
+        "(can|could) {ticket_id} go to a (manager|supervisor) (please|)",
     ),
 }

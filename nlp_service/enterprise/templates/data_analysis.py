@@ -95,6 +95,23 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "run the {report_name} (again|) for {period} (instead|) and (email|send) it to {email}",
         "(email|send) me a report (of|on) {metric} (for {period}|by region)",
         "(can|could) (we|you) (get|set up) a (dashboard|report) (tracking|for) {metric} (for {department}|)",
+        # issue 13, round 3: phrasings from dev-split errors
+        # (a named report is run here even when its name sounds like payroll, compliance or cash)
+        "(kick off|fire off|produce) (the|a fresh) {report_name} (now|asap|for {period})",
+        "{report_name}, {period}, (asap|by eod|when you can)",
+        "(can you|) (put|get) the {report_name} (for {period}|) (together|out) (today|by {date})",
+        "(how do I|where would I) (get|access|pull up) (last month's|the latest|this week's) {report_name}",
+        "it's my first (week|day) (in|on) {department}, (how do I|where do I) (get|find) the {report_name}",
+        "I don't need (an audit|a compliance review|a payroll change), just the {report_name} "
+        "(for {period}|)",
+        "(kick off|trigger|start) the {report_name} (run|job) (now|for {period}|)",
+        "(the CFO needs|the board wants|the auditors need) (the|our) {report_name} (for {period}|) "
+        "(by {date}|today)",
+        "do we have {a} {report_name} (for {period}|) (I can look at|I could share|)",
+        "(could I|can I) get {metric} (by|per) (region|segment|product) (in a report|as a spreadsheet) "
+        "(by {date}|)",
+        "(not the number|not just the number), (I want|I need) a (full|proper) report on {metric} "
+        "(for {period}|)",
     ),
     "data_analysis.kpi_query": (
         "what (was|is) our {metric} (for {period}|{period})",
@@ -172,5 +189,24 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(is|was) {metric} (higher|lower|better|worse) in {location} (than|or) {location}",
         "(what's|what is) {metric} (running at|at) (for {department}|in {location}) (so far|)",
         "how much has {metric} (grown|fallen|changed) since {period}",
+        # issue 13, round 3: phrasings from dev-split errors
+        # (one number, compared or ranked across sites, teams or periods; not a system's live health)
+        "(rank|sort) (our|the) (regions|sites|offices|warehouses) by {metric} (for {period}|)",
+        "(where|in which region|in which office) is {metric} (the highest|the lowest|worst|best) "
+        "(right now|for {period}|)",
+        "(which|what) (team|department|site|store) (has|had) the (highest|lowest) {metric} (for {period}|)",
+        "(who's|who is) (leading|lagging|at the bottom) on {metric} "
+        "(across the regions|among our sites|by team)",
+        "(between|comparing) {location} and {location}, (which|who) (does better|is ahead) on {metric}",
+        "how does {metric} (in|at) {location} stack up against {location} (for {period}|)",
+        "(did|does) {location} (beat|trail|outperform) {location} on {metric} (for {period}|)",
+        "how (bad|high) (was|is) (our|the) {metric} (in|for) {period}",
+        "(how many people|what percentage of staff) (left|quit) the company (in|during) {period}",
+        "(how's|how is) {department} (tracking|trending|looking) on {metric} (this year|for {period}|)",
+        "(was|is) {metric} (up|down|better) (in|at) {location} (vs|compared to|relative to) {location} "
+        "(this quarter|for {period}|)",
+        "I'm (building|prepping) (a slide|the QBR deck) (on|about) {location}, what (was|is) (its|their) "
+        "{metric} (for {period}|)",
+        "{metric} by (site|office|region), (best to worst|worst to best|ranked)",
     ),
 }

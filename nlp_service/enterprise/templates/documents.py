@@ -96,6 +96,21 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(who signed|when it was signed)",
         "(what does|what's) (it|the document) say? (attached|uploaded) {document_type} "
         "(from {vendor}|dated {date:on})",
+        # issue 13, round 3: phrasings from dev-split errors
+        # reading a PDF and listing what is in it (dates, totals, names) is extraction
+        "(go through|look at) (this|the attached) PDF and (give me|pull out) (the|all the) "
+        "(amounts|dates|names)",
+        "what (totals|dates|names|amounts) are (in|on) (this|the attached) PDF",
+        "(list|give me) the (parties|signatories) (named|listed) in (this|the attached) (PDF|document|scan)",
+        "(open|read) the PDF I (sent|forwarded) and (note|write down) the (due dates|amounts|reference "
+        "numbers)",
+        "(what|which) (dates|deadlines) (are|appear) in the {document_type} from {vendor}",
+        # who signed a contract and what law it names are read from it: not audit, not compliance
+        "who signed (on behalf of|for) {vendor} (on|in) the {document_type:vendor}",
+        "(names|signatures) on the {document_type:vendor} (with|from) {vendor}?",
+        "(which|what) (law|jurisdiction|state's law) governs the {document_type:vendor} (with|from) {vendor}",
+        "(pull|get) the governing law (clause|section) (out of|from) the {vendor} {document_type:vendor}",
+        "what does (clause|section) (7|12|4.2) of the {document_type:vendor} with {vendor} say",
     ),
     "documents.generate": (
         "generate {a} {document_type} for {employee}",
@@ -186,5 +201,25 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(generate|produce) {a} {document_type:vendor} (in|with amounts in) {currency} for {vendor}",
         "(redo|regenerate) the {document_type:vendor} for {vendor} with the new (amount|dates|terms)",
         "(create|draft) {a} {document_type:hr} for every new {role:job} (starting {date}|in {department})",
+        # issue 13, round 3: phrasings from dev-split errors
+        # a document for someone who is leaving is still a document to produce, not offboarding
+        "(get|have) {a} {document_type:hr} ready for {employee} before (their|her|his) last day (on "
+        "{date:on}|)",
+        "{employee} (finishes|wraps up) {date}, (please|) (draw up|write) {a} {document_type:hr} for "
+        "(them|her|him)",
+        "(need|I need) {a} {document_type} for {employee} (by|before) {date}",
+        "{document_type} for {employee} (pls|please|asap)",
+        # redoing a document with new figures regenerates it; it is not a rollback or a data transform
+        "(reissue|refresh|rework) the {document_type} for {vendor} (with|using) the "
+        "(corrected|updated|revised) (figures|amounts|dates)",
+        "(update|revise) the {document_type:vendor} for {vendor} to (reflect|show) the new "
+        "(price|dates|amount) and (send|export) a (fresh|new) PDF",
+        "(the|our) {document_type:vendor} with {vendor} has the wrong (amount|dates), (make|generate) a "
+        "(corrected|new) (version|copy)",
+        "(generate|make|create) a (fresh|new) copy of the {document_type} for {employee}",
+        # a document made from an invoice or a PO is generation, not invoice processing
+        "(create|make) {a} {document_type} based on {invoice_id}",
+        "(turn|convert) {invoice_id} into {a} {document_type}",
+        "(produce|issue) {a} {document_type} (against|off) {po_number}",
     ),
 }

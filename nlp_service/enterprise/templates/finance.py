@@ -96,6 +96,23 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "kindly process the invoice of {vendor} amount {amount}",
         "(sorry for the late notice|bit of a backlog here). {vendor} sent us {amount}, can you process it",
         "what's the process for paying a (new|) vendor invoice",
+        # issue 13, round 3: phrasings from dev-split errors
+        # paying a vendor in other words (transfer, send, release funds) is AP, not an expense
+        "(transfer|send) {amount} to {vendor} (for their invoice|to settle their bill)",
+        "make a payment of {amount} to (our supplier|the vendor) {vendor}",
+        "(release|issue) (funds|the money) to {vendor}, {amount}, (for|against) {invoice_id}",
+        "(pay out|pay) {amount} to {vendor} (today|this week) for (the|their) invoice",
+        "(can|could) you (clear|settle) {invoice_id} (today|this week|by {date})",
+        # a batch of invoices sitting in a file store is posting invoices, not a data sync
+        "(import|upload|pull) the invoices (from|in) (the|our) (s3 bucket|sftp folder|shared drive) into "
+        "(AP|accounts payable|the ledger)",
+        "(there's|I dropped) a (csv|file) of (vendor|supplier) invoices (in|on) {system}, "
+        "(post|book|enter) them (all|)",
+        # how a vendor gets paid is an AP question, not payroll
+        "(what do I need to do|what are the steps) to pay a (vendor|supplier) invoice",
+        "who (handles|processes|pays) (vendor|supplier) invoices (around here|here|)",
+        "(it's my first week|I'm new in the team). how do (vendor|supplier) invoices get paid (here|)",
+        "a (supplier|vendor) sent me their invoice, how do I get it paid",
     ),
     "finance.invoice_status": (
         "what's the status of invoice {invoice_id}",
@@ -177,6 +194,25 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(did|has) (the|our) {currency} payment to {vendor} (cleared|landed)",
         "I'm a contractor, when will my invoice {invoice_id} be paid",
         "(give me|I need) a list of (the|) invoices we haven't paid (yet|)",
+        # issue 13, round 3: phrasings from dev-split errors
+        # when a vendor will be paid, asked for the vendor's sake, is status
+        "(what|which) date (should|can) I give {vendor} for (their|the) payment",
+        "{vendor} (wants to know|is asking|asked) when (their|the) money (will arrive|is coming)",
+        "(roughly|) when (will|does) the payment (to|for) {vendor} (go out|land|hit their account)",
+        "(is there|do we have) a payment date (for|on) {invoice_id} (yet|) (that|) I can share (with "
+        "{vendor}|)",
+        # what is open or outstanding with a vendor is AP status, not system health
+        "(outstanding|open) balance (with|for) {vendor}?",
+        "any unpaid (bills|invoices) (from|with) {vendor} (still|) (sitting|open)",
+        # asking whether an invoice was rejected is status; rejecting one is approvals.reject
+        "(did {invoice_id} get|has {invoice_id} been) (rejected|declined|bounced back|kicked back)",
+        "did (AP|accounts payable) (reject|send back|kick back) the {vendor} invoice",
+        "why was {invoice_id} (rejected|returned|sent back)",
+        "{invoice_id} (rejected|declined|disputed)?",
+        # checking on an invoice is status; processing it is invoice_process
+        "(look into|check up on|dig into) the {amount} (invoice|bill) from {vendor}",
+        "(can you|could you) see where the {vendor} invoice for {amount} (is|ended up|got to)",
+        "(verify|confirm) (whether|that) the {amount} invoice from {vendor} (was paid|went through)",
     ),
     "finance.expense_submit": (
         "submit an expense for {amount}",
@@ -259,5 +295,17 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(can you|please) log my receipts (from {vendor}|) (for {date_range:past}|)",
         "(I|we) need to claim back {amount} (of|in) (conference|training) fees",
         "I've been on the road all week. (how do I|can you help me) (file|submit) my expenses",
+        # issue 13, round 3: phrasings from dev-split errors
+        # claiming a recurring bill for work (phone, internet) is an expense, paying one is oos
+        "is my (mobile|cell|work phone) (plan|bill) (reimbursable|expensable|claimable)",
+        "does the company (cover|pay for|reimburse) my (home internet|phone plan|coworking membership)",
+        "I work from home, can I (claim|get reimbursed for) my (internet|broadband|phone) (costs|bill)",
+        "how do I (claim|submit) my monthly (phone|internet|mobile) bill as an expense",
+        # starting or filling in an expense report to claim money is an expense, not a document or report
+        "(begin|create|set up) an expense report (for|covering) my (visit|travel) to {location}",
+        "new expense report: {location}, {date_range:past}",
+        "(need to|I need to) (do|fill in|complete) an expense report for {amount} (from|for) {date:past}",
+        "(add|put) the (hotel|flights|meals) from my trip to {location} (on|into) my (new|) expense report",
+        "(fuel|meals|travel) {amount} {date:past}, (please|) (add it to|put it on) my expense report",
     ),
 }

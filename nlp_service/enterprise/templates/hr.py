@@ -132,6 +132,29 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(me|i) need {leave_type} {date_range} (for|because of) "
         "(a family function|my cousin's marriage|a function at home)",
         "(I'll|I will) be (away|off|out) {date_range}, can you (record|register) it as {leave_type}",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(is it|would it be) (alright|fine|ok) (with you|) if I (use|take) {leave_type} (for|during) "
+        "{date_range}",
+        "(am I|would I be) allowed to (take|go on) {leave_type} {date_range}",
+        "(any chance|is there any chance) I (could|can) (have|get) {date_range} off "
+        "(as {leave_type}|for {leave_type}|)",
+        "(mind if|do you mind if|would you mind if) I (take|use) {leave_type} (on {date:on}|{date_range})",
+        "(still|I'm still) (sick|unwell|not better|coughing), (put|log|mark) {date_range} (down|) as "
+        "{leave_type}",
+        "(ooo|OOO|off|out) {date:short}, {date:short} (and|&) {date:short}",
+        "(ooo|out of office|away) {date_range} (fyi|pls log it|please log it)",
+        "(worked|I worked) (the weekend|extra hours|a double shift|overtime), (so|) (use|book|take) "
+        "{leave_type} {date:short}",
+        "(can|could) you (sort out|arrange|set up) my {leave_type} (for {date_range}|on {date:on})",
+        "(heads up|fyi|just so you know), I'll be off {date_range}, (please|) (log|book|record) it as "
+        "{leave_type}",
+        "(ok|okay|fine) (to|if I) (take|book) {leave_type} {date_range}?",
+        "(my|our) (kid's|son's|daughter's) (school|daycare) is closed {date}, (can I|I need to) take the "
+        "day off",
+        "I (can't|won't be able to) (work|come in) {date_range}, (please|) (put in|book|file) "
+        "{leave_type} (for me|)",
+        "(requesting|request) {date:short} (and|&) {date:short} off (as {leave_type}|)",
+        "I'd like {date:on} off, (if that's ok|if that works|if possible)",
     ),
     "hr.leave_balance": (
         "how much {leave_type} do I have (left|remaining)",
@@ -221,6 +244,18 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(still|do I still) have (days|any days) off (left|) (for {period}|this year)?",
         "I (took|used) {leave_type} {date_range:past}, (how many days|how much) (do I have|is) left now",
         "how many (days off|{leave_type} days) have I (used|taken|had) (this year|since January|in total)",
+        # issue 13, round 3: phrasings from dev-split errors
+        "how (many|much) {leave_type} (do I have|have I got) (saved up|stored up|to my name) (for {period}|)",
+        "(what's|what is) my {leave_type} (count|tally|total) (looking like|) (for {period}|)",
+        "(can|could) I see how many {leave_type} (days|hours) I (have|still have) (left|)",
+        "(before I|so I can) (request|ask for) {date_range} off, (how much|how many days of) "
+        "{leave_type} (do I have|is left)",
+        "{employee} (wants|asked) to know how many days of {leave_type} (they have|are left)",
+        "are my {leave_type} (days|hours) (showing|updated) (correctly|right) (for {period}|)",
+        "(I'm|im) not (asking for|requesting|booking) (time off|leave) (yet|), (just|) (want|need) to "
+        "know my {leave_type} balance",
+        "(remaining|leftover|unused) {leave_type} (for {employee}|for me) (as of {date}|)",
+        "(days|hours) of {leave_type} (accrued|earned) (so far|in {period})",
     ),
     "hr.onboarding": (
         "onboard {employee} as {a} {role:job}",
@@ -309,6 +344,31 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "{employee} (comes|is coming) back from (a career break|another company) as {a} {role:job}, "
         "(rehire|re-onboard) them",
         "(ok so|so) we made an offer and {employee} said yes. (start|begin) (the|) onboarding (please|)",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(what|which) (forms|documents|paperwork) (do I have to|must I|should I) (fill in|complete|sign) "
+        "before I start",
+        "(do I need|should I bring) (my passport|a photo ID|my bank details|my social security card) "
+        "(for|on) (my|the) first day",
+        "(what time|where) (do I|should I) (show up|arrive|report) on my first day",
+        "(what's the|is there a) dress code for (my|the) first (day|week)",
+        "(it's|its) my first day (and|but) (nobody|no one) (has given me|gave me) "
+        "(a laptop|my login|a badge) yet",
+        "(share|send|forward) the (orientation|induction|welcome) (schedule|plan|timetable) (with|to) "
+        "{employee}",
+        "(what|which) (sessions|trainings|meetings) do new (hires|starters|joiners) (have|attend) in "
+        "(their|the) first week",
+        "(fill out|complete|submit) the (new hire|new joiner|starter) (form|paperwork) for {employee} "
+        "(starting {date}|)",
+        "(we are|we're) bringing back {employee} (as {a} {role:job}|to {department}), (set up|start) the "
+        "rehire",
+        "{employee} used to work here and (is coming back|returns) {date}, (reactivate|set up) "
+        "(their|the) (accounts|onboarding)",
+        "(put|set up) {employee} (on|in) payroll (from|starting|as of) {date:on}, (they're|she's|he's) "
+        "(a new hire|our new {role:job})",
+        "(enrol|enroll) (the|our) new (hire|starter) {employee} in benefits (before {date}|)",
+        "(new joiner|new starter|new hire) (paperwork|packet|forms) (please|pls) - {employee}, {department}",
+        "(onboarding|induction) (plan|checklist) for (the|my) new (hire|report|{role:job}) "
+        "(starting {date}|)",
     ),
     "hr.offboarding": (
         "offboard {employee}",
@@ -392,6 +452,27 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(can I|how do I) (withdraw|take back) my resignation",
         "(today|{date}) is the last day for {employee}, (wrap up|finish) (the|) offboarding",
         "(serving|working) my notice (until|till) {date}, (what|anything) I need to (do|hand over)",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(take|drop) {employee} off the org chart, (she|he|they) (resigned|left|quit) {date:past}",
+        "{employee} (no longer works|doesn't work) here (anymore|), (update|fix) the "
+        "(directory|org chart|team page) and (their|the) HR record",
+        "(mark|flag|set) {employee} as a leaver in (the HRIS|the people system|the staff directory) "
+        "(effective {date:on}|)",
+        "{employee} (finished|wrapped up|has left) ({date:past}|), close (out|) (their|the) employee "
+        "record and (final|last) paycheck",
+        "(departure|leaver|exit) (checklist|tasks|steps) for {employee} (in|from) {department} (please|)",
+        "(what's|what is) left on the (exit|leaver|offboarding) checklist for {employee}",
+        "(pull up|open|start) the (last|final) day (tasks|to-do list|steps) for {employee} (on {date:on}|)",
+        "(prepare|print) the (leaving|exit) (pack|packet|paperwork) for {employee} (before {date}|)",
+        "(I'm|im) (not staying|moving on|leaving), (my|) (last|final) day (is|will be) {date}, what do I "
+        "(sign|need to return)",
+        "(update|clean up) headcount (and|&) the org chart, {employee} (resigned|left) {date:past}",
+        "(handle|process) the (exit|departure) (of|for) {employee} (in {department}|), "
+        "(they're|she's|he's) (gone|out) (as of|from) {date}",
+        "{employee} (resigned|quit) (from {department}|), (what|which) (offboarding|exit) steps "
+        "(are left|remain)",
+        "(exit|leaver) interview (and|plus) (equipment return|final pay) for {employee}",
+        "(is|has) the offboarding (for|of) {employee} (done|complete|finished) (yet|)",
     ),
     "hr.payroll_question": (
         "when is (the next|my next) payday",
@@ -532,5 +613,28 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "nothing in my (account|bank) (yet|today), (did payroll run|was payroll late)",
         "(can I|how do I) (take out|get) a loan (from|against) my 401k",
         "(tax|) withholding (too high|too low)?",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(walk me through|help me understand|go over) the (deductions|numbers|lines) on my "
+        "(last|latest|most recent) (check|paycheck)",
+        "how come my (last|latest) check (was|came out) "
+        "(so small|smaller than usual|bigger than usual|different)",
+        "where did the rest of my (check|paycheck|pay) go",
+        "(explain|itemize) the (taxes|withholding|benefit deductions) on (this|my) (check|paycheck) "
+        "(for {period}|)",
+        "(which|what) day (is payroll|is the pay run) (going out|being processed|running) (in {period}|)",
+        "(when|what date) (do|will) (paychecks|salaries|wages) (go out|land|arrive) (in {period}|)",
+        "(will payroll be|will pay be|is payroll|is pay) (early|late|on time) "
+        "(in {period}|around the holidays)",
+        "(put|set aside|move) (more|less|a bigger share) of my (pay|salary|paycheck) (into|toward) "
+        "(my|the) 401k",
+        "(lower|reduce|drop|cut) my (401k|retirement) (contribution|deduction) to (three|four|two) percent",
+        "(max out|maximize|increase) my (401k|pension|retirement) (contributions|savings) "
+        "(from {date}|starting {period}|)",
+        "(how do I|where do I|can I) (adjust|update|change) (my|the) (401k|retirement|pension) "
+        "(percentage|percent|deferral|election)",
+        "(my|the) (401k|pension|retirement) (deduction|contribution) "
+        "(is missing|didn't come out|looks wrong) (on|from) my (last|latest) (check|paycheck)",
+        "(is|was) my (bonus|commission|overtime) (on|in) (the|my) (last|latest|next) "
+        "(check|paycheck|pay run)",
     ),
 }

@@ -95,6 +95,48 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(can we|could we) have {system} and {system} update each other (automatically|)",
         "{system} vs {system} mismatch, (resync|sync) (please|pls|)",
         "I see (old|stale) data in {system}, (it should|it's supposed to) (match|mirror) {system}",
+        # issue 13, round 3: phrasings from dev-split errors
+        # (records that never arrived or linger after a delete in the other system are a sync)
+        "have (the|last night's|today's) (orders|leads|contacts|new hires) from {system} "
+        "(come across|come over|arrived|landed) in {system} (yet|)",
+        "are the (new|latest|updated) (leads|customers|products|vendors) from {system} "
+        "(in|visible in|showing in) {system} (yet|now)",
+        "(quick check|quick q): did the (import|copy|sync) from {system} (to|into) {system} "
+        "(finish|go through|complete)",
+        "I can't find (yesterday's|this week's|the new) (orders|deals|contacts) from {system} in {system}, "
+        "(did the sync run|did the sync fail|is the sync broken)",
+        "{system} and {system} (disagree|can't agree) on how many (customers|orders|products|employees) we "
+        "have, (sync|reconcile|align) them",
+        "the (order|customer|product|employee) (counts|totals) in {system} (don't line up|don't tie out) "
+        "(with|against) {system}, (copy|push) the (missing|correct) records across",
+        "I (deleted|removed|merged) (some|a few|the duplicate) (contacts|vendors|accounts) in {system} "
+        "(yesterday|{date:past}|) and they (still show|still appear|are still listed) in {system}",
+        "(cancelled|refunded|voided) (orders|invoices|subscriptions) in {system} (haven't|have not) "
+        "(cleared|gone away|dropped off) (in|from) {system}",
+        "{system} still (lists|shows) (people who left|employees we offboarded|customers we removed) "
+        "(weeks ago|{date_range:past}) (even though|but) they're gone from {system}",
+        "(fixed|corrected|changed) the (customer's|vendor's|contact's) (phone number|billing address|name) "
+        "in {system} (but|and) {system} (never picked it up|didn't get the change|still shows the old value)",
+        "the (price|status|owner) change I (made|did) in {system} (never|still hasn't) "
+        "(reached|made it to|carried over to) {system}",
+        "(do|run|kick off) a (complete|full|hard) (resync|refresh|re-import) of {system} "
+        "(from {system}|from scratch|)",
+        "(wipe and reload|re-pull everything into|rebuild the copy in) {system} from {system}",
+        "(reload|re-pull|update) the (records|tables|data) in {system} (with|from) (the latest in|what's in) "
+        "{system}",
+        "(going forward|in future) {system} (should|has to|needs to) "
+        "(stay in step|stay in sync|stay matched) with {system}",
+        "(how do I|how can I|what's the way to) get (new|the) (orders|contacts|tickets) from {system} "
+        "(copied|flowing|synced) into {system} (automatically|every {duration}|)",
+        "(I'm new here|it's my first week), (how|where) do I (trigger|run|start) a sync (from|of) {system} "
+        "(to|into) {system}",
+        "{system} -> {system} (resync|sync) (asap|now|pls)",
+        "(we keep|my team keeps|everyone keeps) (looking at|working from) (stale|old) numbers in {system}. "
+        "(pull|bring) (fresh|the latest) data (over|across) from {system}",
+        "we (merged|renamed|closed) (a few|some) accounts in {system} (this morning|{date:past}). "
+        "(make sure|please make sure) {system} (reflects that|picks that up|gets the same changes)",
+        "(don't|do not) (transform|change|convert) anything, just copy the (records|rows|data) from {system} "
+        "(to|into) {system} as (is|they are)",
     ),
     "integration.data_transform": (
         "convert the (export|file|data) from {system} to CSV",
@@ -187,5 +229,37 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "{system}",
         "I need the (totals|prices) from {vendor} shown in {currency}, the file has them in "
         "(local currency|their currency)",
+        # issue 13, round 3: phrasings from dev-split errors
+        # (units, currencies, flags and codes re-expressed for a target system are a transform)
+        "(weights|dimensions|distances) in the (export|extract|file) from {system} are "
+        "(imperial|in US units|not metric), (convert|change) them to metric (before loading|for {system}|)",
+        "(turn|change|convert) the (temperature|temp) (column|readings) from fahrenheit to celsius in the "
+        "(file|sheet) for {system}",
+        "(express|restate|show) (the|our) (numbers|figures|sales) for {period} (in|as) {currency} "
+        "(in the file|in the extract|before loading into {system})",
+        "(convert|translate) every (amount|price|cost) in the (dataset|file|extract) for {period} (into|to) "
+        "{currency}",
+        "the (file|sheet|data) for {period} is in (local currency|mixed currencies|the original currencies), "
+        "(I need|we need) everything in {currency}",
+        "(recode|turn) the (active/inactive|open/closed|on/off) (flags|column) (from|in) {system} (into|to) "
+        "(1 and 0|true and false|booleans)",
+        "(swap|replace) the (blank|empty|null) (cells|values) (in|from) {system} with (N/A|zero|a default) "
+        "before (loading|the import)",
+        "{system} (stores|exports|gives us) (gender|status|country) as (codes|numbers|abbreviations), "
+        "(turn|map) them into (readable|full|proper) (labels|names|text) for {system}",
+        "the files from {vendor} (use|have) (their own|different|odd) (status|unit|product) codes, "
+        "(map|translate) them to ours (before loading into {system}|)",
+        "(save|write|output) the (data|extract|query results) from {system} as "
+        "(parquet|avro|a zipped CSV|JSON lines)",
+        "(can you|could you|) (change|convert) this (xlsx|excel|CSV) (to|into) (a parquet|a JSON|an XML) "
+        "file so {system} (can read|accepts) it",
+        "(don't|do not) just copy it over, the (data|file) from {system} (needs|has) to be "
+        "(reformatted|cleaned up|reshaped) (first|before it goes into {system})",
+        "I'm (loading|importing) (the|a) (price list|catalog|file) from {vendor} into {system} and the "
+        "(columns|units|codes) don't (fit|match), (can you|please) (convert|reshape) it",
+        "how (do I|can I|would I) (turn|convert) (date|datetime|timestamp) strings from {system} into "
+        "(real|proper|ISO) dates",
+        "(need|want) the (units|codes|dates|flags) (in|from) {system} (converted|normalized|remapped) "
+        "(pls|asap|)",
     ),
 }

@@ -108,5 +108,20 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "<intent_phrase>",
         "(set|change) the (label|category) (on this|for this|on that) to <intent_phrase>",
         "(you|it) (picked|chose) the wrong (intent|category|agent) (for|on) {request_id}",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(that's|that was) (off|wrong|incorrect), (please|) (read|look at) (my requests|what I ask) more "
+        "carefully",
+        "(you need|the bot needs) to understand (me|my requests|what I ask) better",
+        "(not quite|not right|wrong), (pay|please pay) (more|closer) attention to what I (ask|write|mean)",
+        "(incorrect|wrong), (learn|figure out) what I mean (next time|better)",
+        "(nope|no), (you didn't|you did not) (understand|get) (me|my request|what I wanted)",
+        "(please|) (improve|work on) your understanding of (my requests|what I ask for)",
+        "(that|this) (answer|response|routing) (missed|misses) the point, I (wanted|meant) <intent_phrase>",
+        "(ugh|hmm), (wrong again|not what I asked), (try|please try) to (get|understand) it right",
+        "(you're|you are) not (getting|understanding) (me|what I want), (it's|it was|I wanted) "
+        "<intent_phrase>",
+        "(that's|this is) a (misreading|misunderstanding) of my (request|message), (I meant|it was) "
+        "<intent_phrase>",
+        "(bad|wrong) (interpretation|reading) of (my|the) (request|message) (again|)",
     ),
 }

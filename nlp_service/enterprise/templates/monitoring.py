@@ -94,6 +94,28 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(all good|everything fine) (on|with) {system} (in {location}|)?",
         "how healthy is (prod|the cluster|{system}) (right now|at the moment|)",
         "is {system} running (normally|as usual) (after the patch|since the upgrade|again)",
+        # issue 13, round 3: phrasings from dev-split errors
+        # (errors in a system's logs are health; who did what in a log is audit.query)
+        "(anything|any exceptions|any stack traces|any timeouts) (showing up|logged) (for|from) {system} "
+        "(in the logs|in the error log) (since {date:past}|over the last {duration}|)",
+        "(scan|grep|check) the (application|error|server) logs (on|for) {system} for "
+        "(errors|exceptions|timeouts) (from {date_range:past}|in the last {duration}|)",
+        "(what's|what is) (filling up|spamming) the (error|app) logs (on|for) {system} (right now|today|)",
+        "did {system} (log|throw) any (errors|warnings|exceptions) "
+        "(overnight|since the deploy|{date_range:past})",
+        "did (last night's|the nightly|the weekly) backup (of|for|on) {system} (succeed|complete|run ok)",
+        "(is replication|are the snapshots|are the backup jobs) (on|for) {system} "
+        "(lagging|up to date|working|ok)",
+        "{system} (seems|feels|looks) (degraded|a bit off|slower than usual) (from|in) {location} "
+        "(today|this morning|), (anything|is anything) going on",
+        "(latency|load times) (in|from) {location} (back to normal|within SLO|at baseline) (yet|now|)?",
+        "(it's not down|not an outage), (just|only) (slow|laggy|sluggish): {system} (takes|is taking) "
+        "(forever|ages) to (load|respond) (today|)",
+        "(it's|this is) my first (on-call shift|week on call), how (do I|can I) see whether {system} is "
+        "healthy",
+        "where (do I|can I) (see|look up) the (health|current status) of {system}",
+        "{system} (latency|p95|error rate) (now|rn|atm)?",
+        "WARN: {system} (backup|replication|cert renewal) (delayed|lagging|slow) in {location}",
     ),
     "monitoring.outage_report": (
         "{system} is down",
@@ -178,5 +200,28 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "I think {system} (crashed|died), nothing happens when (I click|anyone logs in|I log in)",
         "(email|the phones) and (the internet|the wifi) are both (dead|down) (at|in) {location}",
         "(the|all the) (servers|hosts) (in|at) {location} are (down|unresponsive) (since {date:past}|)",
+        # issue 13, round 3: phrasings from dev-split errors
+        # (failing health checks that leave a system unreachable are an outage, not a health question)
+        "(health checks|probes|pings) (for|on) {system} (are|have been) (failing|timing out) "
+        "(everywhere|in {location}) and (nobody can|users can't) (reach|use) it",
+        "(PAGE|CRITICAL|ALERT): {system} (failed all|failing its) (health checks|uptime checks) "
+        "(in {location}|), (service|site) (down|unreachable)",
+        "{system} (fell over|died on us|conked out) (this morning|at lunch|an hour ago|{date:past})",
+        "{system} (has been|was) (out|offline|unreachable) (since|from) "
+        "(8am|first thing|the start of the day)",
+        "(where|how) do I (report|flag|log) (an outage|that {system} is down|a system being down)",
+        "(what's|what is) the (process|procedure) when {system} (goes down|is down|stops responding)",
+        "(support|the help desk|our call center) (is getting|keeps getting) (calls|tickets|complaints) that "
+        "{system} (won't load|is down|doesn't work) (for anyone|)",
+        "(customers|partners|clients) (can't|cannot) (reach|log into|check out on) {system} "
+        "(at all|since {date:past}|), (looks like|seems like|must be) an outage",
+        "(not a hack|no breach), {system} is (just|simply) down for everyone",
+        "I'm (in the middle of|about to start) (a demo|a client call|payroll) and {system} (just|) "
+        "(went down|stopped working|died)",
+        "(the|our) (team|office|site|staff) (in|at) {location} (lost|can't reach|got cut off from) {system} "
+        "(since {date:past}|since lunch|)",
+        "{system} (outage|down|dead) again?",
+        "(we|I) (just|) (lost|can't get into) {system}. (nothing|no page) (loads|comes up) for anyone in "
+        "{department}",
     ),
 }

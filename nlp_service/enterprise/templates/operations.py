@@ -81,6 +81,21 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "inventory for {sku} (pls|please)",
         "(tell me|let me know) the stock position (on|of) {sku}",
         "(physical|cycle) count for {sku} at {location}?",
+        # issue 13, round 3: phrasings from dev-split errors
+        # terse yes/no stock questions (out of, backordered, left) about one SKU are checks
+        "is {sku} out of stock (at {location}|everywhere|)",
+        "(did we run|have we run|have we sold) out of {sku} (at {location}|)",
+        "do we still have (any|) {sku} (in {location}|)",
+        "{sku}: in stock or (on backorder|backordered|not)?",
+        "(what's|what is) the backorder (status|situation) (on|for) {sku}",
+        "which (sites|warehouses) (still|) have {sku}",
+        "how much stock of {sku} (does {location} have|is sitting at {location})",
+        # asking whether a bin is empty is a check; saying it is empty is a reorder
+        "is there anything left in the {sku} bin (at {location}|)",
+        "before anyone orders more, how many {sku} are (sitting|still) (in|at) {location}",
+        "(it's my first week|I'm new) in the warehouse, where do I (look up|see) stock for {sku}",
+        "are there (zero|no) {sku} (at {location}|) or just a few",
+        "(can you|) see if {location} has {quantity} {sku} (free|unallocated|not reserved)",
     ),
     "operations.reorder": (
         "reorder {quantity} (units|) of {sku}",
@@ -156,6 +171,20 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "no need to check stock, just reorder {sku}",
         "(send|get) {location} another (batch|round|load) of {sku}",
         "add {sku} to (the|this week's) replenishment (run|order)",
+        # issue 13, round 3: phrasings from dev-split errors
+        # a statement that stock is gone (an empty bin or shelf) asks for a restock
+        "we've run (dry|out) of {sku} (at|in) {location}",
+        "the shelf for {sku} (at {location}|) is (bare|empty), (needs|it needs) restocking",
+        "last (box|case|pallet) of {sku} (just|) went out (at {location}|), (order|get) more",
+        "nothing left in the {sku} (bin|rack|slot) at {location}, (please|) refill it",
+        "(refill|replenish) the (empty|) {sku} (bin|bay|shelf) (at|in) {location}",
+        "(please|) order in more {sku}, the (bin|shelf) is empty",
+        "{location} is (completely|totally) out of {sku}, (we need|need) a restock (asap|)",
+        "put in for more {sku} (from {vendor}|), we're down to (the last few|nothing)",
+        "(get|send) a replenishment (going|out) (for|to) {location}, {sku} is (gone|out)",
+        "how do I (request|trigger) a restock when a bin (runs empty|is empty)",
+        "(order|reorder) enough {sku} to (last|get us through) {date_range}",
+        "{sku} (below|under) (min|minimum) at {location}, (replenish|reorder) (to|up to) {quantity}",
     ),
     "operations.shipment_tracking": (
         "track (shipment|package|parcel) {tracking_number}",
@@ -232,6 +261,33 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "is {tracking_number} still in transit",
         "(when|how soon) will we (get|receive) the (parts|materials|goods) (on|for) {po_number}",
         "(has the {vendor} shipment left|did the {vendor} shipment leave) their warehouse (yet|)",
+        # issue 13, round 3: phrasings from dev-split errors
+        # whether the goods on a PO arrived is tracking; changing the PO itself is purchase_order
+        "is {po_number} here yet",
+        "(have|did) the (goods|items|materials) (on|for) {po_number} (turned up|shown up|been delivered) "
+        "(yet|)",
+        "{po_number} (arrived|delivered|received)?",
+        "did {location} (get|receive|take delivery of) {po_number} (yet|)",
+        "(are the goods|are the items|is the order) (on|for) {po_number} (in transit|on the road)",
+        "how many days until {po_number} (arrives|gets here|is delivered)",
+        "(when's|when is) {po_number} (due in|expected) (at {location}|)",
+        "(we|I) (ordered|bought) (parts|supplies) from {vendor} on {po_number}, (are they on the way|have "
+        "they shipped) (yet|)",
+        "(there's|I've got) a (pallet|shipment|container) coming from {vendor}, when (will|does) it (get "
+        "here|arrive)",
+        "still no sign of the {vendor} (pallet|delivery|truck) (at {location}|), where is it",
+        # proof of delivery is tracking, not a receipt to expense
+        "who signed for {tracking_number}",
+        "(delivery confirmation|signed receipt|signature) (for|on) {tracking_number}",
+        "(get|send) me the POD (for|on) {po_number}",
+        # outbound loads running late are shipments, not system health
+        "are (today's|tonight's|the) (outbound|outgoing) (loads|trucks|orders) (for|to) {location} "
+        "(on schedule|running late)",
+        "did (the|our) (outbound|outgoing) (shipment|orders) to {location} (ship|go out) (on "
+        "time|{date:past})",
+        "{tracking_number} (update|location|whereabouts)?",
+        "latest (scan|checkpoint) (for|on) {tracking_number}",
+        "first day on receiving, how do I (check|see) when (an incoming PO|a delivery) is due",
     ),
     "operations.purchase_order": (
         "create a (purchase order|PO) for {quantity} {sku} from {vendor}",
@@ -306,5 +362,29 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(what|which) PO (should|do) I use for the {vendor} order",
         "(reopen|re-open) {po_number}, (more|extra) items are coming",
         "purchase order (please|pls): {quantity} {sku} for {location}",
+        # issue 13, round 3: phrasings from dev-split errors
+        # how-to and where-to questions about POs are the intent, not out of scope
+        "how (can|would) I (request|obtain) a (PO|purchase order) (for {vendor}|)",
+        "who do I (ask|talk to) (for|about) a (purchase order|PO) (for {vendor}|)",
+        "(is there|where's) (a|the) (form|portal|system) for (raising|requesting) purchase orders",
+        "(I'm new here|first week on the job|it's my first day). how do I (raise|put in) a PO for {vendor}",
+        "never (raised|done) a PO before, (where do I start|what's the process)",
+        "what's the (process|procedure) (for getting|to get) a (purchase order|PO) (approved|issued|raised)",
+        # changing a PO's delivery date or address edits the PO; asking when it arrives is tracking
+        "(push|move) the delivery date (on|for) {po_number} (back|out) to {date}",
+        "{po_number} needs (a new|a later|an earlier) (delivery|need-by|due) date: {date}",
+        "(amend|update|change) the ship-to (address|location) on {po_number} to {location}",
+        "update {po_number} so {vendor} delivers (on {date:on}|by {date}) instead",
+        "(we|I) (need|want) {po_number} delivered (earlier|later), (change|amend) it to {date}",
+        # procurement wording: buying, sourcing, spend requests before there is any bill
+        "(pls|please) (buy in|acquire) {quantity} {sku} (via procurement|through purchasing) (for "
+        "{department}|)",
+        "spend request: {vendor}, {amount}, (needs|need) a PO",
+        "(purchasing|procurement) (ask|requisition): {quantity} {sku} from {vendor}",
+        "(have procurement|get procurement to) (source|buy) {quantity} {sku} (from {vendor}|)",
+        "(we|I) (have|got) to source {sku} from a (new|different) supplier, (raise|set up) a PO with "
+        "{vendor}",
+        "(I'd like to|I want to) (buy|purchase) {amount} (of|worth of) (services|hosting|catering) from "
+        "{vendor}, (need|so I need) a PO",
     ),
 }

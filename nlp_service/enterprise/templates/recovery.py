@@ -95,6 +95,24 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "again",
         "(temporary|transient) error on {request_id}, (retry|try again) (please|now|)",
         "failed job, (need|needs) (a|) rerun",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(give|try) {request_id} (another|one more) (go|shot|try|whirl)",
+        "(have|take) another (go|crack|shot|stab) at {request_id}",
+        "(have|take) another (go|crack|shot) at the (failed|stuck) (import|export|sync|upload|job) "
+        "(to {system}|)",
+        "(run|send|put) {request_id} through (one more time|again|once more)",
+        "(could you|can you|please) (try|attempt|run) (it|that|the request) "
+        "(one more time|once more|again) (for me|)",
+        "(let's|lets) (try|give) (that|it|the sync|the job) (again|another go|one more time) "
+        "(now that {system} is back|)",
+        "(one more|another) (try|attempt|go) (on|for|at) (the|that|my) (failed|last) (request|job|run) "
+        "(please|pls|)",
+        "(the|my) (request|job|submission) (failed|errored|didn't go through) (again|), (have|give it) "
+        "one more (go|try)",
+        "(I'd like|I want|I need) (it|{request_id}|the failed job) (retried|rerun|re-run|resubmitted) "
+        "(please|asap|)",
+        "(go again|have another go|try again) (on|with) {request_id} (please|pls|)",
+        "(no rollback|no need to undo anything|don't undo it), just (try|run) {request_id} again",
     ),
     "recovery.rollback": (
         "roll back {request_id}",
@@ -193,5 +211,28 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(can|could) you (reverse|undo) {request_id}? it (was|went out) by mistake",
         "{system} (release|deploy) (from|of) {date_range:past} (has|had) to be reverted, (please|) do it "
         "(now|)",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(void|back out|reverse out) the (journal entry|posting|accrual|ledger entry) {request_id} "
+        "(in {system}|)",
+        "(that|the) (journal entry|posting|payment batch|credit memo) {request_id} (was|went in) wrong, "
+        "(reverse|unpost|undo) it",
+        "(cancel|kill) {request_id} and (put|set) (everything|the data|{system}) back "
+        "(the way it was|to how it was)",
+        "(un-post|unpost|reverse) the (entries|postings|batch) {request_id} (made|posted) (in|to) "
+        "{system} {date:past}",
+        "(retrying|rerunning|running it again) (won't help|won't fix it|makes it worse), "
+        "(revert it|undo it|roll it back|revert the change|roll back {request_id}) (instead|)",
+        "(instead of|rather than) (retrying|rerunning|resubmitting) {request_id}, "
+        "(undo|reverse|roll back) (it|what it did)",
+        "(forget|skip|cancel) the retry, (restore|revert|roll back) {system} to the (previous|last good) "
+        "(state|version)",
+        "(not another attempt|no more attempts|no rerun), (I want|we want|we need) "
+        "(it|the change|{request_id}) (reverted|rolled back|undone)",
+        "(please|) (don't|do not) (resubmit|replay|requeue) (that|it|{request_id}), "
+        "(back it out|take it back|put it back the way it was)",
+        "(reverse|undo|roll back) the (duplicate|wrong|accidental) (posting|entry|payment run|import) "
+        "(from {request_id}|in {system}) before anyone (sees|uses) it",
+        "(cancel|undo) the (posted|booked|executed) (journal entry|transfer|price change) {request_id}, "
+        "it already (went through|hit the ledger)",
     ),
 }

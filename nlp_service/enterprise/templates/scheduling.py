@@ -119,6 +119,32 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(book|make) an appointment with {employee} (in|from) {department} (for {date}|{date_range})",
         "is {employee} around {date}? I'd like {duration} with (him|her|them)",
         "can you get everyone from {department} together (for {duration}|) {date} to talk about <topic>",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(it's been|it has been) (ages|a while|too long) since our last (retro|sprint review|team sync), "
+        "(set one up|book one) (with {department}|) {date_range}",
+        "(time for|due for) (a|our) (retro|retrospective|post-mortem|sprint review) "
+        "(with {department}|), (can you|please) (book|schedule) it (for {date}|{date_range})",
+        "(let's|we should) (hold|run|do) a (retro|post-mortem|lessons learned session) (on|about) "
+        "<topic> (with {department}|) {date_range}",
+        "(set up|book|get) time with {department} to (walk through|review|go over) <topic> "
+        "(on {date:on}|{date_range})",
+        "(find|get) (us|me) (a slot|some time) on everyone's calendar (in {department}|) to "
+        "(discuss|review|talk through) <topic>",
+        "(schedule|set up|arrange) the meeting (in|at) {room} with {employee} (on {date:on}|{date}) "
+        "(at 11|at noon|at 9am|)",
+        "(get|put) the (team|project|client) meeting (in|into) {room} (on {date:on}|{date}) and "
+        "(invite|send invites to) {department}",
+        "(meeting|sync|catch-up) in {room} (on {date:on}|{date}), (invite|add) {employee} and {employee}",
+        "(I need to|we need to|gotta) (get|pull) {department} (in a room|together) (for {duration}|) to "
+        "(go over|plan|sort out) <topic>",
+        "(the|our) (quarterly|monthly|weekly) (review|business review|planning) with {department} "
+        "(needs|still needs) a (slot|date|time), (schedule it|book it) {date_range}",
+        "(send|create) (an invite|invites) (for|to) {department} (for|to) (a|the) (retro|review|kickoff) "
+        "(on {date:on}|{date})",
+        "(can you|could you) (organise|organize|line up) a (debrief|post-mortem|retro) (with|for) "
+        "{department} about <topic>",
+        "(set up|schedule) a (quick|short|) (sync|huddle|stand-up) with {employee} (before|after) "
+        "(the|my) (call|demo) {date}",
     ),
     "scheduling.resource_booking": (
         "book {room} (for {date}|on {date:on})",
@@ -234,5 +260,30 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(reserve|book) an (EV charging spot|EV charger) (at {location}|) for {date}",
         "(need|I need) the company van {date} to (take|move) (equipment|chairs|the booth) to {location}",
         "where can I book a room for {quantity} (people|of us) (on {date:on}|{date})",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(can I|could I|I'd like to) (sign out|check out|take) (a|the) "
+        "(projector|webcam|HDMI adapter|laptop charger|clicker|headset) (for|) {date_range}",
+        "(is there a|is there any) spare (adapter|webcam|projector|headset|monitor) I (could|can) "
+        "(borrow|take|use) (on {date:on}|{date}|{date_range})",
+        "(need|I need) {a} (HDMI cable|USB-C dongle|display adapter|projector|extension cord) for "
+        "(my|the) (presentation|demo|training) {date}",
+        "(reserve|hold|put aside) (a|the) (projector|portable screen|laptop cart|speakerphone) for me "
+        "(on {date:on}|{date})",
+        "(lend|loan) me (a|the) (projector|webcam|spare laptop|tablet) (for|) {date_range} (please|)",
+        "(I'm coming|coming) into the office by car (on {date:on}|{date}), (save|hold|book) me a "
+        "(parking spot|parking space|space in the garage) (at {location}|)",
+        "(can you|could you) (get|book|reserve) me a (parking|car park) (spot|space|bay) (for|on) "
+        "{date:on} at {location}",
+        "(visitor|guest|client) (coming|arriving) {date}, (need|reserve|book) a parking (spot|space) "
+        "(at {location}|for them)",
+        "(book|reserve|grab) the (auditorium|event hall|lecture theatre|atrium) (at|in) {location} "
+        "(for|) {date_range}",
+        "(is|can we get) the (auditorium|event space|main hall) (at {location}|) (free|available) for "
+        "(us|our team) (on {date:on}|{date})",
+        "(put|place) a hold on the (auditorium|lecture hall|atrium) (for {date}|on {date:on}) "
+        "(for {duration}|all day|)",
+        "(I need|we need) a (room|space) at {location} {date_range}, (what's|anything) available",
+        "(there's no|no) (room|space|desk) for me (at|in) {location} {date}, can you (book|find) "
+        "(one|me one)",
     ),
 }

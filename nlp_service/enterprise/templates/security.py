@@ -91,6 +91,37 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "my manager said I should have access by now but I still can't (get in|see anything) (in {system}|)",
         "(can|could) I (get|have) the same (access|permissions) as "
         "(my teammate|the rest of my team|{employee})",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(please|pls|) (add|put) me (on|onto|in) {system} (too|as well|)",
+        "I'd like to be added to {system} (please|)",
+        "can you add my account to {system} (with {role:access}|)",
+        "{employee} (has to|must) be able to (open|view|read|update) (documents|reports|tickets|dashboards) "
+        "(in|on) {system}",
+        "make it so {employee} can (see|edit|open) (things|files|the dashboards) in {system}",
+        "{employee} (just joined|is new on|was added to) (the|our) (project|squad|migration), (set them "
+        "up|hook them up) (on|with) {system}",
+        "(bring|get) {employee} onto {system} for (the project|<topic>)",
+        "(what are the steps to get|how do we go about getting|what do I do to get) {department} (access "
+        "to|onto|set up on) {system}",
+        "(open|give) {system} to everyone in {department} (with {role:access}|)",
+        "{department} (needs|wants|is asking for) {role:access} (on|in) {system} (for {duration}|until "
+        "{date}|)",
+        "(add|put) {employee} (in|into) the (group|role) for {department} (on|in) {system}",
+        "I need to be in the (group|role|space) for {department} (on|in) {system}",
+        "my (access|account|login) (on|for|to) {system} (expired|lapsed|timed out), (can I get it "
+        "back|please restore it|please renew it)",
+        "(restore|re-enable|reactivate|turn back on) my (access|account) (on|in|for) {system}",
+        "(let me back into|get me back into) {system}, my access (ran out|expired) {date:past}",
+        "{employee} (lost access to|got removed from) {system} by mistake, (please|) (add them back|restore "
+        "it)",
+        "(delegate|hand over) my (access|permissions) (on|in) {system} to {employee} (for {duration}|until "
+        "{date}) while I'm (out|on leave|away)",
+        "(while|when) I'm (out|on leave|on vacation), {employee} will need {role:access} (on|in) {system}",
+        "{role:access} on {system} (for me|for {employee}) (please|pls|?)",
+        "I'm (covering|filling in) for {employee} (this week|for {duration}) and need {role:access} (on|in) "
+        "{system}",
+        "(whitelist|allowlist) {email} (for|on) {system}",
+        "(can|could) {department} (get|have) {role:access} (in|on) {system}",
     ),
     "security.access_revoke": (
         "revoke {system} access for {employee}",
@@ -181,6 +212,24 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "I switched teams, (please|) clean up my old permissions (in {system}|)",
         "(the|our) contractors still have access (to {system}|) (even though|and) the project ended, "
         "(cut it off|remove them)",
+        # issue 13, round 3: phrasings from dev-split errors
+        "deprovision {employee} (from|in|on) {system} (today|now|asap|)",
+        "{email} (should|must) (lose|no longer have) access to {system}",
+        "(delete|remove) the (account|user|login) (for|of|belonging to) {email} (in|on|from) {system}",
+        "(unassign|unlink) {email} (from|in) {system}",
+        "(revoke|reclaim|free up) the (license|seat) (assigned to|of) {email} (in|on) {system}",
+        "(get|kick|boot) {employee} (off|out of) {system} (please|pls|asap|)",
+        "{employee} (off|out of) {system} (please|pls|asap)",
+        "(knock|bump|move) {employee} (down|back) to {role:access} (on|in) {system}",
+        "{employee} only needs {role:access} (on|in) {system} now, (downgrade|lower) (them|their role)",
+        "(switch|change) {employee} from {role:access} to {role:access} (on|in) {system}, (they don't "
+        "need|no need for) that much access",
+        "(rescind|withdraw) (the|) (access|permissions) (on|to) {system} (for|granted to) {email}",
+        "(please|) (disable|remove) the login for {employee} (on|in) {system}, they (moved|transferred) to "
+        "{department}",
+        "(can you|please) make sure {email} (is|gets) (removed|deprovisioned) (from|in) {system} (by "
+        "{date}|today)",
+        "{employee} (should|must) not be able to (see|touch|edit) {system} (anymore|after {date})",
     ),
     "security.incident_report": (
         "report a security incident (on|in|involving) {system}",
@@ -281,6 +330,33 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(found|there's) a (keylogger|strange dongle) (on|plugged into) a (shared|kiosk) (PC|computer) "
         "(in|at) {location}",
         "(we've|we have) been breached, attackers (are|were) in {system} (since {date:past}|)",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(I keep getting|getting|I'm getting) (MFA|2FA|Duo|Okta Verify) (prompts|pushes|notifications) "
+        "(that|) I (didn't|never) (ask for|trigger|start)",
+        "(random|unexpected) (sign-in|login) (approval requests|verification codes) (keep|are) (popping "
+        "up|showing up) on my (work|) phone",
+        "someone (is|keeps) trying to (log in|sign in) as me (on {system}|), I (got|keep getting) "
+        "(codes|MFA requests) I didn't ask for",
+        "(a caller|someone on the phone|a guy on the phone) (said|claimed) (he|they) (was|were) from "
+        "(IT|the help desk|{vendor}) and (wanted|asked for) my (work|) (password|login|MFA code)",
+        "(got|received) a (call|voicemail|Teams message) from someone (posing as|pretending to be) "
+        "(IT|HR|our CEO) asking for (my credentials|gift cards|my login)",
+        "I think I (was|got) (socially engineered|vished|smished) (at work|into giving out my login|)",
+        "someone (phoned|messaged|texted) me (asking|wanting) (for|) my (work|company|{system}) password, "
+        "(it|that) (felt|seemed|sounded) (off|fishy|suspicious)",
+        "(there's|there is) a fake (account|profile) (of|for) {employee} (in|on) {channel} (asking "
+        "for|sending) (money|links|gift cards)",
+        "(someone|an account) (is|was) (posing as|using the name of) {employee} (in|on) {system}",
+        "{priority}: (employee|customer|salary|payroll) (data|records) (leaked|exposed|publicly visible) "
+        "(in|on|from) {system}",
+        "(I think|looks like|pretty sure) (employee|payroll|customer) data (is|was|got) exposed "
+        "(on|in|through) {system}",
+        "{system} is (exposing|leaking) (personal|customer|employee) data (to the internet|publicly|to "
+        "anyone with the link)",
+        "(the|a) (bucket|share|folder) (in|on) {system} with (customer|employee) data is (public|open to "
+        "everyone|world readable)",
+        "(a person|someone) claiming to be from (IT|the help desk) (showed up|came by) at {location} asking "
+        "to (use|access) my (laptop|computer)",
     ),
     "security.compliance_check": (
         "run a compliance check on {system}",
@@ -371,5 +447,25 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "do {employee} and (their|the) team follow the (access|password|data) policy (in {system}|)",
         "(gap|readiness) (analysis|assessment) for (SOC 2|ISO 27001|HIPAA) (on|for) {system}",
         "we have a regulator visit (soon|in {period}), (check|make sure) {department} is compliant",
+        # issue 13, round 3: phrasings from dev-split errors
+        "(which|how many) (people|employees) in {department} (are overdue on|haven't finished|still need to "
+        "do) (their|the) (security|compliance|privacy|phishing) training",
+        "(has {employee} finished|did {employee} complete|has {employee} done) (the|their) "
+        "(annual|mandatory|required) (security|compliance|privacy) training (yet|)",
+        "(list|show) (everyone|people|employees) (overdue|behind) on (security|compliance|privacy) training "
+        "(in {department}|)",
+        "(is|are) (everyone in|all of) {department} (current|caught up) on (security|privacy|compliance) "
+        "training",
+        "(security|compliance) training (status|completion) (for|in) {department}?",
+        "(status|progress) (of|on) (our|the) (SOC 2|ISO 27001|PCI) (controls|evidence collection|audit "
+        "prep) (for {period}|)",
+        "how (close are we to|far are we from) (SOC 2|ISO 27001|PCI) (certification|compliance)",
+        "are (all|) (our|the) (SOC 2|ISO|PCI) controls (passing|green|in place) (for|on) {system}",
+        "(quick|) (SOX|PCI|HIPAA|GDPR) (review|audit|scan) (on|of) {system} (for {period}|{period})",
+        "{system} (PCI|SOX|GDPR|HIPAA) compliance (for|in) {period}?",
+        "(check|see) (whether|if) {employee} (has done|did) (their|the) (phishing|security "
+        "awareness|privacy) (training|course)",
+        "I (don't think|doubt) {department} (finished|did) the (required|mandatory) training, (check|can "
+        "you check)",
     ),
 }
