@@ -39,6 +39,18 @@ VENDORS: tuple[str, ...] = (
     "Vertex Print", "Polaris Telecom", "Silverline Couriers", "Oakridge Furniture", "Beacon Insurance",
     "Helix Biotech", "Crestview Media", "Falcon Freight GmbH", "Lumen Energy", "Pacific Rim Traders",
     "Nordic Steel AB", "Maple Leaf Foods", "Riverbend Software", "Copperfield Tools",
+    # appended (see SYSTEMS)
+    "Apex Fabrication", "Birchwood Supply Co", "Cobalt Networks", "Delta Office Solutions",
+    "Emerald Printing", "Foxglove Design Studio", "Greenfield Janitorial", "Highland Timber",
+    "Indigo Marketing Group", "Juniper Legal", "Kestrel Aviation Services", "Lighthouse Translations",
+    "Monarch Hardware", "Nexus Data Partners", "Obsidian Security Group", "Peregrine Travel",
+    "Quarry Stone Ltd", "Rosewood Interiors", "Saffron Foods", "Tidewater Shipping", "Ultramarine Labs",
+    "Valiant Couriers", "Westbrook Electrical", "Yellowstone Outfitters", "Zephyr Cleaning Services",
+    "Aurora Medical Supply", "Clearwater Plumbing", "Driftwood Events", "Ember Analytics",
+    "Fernhill Nurseries", "Golden Gate Movers", "Hawthorne Accounting LLP", "Jetstream Freight",
+    "Kingfisher Components", "Larkspur Media", "Mosaic Staffing", "Northgate Facilities",
+    "Opal Payments", "Prism Software GmbH", "Ridgeline Construction", "Sequoia Tech Partners",
+    "Thornbury Insurance", "Upland Dairy", "Verdant Landscaping", "Xenon Lighting", "Yarrow Health",
 )  # fmt: skip
 
 DEPARTMENTS: tuple[str, ...] = (
@@ -46,6 +58,13 @@ DEPARTMENTS: tuple[str, ...] = (
     "IT", "procurement", "facilities", "product", "design", "data science", "security", "compliance",
     "accounting", "R&D", "logistics", "QA", "payroll", "customer success", "business development",
     "internal audit", "treasury", "the platform team", "the warehouse team", "infrastructure",
+    # appended (see SYSTEMS)
+    "people ops", "revenue operations", "sales ops", "field service", "investor relations",
+    "corporate communications", "strategy", "partnerships", "the data platform team", "the mobile team",
+    "IT operations", "site reliability", "talent acquisition", "learning and development", "supply chain",
+    "customer experience", "public relations", "the executive team", "manufacturing", "analytics",
+    "the sales engineering team", "workplace services", "inside sales", "channel sales",
+    "the solutions team", "corporate development", "the security operations team",
 )  # fmt: skip
 
 ROLES: tuple[str, ...] = (
@@ -65,6 +84,16 @@ SYSTEMS: tuple[str, ...] = (
     "the email server", "Oracle", "Looker", "BambooHR", "Shopify", "Stripe", "the S3 bucket",
     "Datadog", "Grafana", "Kafka", "the HR portal", "the customer portal", "the staging cluster",
     "the checkout service", "Postgres", "the auth service", "Xero", "Marketo", "the inventory service",
+    # added after the first 46: the split holds out every fourth value by index, so appending keeps
+    # the earlier held-out values held out and earlier test sentences comparable
+    "Asana", "Trello", "Notion", "Dropbox", "Monday.com", "Freshdesk", "Splunk", "PagerDuty",
+    "New Relic", "Azure", "Google Cloud", "BigQuery", "Redshift", "Databricks", "Airflow", "Power BI",
+    "ADP", "Gusto", "Rippling", "Concur", "Coupa", "Ariba", "Dynamics 365", "Zoho", "Pipedrive", "Twilio",
+    "Mailchimp", "GitLab", "Bitbucket", "Jenkins", "CircleCI", "Auth0", "CrowdStrike", "Cloudflare",
+    "MongoDB", "MySQL", "Elasticsearch", "Sentry", "Figma", "Smartsheet", "Airtable", "DocuSign",
+    "the wiki", "the data lake", "the SFTP server", "the file server", "the CI pipeline",
+    "the payroll system", "the ticketing system", "the mobile app", "the reporting database",
+    "the order service", "the search cluster",
 )  # fmt: skip
 
 LOCATIONS: tuple[str, ...] = (
@@ -73,6 +102,11 @@ LOCATIONS: tuple[str, ...] = (
     "Mumbai", "Sao Paulo", "the Reno fulfillment center", "Hamburg", "Denver", "Warehouse B",
     "the east depot", "Atlanta", "Madrid", "the Newark hub", "Osaka", "Store 27", "Seattle",
     "the main warehouse", "Lyon", "Aisle 14", "Nairobi",
+    # appended (see SYSTEMS)
+    "Frankfurt", "Dublin", "Warsaw", "Lisbon", "Bangalore", "Shanghai", "Mexico City", "Johannesburg",
+    "Dubai", "Stockholm", "Boston", "Phoenix", "Warehouse 9", "Store 58", "the Memphis DC", "Building 2",
+    "the west depot", "the Columbus hub", "Dock C", "Aisle 7", "the Tokyo office", "Vancouver", "Manila",
+    "the Leeds plant",
 )  # fmt: skip
 
 ROOMS: tuple[str, ...] = (
@@ -108,6 +142,13 @@ METRICS: tuple[str, ...] = (
     "on-time delivery rate", "inventory turnover", "EBITDA", "CAC", "LTV", "retention", "win rate",
     "pipeline", "bookings", "attrition", "net revenue retention", "cash runway", "days sales outstanding",
     "fill rate", "uptime", "mean time to resolve",
+    # appended (see SYSTEMS)
+    "operating margin", "net income", "cost per acquisition", "lead velocity", "average handle time",
+    "first contact resolution", "employee turnover", "time to hire", "offer acceptance rate",
+    "utilization", "backorder rate", "order cycle time", "perfect order rate", "gross bookings",
+    "quota attainment", "average deal size", "sales cycle length", "customer effort score",
+    "renewal rate", "expansion revenue", "free cash flow", "operating expenses",
+    "days payable outstanding", "return rate", "shrinkage", "cost per lead",
 )  # fmt: skip
 
 REPORT_NAMES: tuple[str, ...] = (
@@ -117,6 +158,12 @@ REPORT_NAMES: tuple[str, ...] = (
     "vendor spend report", "ticket volume report", "SLA compliance report", "payroll summary",
     "open PO report", "regional sales breakdown", "uptime report", "board pack", "quarterly business review",
     "AP aging report", "hiring funnel report", "stock level report", "revenue forecast",
+    # appended (see SYSTEMS)
+    "weekly ops review", "month-end close report", "sales by region report", "customer churn report",
+    "supplier scorecard", "backlog report", "utilization report", "travel spend report",
+    "open tickets report", "renewals forecast", "inventory aging report", "gross margin report",
+    "marketing attribution report", "quarterly headcount plan", "deferred revenue schedule",
+    "fixed asset register", "security incident summary",
 )  # fmt: skip
 
 LEAVE_TYPES: tuple[str, ...] = (
