@@ -136,6 +136,23 @@ DOCUMENT_TYPES: tuple[str, ...] = (
     "certificate of insurance", "timesheet", "memo",
 )  # fmt: skip
 
+# Roles added after the first 34. Job and access roles share ROLES above, split at "admin";
+# the additions are kept apart and appended to each list (values.py), so that every earlier
+# held-out role stays held out.
+MORE_JOB_ROLES: tuple[str, ...] = (
+    "customer success manager", "payroll specialist", "site reliability engineer", "marketing coordinator",
+    "legal counsel", "procurement officer", "QA engineer", "solutions architect", "business analyst",
+    "operations manager", "HR business partner", "sales development rep", "technical writer",
+    "data engineer", "executive assistant", "warehouse supervisor", "product designer", "IT technician",
+    "security analyst", "chief of staff",
+)  # fmt: skip
+
+MORE_ACCESS_ROLES: tuple[str, ...] = (
+    "power user", "reviewer", "reporter", "developer", "operator", "publisher", "moderator",
+    "commenter", "full access", "limited access", "team admin", "workspace admin",
+    "org admin", "project admin", "billing viewer", "security admin",
+)  # fmt: skip
+
 METRICS: tuple[str, ...] = (
     "churn", "MRR", "revenue", "ARR", "gross margin", "NPS", "CSAT", "conversion rate",
     "average order value", "headcount", "burn rate", "DAU", "ticket backlog", "first response time",

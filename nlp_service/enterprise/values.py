@@ -17,8 +17,9 @@ from nlp_service.enterprise import formats, lexicon
 HELD_OUT_EVERY = 4
 _HELD_OUT_SHARE = 0.5
 
-JOB_ROLES: tuple[str, ...] = lexicon.ROLES[: lexicon.ROLES.index("admin")]
-ACCESS_ROLES: tuple[str, ...] = lexicon.ROLES[lexicon.ROLES.index("admin") :]
+JOB_ROLES: tuple[str, ...] = lexicon.ROLES[: lexicon.ROLES.index("admin")] + lexicon.MORE_JOB_ROLES
+ACCESS_ROLES: tuple[str, ...] = lexicon.ROLES[lexicon.ROLES.index("admin") :] + lexicon.MORE_ACCESS_ROLES
+ROLES: tuple[str, ...] = lexicon.ROLES + lexicon.MORE_JOB_ROLES + lexicon.MORE_ACCESS_ROLES
 PAY_DOCUMENTS: tuple[str, ...] = (
     "W-2", "pay stub", "1099", "tax form", "payslip", "P60", "W2", "paystub", "W-4", "earnings statement",
     "pay slip", "year-end tax statement",
@@ -35,7 +36,7 @@ VENDOR_DOCUMENTS: tuple[str, ...] = (
 _LISTS: dict[str, tuple[str, ...]] = {
     "vendor": lexicon.VENDORS,
     "department": lexicon.DEPARTMENTS,
-    "role": lexicon.ROLES,
+    "role": ROLES,
     "role:job": JOB_ROLES,
     "role:access": ACCESS_ROLES,
     "system": lexicon.SYSTEMS,
