@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -93,7 +94,7 @@ def main() -> None:
         "outside the current training split"
     )
     results = {
-        "machine": f"{platform.node()} {platform.machine()}, {__import__('os').cpu_count()} CPU cores",
+        "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPU cores",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "old_rev": args.old_rev,
         "old_test_examples": len(examples),

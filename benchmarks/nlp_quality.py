@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from datetime import UTC, datetime
@@ -198,7 +199,7 @@ def main() -> None:
     overrides = parse_overrides(parser, args.overrides)
     console = Console(width=max(Console().width, 150))
     results = {
-        "machine": f"{platform.node()} {platform.machine()}, {__import__('os').cpu_count()} CPU cores",
+        "machine": f"{platform.node()} {platform.machine()}, {os.cpu_count()} CPU cores",
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "datasets": {},
     }
