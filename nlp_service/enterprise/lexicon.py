@@ -65,6 +65,19 @@ DEPARTMENTS: tuple[str, ...] = (
     "customer experience", "public relations", "the executive team", "manufacturing", "analytics",
     "the sales engineering team", "workplace services", "inside sales", "channel sales",
     "the solutions team", "corporate development", "the security operations team",
+    # appended in the fourth round (see SYSTEMS)
+    "accounts receivable", "FP&A", "the legal team", "customer care",
+    "IT security", "risk management", "quality assurance", "the design team",
+    "brand marketing", "growth marketing", "product marketing", "demand generation", "the web team",
+    "the data team", "business intelligence", "the finance team", "the devops team",
+    "enterprise sales", "the SMB team", "customer onboarding", "professional services", "the PMO",
+    "the front office", "the back office", "employee relations", "total rewards",
+    "global mobility", "the fleet team", "quality control", "the production team",
+    "shipping and receiving", "the distribution center team", "the billing team", "collections",
+    "vendor management", "the audit committee", "the records team", "network operations",
+    "the NOC", "the SOC", "platform engineering", "the backend team", "the frontend team",
+    "the ML team", "clinical operations", "regulatory affairs", "government relations",
+    "the events team", "the localization team", "sales enablement", "the reception team",
 )  # fmt: skip
 
 ROLES: tuple[str, ...] = (
@@ -94,6 +107,17 @@ SYSTEMS: tuple[str, ...] = (
     "the wiki", "the data lake", "the SFTP server", "the file server", "the CI pipeline",
     "the payroll system", "the ticketing system", "the mobile app", "the reporting database",
     "the order service", "the search cluster",
+    # appended in the fourth round (see SYSTEMS)
+    "Microsoft Teams", "OneDrive", "Miro", "ClickUp",
+    "Intercom Help Desk", "Gong", "Outreach", "Amplitude", "Mixpanel",
+    "Fivetran", "dbt Cloud", "Metabase", "Redash", "Terraform Cloud", "Argo CD", "Prometheus",
+    "Opsgenie", "Statuspage", "Workiva", "Anaplan", "Expensify", "Bill.com", "Brex",
+    "Greenhouse", "Lattice", "Culture Amp", "Namely", "Paylocity", "UKG", "Ceridian",
+    "Epicor", "Sage Intacct", "Infor", "Odoo", "Magento", "WooCommerce", "BigCommerce", "ShipStation",
+    "Zscaler", "SentinelOne", "1Password", "LastPass", "JumpCloud", "Jamf",
+    "the VPN gateway", "the SSO portal", "the expense tool", "the procurement portal", "the ERP sandbox",
+    "the analytics cluster", "the message queue", "the backup server", "the build server",
+    "the time tracking system", "the LMS", "the vendor portal", "the partner portal", "the config service",
 )  # fmt: skip
 
 LOCATIONS: tuple[str, ...] = (
@@ -134,6 +158,13 @@ DOCUMENT_TYPES: tuple[str, ...] = (
     "expense report", "termination letter", "reference letter", "quote", "credit note", "MSA",
     "purchase agreement", "tax form", "bank statement", "delivery note", "W-9", "lease agreement",
     "certificate of insurance", "timesheet", "memo",
+    # appended in the fourth round (see SYSTEMS)
+    "order confirmation", "proforma invoice", "debit note", "remittance advice",
+    "change order", "work order", "service agreement", "data processing agreement",
+    "customs declaration", "commercial invoice", "certificate of origin", "freight bill",
+    "expense receipt", "mileage log", "payroll register", "benefits enrollment form",
+    "background check", "performance review", "job description", "policy document",
+    "board minutes", "audit report", "1099-NEC", "bank reconciliation",
 )  # fmt: skip
 
 # Roles added after the first 34. Job and access roles share ROLES above, split at "admin";
@@ -145,12 +176,24 @@ MORE_JOB_ROLES: tuple[str, ...] = (
     "operations manager", "HR business partner", "sales development rep", "technical writer",
     "data engineer", "executive assistant", "warehouse supervisor", "product designer", "IT technician",
     "security analyst", "chief of staff",
+    # appended in the fourth round (see SYSTEMS)
+    "accounts payable clerk", "tax manager", "FP&A analyst", "network engineer", "help desk technician",
+    "product owner", "scrum master", "release manager", "data scientist", "ML engineer",
+    "content strategist", "brand manager", "field technician", "forklift operator", "shift supervisor",
+    "inventory planner", "logistics coordinator", "customer support lead", "account manager",
+    "compliance officer", "risk analyst", "paralegal", "receptionist", "facilities coordinator",
+    "backend engineer", "frontend engineer", "mobile developer", "security engineer",
 )  # fmt: skip
 
 MORE_ACCESS_ROLES: tuple[str, ...] = (
     "power user", "reviewer", "reporter", "developer", "operator", "publisher", "moderator",
     "commenter", "full access", "limited access", "team admin", "workspace admin",
     "org admin", "project admin", "billing viewer", "security admin",
+    # appended in the fourth round (see SYSTEMS)
+    "write access", "admin access", "view-only", "read only", "edit access",
+    "collaborator", "analyst access", "approver access", "billing manager", "support access",
+    "deploy access", "domain admin", "site owner", "site member", "group owner",
+    "project lead", "API access",
 )  # fmt: skip
 
 METRICS: tuple[str, ...] = (
@@ -166,6 +209,17 @@ METRICS: tuple[str, ...] = (
     "quota attainment", "average deal size", "sales cycle length", "customer effort score",
     "renewal rate", "expansion revenue", "free cash flow", "operating expenses",
     "days payable outstanding", "return rate", "shrinkage", "cost per lead",
+    # appended in the fourth round (see SYSTEMS)
+    "gross profit", "net margin", "cost of goods sold", "average revenue per user", "churn rate",
+    "logo churn", "daily active users", "monthly active users", "session length", "bounce rate",
+    "click-through rate", "open rate", "cart abandonment rate", "units sold",
+    "inventory days on hand", "carrying cost", "freight cost per unit", "on-time shipment rate",
+    "pick accuracy", "mean time to detect", "p95 latency",
+    "incident count", "change failure rate", "deployment frequency", "ticket volume",
+    "resolution rate", "escalation rate", "SLA breach rate", "absenteeism",
+    "cost per hire", "revenue per employee", "payroll cost", "accounts receivable turnover",
+    "quick ratio", "current ratio", "budget variance", "forecast accuracy", "pipeline coverage",
+    "lead conversion rate", "customer lifetime value", "gross retention", "referral rate",
 )  # fmt: skip
 
 REPORT_NAMES: tuple[str, ...] = (
@@ -181,6 +235,16 @@ REPORT_NAMES: tuple[str, ...] = (
     "open tickets report", "renewals forecast", "inventory aging report", "gross margin report",
     "marketing attribution report", "quarterly headcount plan", "deferred revenue schedule",
     "fixed asset register", "security incident summary",
+    # appended in the fourth round (see SYSTEMS)
+    "weekly pipeline review", "daily sales summary", "quarterly tax report",
+    "annual budget report", "trial balance", "general ledger report", "balance sheet", "income statement",
+    "cost center report", "variance report", "purchase order summary", "supplier spend analysis",
+    "warehouse throughput report", "shipping performance report", "returns report", "stock movement report",
+    "support SLA report", "CSAT trend report", "escalations report", "incident postmortem summary",
+    "uptime summary", "access review report", "compliance audit report", "user access report",
+    "overtime report", "turnover report", "diversity report", "training completion report",
+    "commission report", "bookings report", "win/loss report",
+    "churn dashboard", "executive dashboard", "KPI scorecard", "weekly metrics email",
 )  # fmt: skip
 
 LEAVE_TYPES: tuple[str, ...] = (
@@ -188,6 +252,10 @@ LEAVE_TYPES: tuple[str, ...] = (
     "maternity leave", "paternity leave", "unpaid leave", "comp time", "study leave", "medical leave",
     "volunteer leave", "floating holiday", "holiday", "paid time off", "sick time", "vacation time",
     "personal time", "annual holiday", "personal leave", "compassionate leave",
+    # appended in the fourth round (see SYSTEMS)
+    "military leave", "sabbatical", "family leave", "medical time off", "wellness day",
+    "mental health day", "time in lieu", "shared parental leave", "adoption leave", "day in lieu",
+    "emergency leave", "caregiver leave", "birthday leave",
 )  # fmt: skip
 
 CURRENCIES: tuple[str, ...] = (

@@ -27,7 +27,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "approved",
         "approve pls",
         "(yes|yep|ok), (go ahead|approved|sign off)",
-        "(approve|accept|OK) the (leave|PTO|time off) request (from|for) {employee} (for {date_range}|)",
+        "(approve|accept|OK) the (leave|{leave_type}|time off) request (from|for) {employee} "
+        "(for {date_range}|)",
         "I'm (fine|ok|good) with {request_id}, approve (it|)",
         "(approve|sign off on) {po_number} for {amount}",
         "(approve|authorize) the payment (of {amount}|) (to|for) {vendor}",
@@ -101,6 +102,28 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(I'm not rejecting|I won't reject) {request_id}, (approve it|it's fine)",
         "(I'll|I will) (approve|sign off on) {po_number}, (it's|the price is) (within budget|fine)",
         "(ok|yes), {department} (can|may) spend {amount} on (it|this|the project)",
+        # issue 13, round 4: phrasings from dev-split errors
+        # "OK" or "accept" as the verb on someone's time off is an approval, not offboarding
+        "(okay|OK|accept) the time off (requested|asked for) by {employee} (for {date_range}|)",
+        "{employee} wants {date_range} off, (OK|accept|approve) it",
+        "(accept|OK|okay) the leave (of|for) {employee} (for {date_range}|) (please|)",
+        "(leave|time off) for {employee} (for|over) {date_range}: (accepted|OK|approved)",
+        # "lgtm" / "ship it" on a request id is an approval, not a reorder or a shipment
+        "(lgtm|looks fine|all good) (on|for) {request_id}, (ship|merge|send) it",
+        "ship {request_id}, (it's|looks) (fine|good) (to me|)",
+        "(lgtm|looks good to me). {request_id} can (ship|go ahead|proceed)",
+        "(ok to ship|cleared to ship|good to ship): {request_id}",
+        # approving someone's travel dates is not scheduling a meeting
+        "{employee} is (cleared|okayed|approved) (to travel|for travel) (for|on) {date_range}",
+        "(approve|okay) the (business trip|travel) for {employee} (for {date_range}|to {location})",
+        "(travel request|trip request) (from|for) {employee}, {date_range}: approved",
+        # signing off on a request, in other words
+        "(put|add) my sign-off on {request_id}",
+        "(sign-off|signoff) (granted|given) (for|on) {request_id}",
+        "(I'm|I am) signing off on {request_id} (now|today|)",
+        # a bare approval command with "please" is still an approval
+        "(please|pls|kindly) approve (it|this|that one)",
+        "approve (it|this) (please|pls|now), (thanks|thx)",
     ),
     "approvals.reject": (
         "reject {request_id}",
@@ -121,7 +144,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(nope|no), decline that one",
         "(reject|deny|decline) (this|that) (request|one)",
         "(don't|do not) (approve|sign off on) {po_number} (yet|), <reason>",
-        "(reject|deny) the (leave|PTO|time off) request (from|for) {employee} (for {date_range}|)",
+        "(reject|deny) the (leave|{leave_type}|time off) request (from|for) {employee} (for {date_range}|)",
         "(reject|decline) the expense (report|claim) from {employee}, <reason>",
         "(reject|deny) the access request (from|for) {employee} (to {system}|)",
         "(reject|send back) the {vendor} (invoice|PO) (because|since) <reason>",
@@ -175,7 +198,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(put|mark) a no on {request_id}, <reason>",
         "(reject|decline) with (comment|a comment): <reason>",
         "(the|this) {vendor} (invoice|PO|quote) (doesn't|does not) get approved, <reason>",
-        "(no|nope) on the (leave|PTO|time off) for {employee} (for {date_range}|)",
+        "(no|nope) on the (leave|{leave_type}|time off) for {employee} (for {date_range}|)",
         # issue 13, round 3: phrasings from dev-split errors
         "(deny|turn down|refuse) {request_id}: <reason>, (they can|{employee} can|have them) resubmit",
         "(decline|reject) (this|it) for now, (have them|ask {employee} to) (fix|redo) (it|the request) and "
@@ -190,6 +213,27 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(I disagree with|I object to|I'm against) {po_number}, <reason>",
         "{employee} (shouldn't|should not) (get|be approved for) the {amount} (spend|purchase), "
         "(decline|deny) it",
+        # issue 13, round 4: phrasings from dev-split errors
+        # setting a request's status to denied, whatever the id looks like, is a rejection
+        "(set|change) (the status of|) {request_id} to (denied|rejected|declined)",
+        "{request_id} (should be|needs to be) (marked|flagged) (as|) (denied|rejected)",
+        "(update|record) {request_id} as (denied|a rejection|not approved)",
+        "(tag|label) {request_id} (denied|rejected) in {system}",
+        # a refusal followed by a PO number rejects the PO; it does not create one
+        "(nope|no chance|not a chance), (decline|deny|kill) {po_number}",
+        "{po_number}? (no|nope|definitely not). (reject|decline) it",
+        "(decline|reject|deny) purchase order {po_number} (outright|right away|now)",
+        "(we're|I'm) not buying this, (reject|decline) {po_number}",
+        # "a no from me" on a request is a rejection, not a bare reply
+        "(my answer|my vote|my decision) on this (request|one) is no",
+        "(that's|this is) a (no|hard no|firm no) (on my end|from my side), (reject|decline) it",
+        "(I'm|I am) a no on this (one|request)",
+        "(put me down as|count me as) a no (on|for) this request",
+        # the department after "pending for" / "from" is tagged
+        "(deny|decline|reject) (every|each) (open|pending) request (for|from) {department}",
+        "(reject|deny) all open {department} (requests|approvals)",
+        "(reject|deny) (whatever is|what's) (pending|waiting) (from|for) {department}",
+        "(reject|decline) the whole {department} queue (for now|today|)",
     ),
     "approvals.list": (
         "(show|list) (my|all) pending approvals",
@@ -247,7 +291,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         # looking at the queue before deciding is a list, not an approval
         "before I approve anything, show me what's (pending|in the queue)",
         "(don't|do not) approve anything yet, just (list|show me) (what's pending|the requests)",
-        "(what|which) (leave|PTO) requests (from my team|from {employee}) are (still|) (pending|waiting)",
+        "(what|which) (leave|{leave_type}) requests (from my team|from {employee}) are "
+        "(still|) (pending|waiting)",
         "(I'm|I've been) back from (a trip|a week off), what (approvals|requests) piled up",
         "(list|show) the approvals (assigned to|routed to) me (in {system}|)",
         "(what|which) {vendor} (invoices|POs|contracts) are (still|) (awaiting|pending) (approval|sign-off)",
@@ -280,5 +325,28 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(I|we) (haven't|have not) approved (anything|these) yet, (what's|what is) (in the queue|pending)",
         "(which|what) (POs|purchase orders|requests) over {amount} (are|sit) (unapproved|waiting for "
         "sign-off)",
+        # issue 13, round 4: phrasings from dev-split errors
+        # "manager approval" is a stage, not a role: "manager" stays O
+        "(which|what) (requests|expense reports|POs) (still|) need manager (sign-off|approval)",
+        "(show|list) everything pending manager (approval|review) (in {department}|)",
+        "how many requests are (stuck|waiting) on manager approval",
+        # what is waiting on the user's decision
+        "(what|which) (items|requests) (await|are awaiting) my (decision|call|review)",
+        "(show|give me) (everything that needs|all the requests that need) a decision from me",
+        "(anything|what is) (still|) pending my (decision|review)?",
+        # what the user has to sign off on, with a date, is a list, not leave
+        "(what|which) (things|requests|items) (do I|should I) sign off on (before|by) {date}",
+        "(what's|what is) on me to sign off (this week|before {date}|by {date})",
+        "(which|what) sign-offs (are due|do I owe) (by {date}|this week|{date_range})",
+        "I (have to|need to) sign off on some (stuff|things) (before|by) {date}, what (is it|are they)",
+        # a vendor's invoices waiting for approval, as a queue, are a list; one invoice's status is finance
+        "(list|show) (the|all) {vendor} invoices (still|) (waiting for|needing) approval",
+        "(how many|which) invoices from {vendor} are (sitting|stuck) in (my|the) approval queue",
+        "{vendor} (invoices|bills) (pending|awaiting) (my|) approval?",
+        "(are there|do I have) (any|) {vendor} (invoices|POs) (to approve|waiting for my approval)",
+        # who is waiting on the user's sign-off
+        "(who|which people) (is|are) (waiting|blocked) on (my|an) (approval|sign-off)",
+        "(who still needs|whose requests still need|who needs) my sign-off",
+        "(am I|is my sign-off) holding up any (requests|approvals|purchases)",
     ),
 }

@@ -126,5 +126,19 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(did {system} get|has {system} had) any new {role:access} (users|accounts) {date_range:past}",
         "have any (permissions|roles) (on|in) {system} been (changed|escalated|elevated) {date_range:past}",
         "I don't need a compliance (check|review), just (tell me|show me) who has {role:access} on {system}",
+        # issue 13, round 4: lessons from dev-split errors
+        "who (signed off on|okayed|authorised) {invoice_id}",
+        "(which person|who) (keyed in|created|booked|posted) {invoice_id} (in {system}|)",
+        "who was the approver (on|for) {invoice_id}",
+        "(change|edit|approval) history (on|of|for) {invoice_id}",
+        "(show|pull) the (log|trail) of (every action|all actions|who did what) on {invoice_id}",
+        "{invoice_id}: who (approved|entered|changed) it (and when|)?",
+        "(list|show) (every|each) (login|sign-in) (to|on) {system} (in|across|over) {date_range:past}",
+        "(all|list the) (sign-ins|logins) (to|on) {system} (on weekends|overnight|at night) "
+        "(during|in) {date_range:past}",
+        "number of {system} sign-ins from {location} {date_range:past}",
+        "(which people currently have|who currently has|who has) (access to|rights on) {system} (now|)",
+        "who (currently|right now) (has|holds) (write|read|edit|admin) access (to|on) {system}",
+        "list the people who can (open|view|change) {system} (today|right now|as of now)",
     ),
 }

@@ -110,6 +110,27 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "{recipient} (saying|that) <msg>",
         "tell {recipient} (via|over|on) (teams|slack|chat) (that|) <msg>",
         "(send|post) (this|the link|the screenshot|the file) to {recipient} (on|in|over) (slack|teams|chat)",
+        # round 4: phrasings from dev-split errors
+        # "say/write in #channel" is a chat message to that channel, whatever the message is about
+        "(write|put) (in|on) {channel} (that|) <msg>",
+        "in {channel}, (say|write|let them know) (that|) <msg>",
+        "(just|) (say|write|post) (this|it) (in|on) {channel}: <msg>",
+        "{channel} needs to hear that <msg>, (post|say) it there",
+        # a person named in a channel: the recipient, then the whole channel name
+        "let {recipient} know in {channel} (that|) <msg>",
+        "(message|ping) {recipient} over in {channel} (saying|that) <msg>",
+        "(mention|tag) {recipient} in {channel} (and say|saying|to say) <msg>",
+        "{recipient}, (over|) in {channel}: <msg>",
+        # a bare DM request: the person is the recipient
+        "(can|could|would) you (dm|pm|direct message|private message) {recipient} (for me|)",
+        "(dm|pm) {recipient} (real quick|when you get a sec|now)",
+        "send a (dm|direct message|private message) to {recipient} (please|)",
+        "I need you to (dm|slack|ping) {recipient}",
+        # sharing notes or a file with a colleague in chat is a message, not a document
+        "(share|send|post) (my|our) (meeting notes|recap|summary|slides) (with|to) {recipient} "
+        "(on|in|via|over) (teams|slack|chat)",
+        "(drop|put) the (notes|recap|action items) in a (teams|slack) (chat|message) (to|for) {recipient}",
+        "(could you|please) share (this|that|the doc) with {recipient} (on|in) (teams|slack) (for me|)",
     ),
     "communication.announcement": (
         "announce (to|in) {channel} that <news>",
@@ -204,6 +225,28 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(mass|blanket|global) (message|notice|update) to (everyone|all staff|the company): <news>",
         "(on behalf of|from) (leadership|the people team|the exec team), (announce|tell everyone) "
         "(that|) <news>",
+        # round 4: phrasings from dev-split errors
+        # an office update for a date is an announcement, not a room booking
+        "(post|send out|put out) an office (update|notice) ({date}|on {date:on}): <news>",
+        "office-wide (update|notice) (for|on) {date}: <news>",
+        "(share|publish) an update for the whole office ({date}|on {date:on}|) (saying|that) <news>",
+        # a newsletter or digest item: the digest is not a report name
+        "(include|put) (this|an item) in (this week's|the next) (digest|newsletter|staff bulletin): <news>",
+        "for the (weekly|monthly|company) (digest|newsletter): <news>",
+        "(can you|please) add (a line|an item|a note) to the (company digest|weekly digest|newsletter) "
+        "(saying|that) <news>",
+        # a whole department addressed by name, the department name in full
+        "attention (all of|everyone in|) {department}: <news>",
+        "(hello|dear|hi) all (of|in) {department}, (please note|heads up): <news>",
+        "(notice|update) for all staff in {department}: <news>",
+        "all of {department}, <news>",
+        # every team, everyone at once
+        "(issue|send) (an update|a notice|a note) to (all teams|every department|each team) "
+        "(that|saying) <news>",
+        "(update|notify) (every team|all the teams|each department) that <news>",
+        "is there a way to (notify|reach|message) all employees at once",
+        "I need to get a notice out to (everyone|the whole company), how do I do that",
+        "where do I go to (post|send) a company-wide notice",
     ),
     "communication.send_email": (
         "email {recipient} (about|regarding) <topic>",
@@ -303,5 +346,15 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(don't|no need to) (slack|ping|dm) them, (email|send an email to) {recipient} (saying|that) <msg>",
         "(send|fire off) an (outlook|gmail|email) (message|note) to {email} (re|about) <topic>",
         "(add|cc) {email} (to|on) the (thread|email chain) (with {recipient}|about <topic>)",
+        # round 4: phrasings from dev-split errors
+        # bcc and cc are e-mail: the person copied is the recipient
+        "(bcc|blind copy) {recipient} (on|in) (this|the) (reply|response|email)",
+        "put {recipient} in (bcc|the bcc field|the bcc line) (please|pls|)",
+        "add {recipient} as (bcc|a bcc) (on|to) (my reply|the thread|the email)",
+        "(bcc|cc) {recipient} (please|pls|too|as well)",
+        "(copy|cc) {recipient} on (the|my) (email|reply|thread) (about|on|re) <topic>",
+        "{recipient} (should|needs to) be (cc'd|on cc|copied) on the (email|thread) (about|re) <topic>",
+        "(stick|include) {recipient} (in|on) (the cc|cc) (for|of) (the|my) (email|reply) (about <topic>|)",
+        "make sure {recipient} is (on the cc|cc'd) (for|on) the email about <topic>",
     ),
 }

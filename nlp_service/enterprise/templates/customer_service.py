@@ -98,6 +98,23 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(can|could) you (send|put through) a (complaint|report) to support about <issue>",
         "make support aware of <issue> (on|in) {system}",
         "(report|submit) <issue> to (the help desk|IT|customer service) (on behalf of {email}|)",
+        # round 4: phrasings from dev-split errors
+        # the priority before "ticket" or "case" is an entity, whatever its words
+        "(make|file|log) {a} {priority} (ticket|case) (in|on) {system} (about|for) <issue>",
+        "(I need|need|we need) {a} {priority} ticket (for|about) <issue> (please|)",
+        "{priority} ticket (please|pls): <issue>",
+        "(another|one more) {priority} (ticket|case) (re|regarding|about) <issue> (for {vendor}|)",
+        "(open|start) {a} {priority} (case|ticket) for the customer {vendor}, (they have|it's) <issue>",
+        "(set up|put in) {a} {priority} ticket (with|for) {vendor} (about|regarding) <issue>",
+        # a bare request for a ticket
+        "(start|create|raise) a (new|fresh) (ticket|support ticket|case) (please|pls|now)",
+        "ticket (please|pls), (thanks|thx|)",
+        "I need to open a (ticket|support case)",
+        "(make|get) me a (ticket|case) (please|)",
+        # telling support about a problem opens a ticket
+        "(inform|notify|alert) (support|the support people|the help desk) (about|of) <issue>",
+        "support (needs|ought) to (know|hear) about <issue>",
+        "(can you|) (let|get) the (help desk|service desk) know about <issue> (for me|)",
     ),
     "customer_service.ticket_status": (
         "what's the status of {ticket_id}",
@@ -184,6 +201,26 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(status|update) on the ticket (re|regarding) <issue>?",
         "was the ticket (about|for) <issue> ever (resolved|closed|followed up)",
         "has the {vendor} (case|ticket) been (assigned|given to an agent) (yet|)",
+        # round 4: phrasings from dev-split errors
+        # where a ticket stands, in few words
+        "what stage is my (ticket|case) (at|in)",
+        "any idea where my (ticket|case) is (at|now)",
+        "(where do|how do) things stand with my (ticket|support case)",
+        "my ticket, (any|what) progress?",
+        # whether it was already escalated is a question about its status, not a request
+        "(did {ticket_id} get|was {ticket_id}) (escalated|bumped up) (already|yet|)",
+        "I'm (checking|asking) whether {ticket_id} (was|has been) escalated (or not|)",
+        "(is|was) {ticket_id} (already|) (escalated|with tier 2|sent up to {department}) (or not|)",
+        "did (anyone|someone) (escalate|pick up) {ticket_id} (yet|already)",
+        # movement on a ticket
+        "has {ticket_id} moved (at all|since {date:past}|)",
+        "(anything|something) new on {ticket_id}?",
+        "is {ticket_id} (going anywhere|moving|progressing) (at all|)",
+        # status and an id, nothing else
+        "(status|state) (for|of) {ticket_id}?",
+        "{ticket_id} - status (pls|please|)?",
+        "(check|get) status {ticket_id}",
+        "(ticket|case) {ticket_id} status (pls|please|)",
     ),
     "customer_service.ticket_escalate": (
         "escalate {ticket_id}",
@@ -270,5 +307,22 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "{ticket_id} (deserves|warrants) {priority} (treatment|status)",
         "(we|I) (can't|cannot) wait (any longer|another week) on {ticket_id}, (escalate|bump) it",
         "(can|could) {ticket_id} go to a (manager|supervisor) (please|)",
+        # round 4: phrasings from dev-split errors
+        # management and leadership as the escalation target are plain words, not a department
+        "(needs|need) (management|leadership|senior management) (attention|eyes|involvement) on {ticket_id}",
+        "(get|bring) (management|leadership) (involved|in) on {ticket_id}",
+        "(flag|mark) {ticket_id} for (leadership|management|a manager) (review|attention)",
+        "(send|take) {ticket_id} (up|) to (management|senior management|leadership) (please|now|)",
+        "{ticket_id} (needs|requires) (management|leadership) (visibility|sign-off|attention)",
+        "(escalate|raise) {ticket_id} with (management|leadership|my manager) (asap|today|)",
+        # the ticket named by its customer: the whole vendor name
+        "(bump|push) the {vendor} (ticket|case) (to {employee}|to {priority}|up)",
+        "the {vendor} (ticket|case) (needs|has) to go to {employee}",
+        "(push|send) the ticket from {vendor} up to {employee} (please|pls|)",
+        # the ticket named by its system: a system, not a vendor
+        "SLA (blown|breached) on the (ticket|case) for {system}, (escalate|bump) it (please|)",
+        "(escalate|bump) the (ticket|case) (about|on|for) {system} (please|now|)",
+        "the (outage|login|sync) ticket (for|on) {system} (needs|has) to be escalated",
+        "(my|our) ticket (about|on) {system} has been (stuck|open) for (days|a week), (push|escalate) it",
     ),
 }

@@ -112,6 +112,48 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(by {date}|)",
         "(not the number|not just the number), (I want|I need) a (full|proper) report on {metric} "
         "(for {period}|)",
+        # issue 13, round 4: phrasings from dev-split errors
+        # a number is not enough: an explicit report on a metric is a report request, also when it starts with
+        # "not"
+        "a single (number|figure) won't cut it, (I need|please do) a (full|detailed|written) report "
+        "(covering|about) {metric} (for {period}|)",
+        "(skip|forget) the headline (number|figure) and (put together|write up) a (complete|proper) report "
+        "on {metric} (for {period}|)",
+        "no, not (a quick number|one figure|a KPI lookup): (a report|an actual report) on {metric} (by "
+        "region|for {period}|by month)",
+        # a metric broken down over time in a report stays a metric, not a report name
+        "(weekly|monthly|quarterly) breakdown of {metric} as a (report|spreadsheet) (please|pls|)",
+        "(reporting|report) needed: {metric} (split|broken down) by (week|quarter|team) (for {period}|)",
+        "{metric} (per|by) (week|quarter|region), (in a report|as a report) (please|thx|)",
+        # producing a named report (a summary, a statement, a plan) is the data agent's job, not documents
+        "(the CFO|my director|finance) (needs|asked for) the {report_name} (today|before the meeting|by "
+        "{date}). (please|can you) (produce|create|generate) it",
+        "(generate|produce|create) the {report_name} (for {period}|) and (email|send) it (to me|over|to "
+        "{email})",
+        "(could you|can you) (whip up|spin up|knock out) the {report_name} (for {period}|) (before lunch|by "
+        "eod|today)",
+        # report names with "statement", "plan", "register" or "schedule" in them, posted to a channel
+        "(post|drop|upload) the (newest|current|most recent) {report_name} (to|into) {channel}",
+        "(can you|) put a copy of the {report_name} in {channel} (for the team|so everyone sees it|)",
+        "(send|push) the {report_name} (for {period}|) to {channel} (please|pls|when it's ready)",
+        # a report that never arrived is sent again here (not recovery.retry_request)
+        "I was (supposed|meant) to get the {report_name} {date:past} but it never (came|arrived|landed), "
+        "(send|run) it again",
+        "(please|) (resend|re-send) the {report_name} (for {period}|), (it never reached my inbox|my copy "
+        "never arrived|it didn't come through)",
+        "no {report_name} in my inbox (for {date_range:past}|since {date:past}|this week), (can you|please) "
+        "(resend|re-run) it",
+        "the (scheduled|automatic|recurring) {report_name} (email|delivery) (didn't go out|was never "
+        "sent|got skipped) {date:past}, (send|push) it now",
+        # recurring delivery: the weekday or frequency is not a date
+        "(set|schedule) the {report_name} to go (out|) to {email} every (tuesday|friday|monday morning|first "
+        "of the month)",
+        "(have|get) the {report_name} (sent|delivered|mailed) to {email} (each|every) (week|month|thursday)",
+        "{report_name} to {email}, (monthly|weekly|every friday) (please|thanks|)",
+        # terse, shouted or casual requests for a named report
+        "{report_name} when you (get a sec|have a minute|can) (pls|please|thx)",
+        "(need|want) (the|our) {report_name} (pls|please), no rush",
+        "{period} {report_name} (please|pls|asap)",
     ),
     "data_analysis.kpi_query": (
         "what (was|is) our {metric} (for {period}|{period})",
@@ -125,7 +167,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "is {metric} up or down (vs|compared to) {period}",
         "KPI: {metric}, {period}",
         "tell me our {metric} (number|figure) for {period}",
-        "how are we doing on {metric} (this quarter|so far)",
+        "how are we doing on {metric} ({period}|so far)",
         "what's {metric} at {location} (for {period}|)",
         "did we hit our {metric} target (for {period}|)",
         "{metric} (vs|versus) target for {period} in {currency}",
@@ -141,7 +183,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(what's|give me) the {metric} number for {location}",
         "{metric} by (month|quarter|region) (for {period}|)",
         "what's our {metric} (trend|trending like) (over {period}|)",
-        "(our|the) {metric} (vs|compared to) last year",
+        "(our|the) {metric} (vs|compared to) {period}",
         "{department} {metric} (for|in) {period}?",
         "how is {department} doing on {metric}",
         "what's the {metric} (target|goal) (for {period}|)",
@@ -202,11 +244,49 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(did|does) {location} (beat|trail|outperform) {location} on {metric} (for {period}|)",
         "how (bad|high) (was|is) (our|the) {metric} (in|for) {period}",
         "(how many people|what percentage of staff) (left|quit) the company (in|during) {period}",
-        "(how's|how is) {department} (tracking|trending|looking) on {metric} (this year|for {period}|)",
+        "(how's|how is) {department} (tracking|trending|looking) on {metric} ({period}|for {period}|)",
         "(was|is) {metric} (up|down|better) (in|at) {location} (vs|compared to|relative to) {location} "
-        "(this quarter|for {period}|)",
+        "({period}|for {period}|)",
         "I'm (building|prepping) (a slide|the QBR deck) (on|about) {location}, what (was|is) (its|their) "
         "{metric} (for {period}|)",
         "{metric} by (site|office|region), (best to worst|worst to best|ranked)",
+        # issue 13, round 4: phrasings from dev-split errors
+        # a site or office leading a terse question ("Building 2 ...", "Store 58 ...")
+        "{location}: {metric} (for {period}|so far)?",
+        "{location} numbers (please|pls): {metric} (for {period}|)",
+        "for {location}, what's {metric} (looking like for {period}|at right now|)",
+        "(how|where) does {location} (rank|sit|stand) on {metric} (for {period}|) (against the other "
+        "sites|vs the rest|)",
+        "{location} vs (the rest|the other sites|everyone else) on {metric} (for {period}|)",
+        # which region or site is weakest or strongest on a metric
+        "(which|what) (market|country|territory|site) (is weakest|is strongest|lags most|is furthest behind) "
+        "on {metric} (at the moment|for {period}|)",
+        "where are we (weakest|strongest|struggling most) (on|with) {metric} (these days|at the moment|for "
+        "{period})",
+        "show me the (bottom|top) (three|3|five) (regions|sites|markets) for {metric}",
+        # ranking things by a metric
+        "(list|rank|give me) (our|the) (top|bottom) (3|ten|20) (accounts|segments|stores|sales reps) (by|on) "
+        "{metric} (for {period}|)",
+        "(best|worst) (performing|) (stores|products|reps) (by|in terms of) {metric} (for {period}|)?",
+        # a team named like a metric ("product", "customer experience") is the department
+        "(how are|how's) {department} (doing|performing|getting on) (with|in terms of) {metric} (for "
+        "{period}|)",
+        "{department}: (how is|how's) {metric} (looking|trending) (for {period}|)?",
+        "what does {metric} look like (for|in) {department} (for {period}|right now)",
+        "is {department} (hitting|missing|on track for) (its|their) {metric} (target|goal) (for {period}|)",
+        # why a metric moved: the metric after "in" / "of"
+        "why did {metric} (drop|dip|fall|spike|jump) (in {period}|so much|)",
+        "why (is|was) {metric} (falling|slipping|climbing) (lately|in {period}|)",
+        "what (caused|explains|is behind) the (decline|dip|spike|increase) (in|of) {metric} (for {period}|)",
+        # plan / budget / forecast / target after the metric are plain words
+        "how is {metric} (tracking|pacing) (against|vs|relative to) (plan|budget|forecast) (for {period}|)",
+        "are we ahead of or behind (plan|budget|target) on {metric} (for {period}|)",
+        "{metric} against (plan|budget|forecast) (for {period}|)?",
+        "is {metric} (going to|on pace to) (hit|make|miss) (its|the) (target|plan|number) (for {period}|)",
+        # a long metric mid-sentence, compared across sites or periods
+        "has {metric} (gone up|come down|improved) (at|in) {location} (since {period}|compared with "
+        "{location})",
+        "(is|was) {metric} (at|in) {location} (trending|moving) (up|down) (for {period}|)",
+        "(hey|ok|) (our|) {metric} (up or down|higher or lower) (versus|compared with) {period}?",
     ),
 }

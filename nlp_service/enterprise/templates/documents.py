@@ -111,6 +111,31 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(which|what) (law|jurisdiction|state's law) governs the {document_type:vendor} (with|from) {vendor}",
         "(pull|get) the governing law (clause|section) (out of|from) the {vendor} {document_type:vendor}",
         "what does (clause|section) (7|12|4.2) of the {document_type:vendor} with {vendor} say",
+        # issue 13, round 4: phrasings from dev-split errors
+        # turning a photo or scan of an invoice into text is extraction, not invoice processing
+        "(OCR|transcribe) the (photo|picture|scan) of {invoice_id} (for me|)",
+        "(I took|here's) a (photo|picture) of {invoice_id}, (get|pull) the text (out of it|off it)",
+        "(make|turn) the (image|jpg|screenshot) of {invoice_id} (searchable|into editable text)",
+        "(read|extract) the (text|numbers) from the (image|photo) of {invoice_id} (please|)",
+        # digitizing a paper document captures what is in it; "from {vendor}" names the sender
+        "(digitise|digitize|scan in) (our|the) (paper|signed|printed) {document_type:vendor} (from|with) "
+        "{vendor}",
+        "(we|I) only have a paper copy of the {document_type} from {vendor}, (digitize|capture) it",
+        "(scan|digitize) and index the {document_type:vendor} (we got|received) from {vendor}",
+        # a multi-word vendor right before the document type is all vendor
+        "(when|on what date) does the {vendor} {document_type:vendor} (expire|start|renew)?",
+        "(pull|list) the deadlines (from|in) the {vendor} {document_type}",
+        "(find|get) the (effective date|end date|signing date) (in|of) the {vendor} {document_type}",
+        "(the|our) {vendor} {document_type:vendor}: (list the|what are the) (milestones|payment dates)",
+        # the document type can end the sentence ("on this memo", "from that receipt")
+        "there's (a reference number|an invoice number|a PO number) somewhere on this {document_type}, "
+        "(find|pull) it",
+        "(read|pull) the (vendor name|account number|total) off (this|that) {document_type}",
+        "(what's|what is) the (date|reference) (printed|written) on (this|that) {document_type}",
+        # "pdfs", "scans", "files" after a document type are plain words
+        "(extract|pull) the (totals|amounts|dates) from (these|the) {document_type} (scans|PDFs|images)",
+        "(I|we) (have|got) (a few|a bunch of|twenty) {document_type} (pdfs|scans|photos), (read|OCR) them",
+        "{document_type} (scans|PDFs) (attached|uploaded), (pull|extract) the (line items|totals)",
     ),
     "documents.generate": (
         "generate {a} {document_type} for {employee}",
@@ -221,5 +246,32 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(create|make) {a} {document_type} based on {invoice_id}",
         "(turn|convert) {invoice_id} into {a} {document_type}",
         "(produce|issue) {a} {document_type} (against|off) {po_number}",
+        # issue 13, round 4: phrasings from dev-split errors
+        # a document made out of an invoice: the document type at the end is tagged
+        "(make|generate) {a} {document_type} out of {invoice_id}",
+        "(recreate|redo) {invoice_id} as {a} {document_type} (for {vendor}|)",
+        "(copy|clone) {invoice_id} into a new {document_type} (for {vendor}|)",
+        "(use|take) {invoice_id} as the (basis|starting point) for {a} {document_type}",
+        # a terse "<document> for <vendor>, standard terms" asks for a new document
+        "{document_type:vendor} (needed|wanted) for {vendor}, (our|the) (standard|default) "
+        "(template|wording)",
+        "(quick one|ok so|so), {a} {document_type:vendor} (with|for) {vendor} on (our|the) (usual|standard) "
+        "terms",
+        "(new|fresh) {document_type:vendor} (for|with) {vendor} (please|pls), "
+        "(boilerplate terms|nothing custom)",
+        "(same terms as last time|usual boilerplate), {document_type:vendor} for {vendor}",
+        "(my boss|the client|our lawyer) wants {a} {document_type:vendor} (drawn up|drafted) for {vendor}",
+        # a PDF of a document is generated; the document type after "of the" is tagged
+        "(export|print|save) the {document_type} for {vendor} (as|to) (a PDF|PDF)",
+        "(I need|need|can I get) a PDF version of the {document_type} (for|addressed to) {vendor}",
+        "(render|produce) the {document_type} for {employee} as a PDF",
+        "(send me|get me) the {document_type} for {vendor} as a (PDF|printable PDF) (please|)",
+        # a copy or duplicate of a document for someone is generated again
+        "(reprint|reissue|regenerate) the {document_type} for {employee}, (they|she|he) lost the "
+        "(original|first one)",
+        "(I need|need) (another|a second|a duplicate) copy of the {document_type} (for|made out to) "
+        "{employee}",
+        "(produce|print) a duplicate {document_type} for {employee}",
+        "(make|create) a replacement {document_type} for {vendor}",
     ),
 }

@@ -113,6 +113,36 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "who (handles|processes|pays) (vendor|supplier) invoices (around here|here|)",
         "(it's my first week|I'm new in the team). how do (vendor|supplier) invoices get paid (here|)",
         "a (supplier|vendor) sent me their invoice, how do I get it paid",
+        # issue 13, round 4: phrasings from dev-split errors
+        # cutting or writing a check is paying a vendor (AP), not a rejection or out of scope
+        "(cut|write|issue) (a|the) (check|cheque) (of|for) {amount} (to|for) {vendor}",
+        "(can you|we need to|pls) cut {vendor} a (check|cheque) (for {amount}|) (by {date}|this week|)",
+        "(mail|send) a (paper|) (check|cheque) to {vendor} (for|covering) {invoice_id}",
+        "(yo|hey|ok), (cut|write) {vendor} a (check|cheque), {amount}",
+        # a multi-word vendor after "invoice of" / "bill of" is the vendor, not a document type
+        "(please|kindly) (pay|post|book) the (bill|invoice) of {vendor} (for|amounting to) {amount}",
+        "invoice of {vendor}, amount {amount}, (kindly|please) (post|pay|process) (it|)",
+        "(kindly|please) (release|make) the payment of {amount} (to|in favour of) {vendor}",
+        "(process|enter) the {vendor} invoice amounting to {amount} (in|into) (AP|the ledger)",
+        # matching an invoice to its PO and goods receipt before paying is AP work
+        "(do|run) (a|the) (three-way|3-way) match (on|for) {invoice_id} (against {po_number}|)",
+        "(check|match up) {invoice_id} against {po_number} and the goods receipt, then (post|pay) it",
+        "(3-way|three way) match (please|pls): {invoice_id}, {po_number}",
+        "{invoice_id} and {po_number} need (matching|to be matched) before (payment|we pay)",
+        # a vendor billing "me" is still a vendor bill, not an expense claim
+        "(just|) got (a|an) (bill|invoice) from {vendor} for {amount}, (it's|) due {date}",
+        "{vendor} (billed|invoiced) me {amount}, (payable|due) {date}",
+        "(I received|received) a bill from {vendor}: {amount}, due {date}, (please|) (pay|process) it",
+        "there's a {vendor} bill (on my desk|in my inbox) for {amount}, (due|payable) {date}",
+        # "inv" before an invoice number is a plain word, the number alone is the id
+        "(pls|please) post inv {invoice_id} (for {amount}|)",
+        "(book|enter) inv {invoice_id}, {amount}, {vendor}",
+        "inv {invoice_id} (from {vendor}|) (needs|still needs) (posting|paying|booking)",
+        # settling or clearing a vendor bill is paying it, not asking about its status
+        "(get|have) the {vendor} bill (settled|paid off) (when you get a chance|when you can|this week)",
+        "(please|) settle up with {vendor} (for {amount}|on {invoice_id})",
+        "{vendor} bill (for {amount}|), (settle|clear) it (whenever you can|when you have a minute)",
+        "(clear|pay off) the (outstanding|open) {vendor} (bill|invoice) (of {amount}|)",
     ),
     "finance.invoice_status": (
         "what's the status of invoice {invoice_id}",
@@ -307,5 +337,36 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(need to|I need to) (do|fill in|complete) an expense report for {amount} (from|for) {date:past}",
         "(add|put) the (hotel|flights|meals) from my trip to {location} (on|into) my (new|) expense report",
         "(fuel|meals|travel) {amount} {date:past}, (please|) (add it to|put it on) my expense report",
+        # issue 13, round 4: phrasings from dev-split errors
+        # a standalone currency after "charged in" / "paid in" is a currency, never part of the amount
+        "the (taxi|hotel|train ticket) was billed in {currency}, (please|) (expense|claim) it",
+        "I paid in {currency} on (my|the) trip to {location}, (how do I|can I) expense it",
+        "(my|the company) card got charged in {currency} for (the flight|the training course|the hotel), "
+        "(file|log) it (as an expense|)",
+        "{amount} for (the|a) (hotel|taxi|conference), (charged|paid|billed) in {currency}, (pls|please) "
+        "(expense|claim) it",
+        "(expense|claim) {amount} (of|in) (hotel|meal|train) costs (that I|I) paid in {currency}",
+        # getting back money spent on a work hotel or a work visa is an expense, not a booking or a card
+        "how (can|do) i get back (the|) money i (paid|spent) on (the|a) (hotel|visa fee|work visa) for "
+        "(work|the business trip)",
+        "(who|how) pays me back for the (hotel|visa fee) on my (work|business) trip",
+        "i pay (hotel|visa|taxi) with my own money for work, how (i get|to get) it back",
+        "can I claim the (visa|work visa|visa application) fee (for the trip to {location}|)",
+        "(the|my) (business|work) visa cost {amount}, (how do I|can I) claim it",
+        # an expense report to create, start or fill is expense_submit, and "expense report" stays O
+        "(make|prepare|put together) (an|my) expense report (for|covering) {date_range:past}",
+        "(I need|need) (a new|an) expense report (for|covering) {date_range:past}",
+        "expense report for {date_range:past} (please|pls), (I have|got) the receipts",
+        "(kick off|open up) my expense report for {date_range}",
+        # submitting one's own report for approval is expense_submit, not an approval decision
+        "(please|) (route|forward) my expense (report|claim) to (my manager|my boss) for (sign-off|approval)",
+        "(I'm done with|I finished) my expense report, (send|submit) it (for approval|to my manager)",
+        "(put|get) my expenses in for (approval|sign-off) (please|thx|)",
+        "I need my manager to approve my expense report, (can you|please) submit it",
+        # a mileage claim names where the employee drove
+        "I used my own car to (get to|visit) {location} for work, (how do I|can I) claim (the|) mileage",
+        "(can|could) I get mileage for the drive to {location} (on {date:on}|{date:past}|)",
+        "(log|submit) a mileage claim: {location} (round trip|and back), (85|140|forty) miles",
+        "(drove|I drove) to {location} and back for a client visit, (how do I|can I) claim (the|) miles",
     ),
 }

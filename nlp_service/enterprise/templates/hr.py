@@ -155,6 +155,24 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "{leave_type} (for me|)",
         "(requesting|request) {date:short} (and|&) {date:short} off (as {leave_type}|)",
         "I'd like {date:on} off, (if that's ok|if that works|if possible)",
+        # round 4: lessons from dev-split errors (other wordings, not the dev sentences)
+        "(book|put in) {leave_type} {date:short} for me (please|pls|)",
+        "{leave_type} on {date:short}, (please book it|can you book it|thanks)",
+        "(log|enter|record) {leave_type} {date:short} (for me|)",
+        "(won't|can't) make it (to work|into the office) {date}, "
+        "(I feel terrible|running a fever|been up all night sick)",
+        "(staying|I'm staying) home {date}, (feeling|I feel) (rough|terrible|awful|rotten)",
+        "(I'm|feeling) (sick|unwell|poorly) so I'm not (coming|going) in {date}",
+        "(record|enter|note down) {leave_type} for {employee} (on {date:on}|{date}) (please|)",
+        "(add|put) {a} {leave_type} day on the (leave|time off) calendar for {employee} "
+        "(on {date:on}|{date})",
+        "{employee} (is taking|will take) {leave_type} (on {date:on}|{date_range}), (please|can you) "
+        "(log|record) it",
+        "(out|off|away) {date} & {date}, (log it please|pls log|fyi)",
+        "(OOO|ooo) (on|) {date:short} & {date}",
+        "I'm requesting {leave_type} {date_range}, (please approve|thanks|thank you)",
+        "(can|could) I (use|take) my {leave_type} (on|for) {date_range}, (thanks|thank you)",
+        "I'd like {date_range} off as {leave_type} (please|thank you|if that's ok)",
     ),
     "hr.leave_balance": (
         "how much {leave_type} do I have (left|remaining)",
@@ -171,7 +189,7 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(can|could) you tell me my {leave_type} balance",
         "show the {leave_type} balance of {employee}",
         "do I still have {leave_type} days left",
-        "days off remaining for {employee} (in {period}|this year)",
+        "days off remaining for {employee} (in {period}|{period})",
         "leave balance (please|), {leave_type} (and|plus) {leave_type}",
         "{leave_type} (balance|left|remaining)?",
         "how many {leave_type} days (have I got|do I have) (left|remaining)",
@@ -209,9 +227,9 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(I want|I'd like) to know my {leave_type} balance before I book anything",
         "how many days can I still take off (in {period}|before {date})",
         # days used, left and accrued; entitlement and carry-over
-        "(what's|what is) my {leave_type} usage (this year|for {period}|so far)",
-        "{leave_type} used (this year|ytd|in {period})?",
-        "days off used (ytd|this year|so far)?",
+        "(what's|what is) my {leave_type} usage ({period}|for {period}|so far)",
+        "{leave_type} used ({period}|in {period})?",
+        "days off used ({period}|so far)?",
         "{leave_type} (bal|hrs left|days avail|hours available)?",
         "how many hours of {leave_type} (do I have|can I still use|are available to me)",
         "(will|would) I (go negative|be in the negative|run out) if I take {date_range} off",
@@ -236,14 +254,14 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "total (leave|days off) (left|remaining) as of {date}",
         "(accrued|available|unused) {leave_type}?",
         "(new here|just started), how much {leave_type} do I (start with|get in my first year)",
-        "how many days (of leave|off) (has|did) {employee} (take|use) (in {period}|this year)",
+        "how many days (of leave|off) (has|did) {employee} (take|use) (in {period}|{period})",
         "(before I|so I can) plan (anything|my summer), (what's|how much is) left in my {leave_type} "
         "(bank|pot)",
-        "(how many|how much) {leave_type} (did|have) I (take|taken|use|used) last year",
+        "(how many|how much) {leave_type} (did|have) I (take|taken|use|used) {period}",
         "(count|tally) of my {leave_type} days (used|left) (for {period}|)",
-        "(still|do I still) have (days|any days) off (left|) (for {period}|this year)?",
+        "(still|do I still) have (days|any days) off (left|) (for {period}|{period})?",
         "I (took|used) {leave_type} {date_range:past}, (how many days|how much) (do I have|is) left now",
-        "how many (days off|{leave_type} days) have I (used|taken|had) (this year|since January|in total)",
+        "how many (days off|{leave_type} days) have I (used|taken|had) ({period}|since January|in total)",
         # issue 13, round 3: phrasings from dev-split errors
         "how (many|much) {leave_type} (do I have|have I got) (saved up|stored up|to my name) (for {period}|)",
         "(what's|what is) my {leave_type} (count|tally|total) (looking like|) (for {period}|)",
@@ -256,6 +274,19 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "know my {leave_type} balance",
         "(remaining|leftover|unused) {leave_type} (for {employee}|for me) (as of {date}|)",
         "(days|hours) of {leave_type} (accrued|earned) (so far|in {period})",
+        # round 4: lessons from dev-split errors (other wordings, not the dev sentences)
+        "(look up|find out|check) how much {leave_type} {employee} (has left|still has)",
+        "(does {employee} have|has {employee} got) any {leave_type} (left|remaining)?",
+        "(can you see|could you see) whether {employee} has {leave_type} (left|to use)",
+        "(would|will) (taking|booking) {date_range} off (put me|leave me) (below zero|in the red|overdrawn)",
+        "(do I have|have I got) enough (days|hours) (banked|saved) to cover {date_range}",
+        "if I (book|use) {date_range}, (what will my balance be|how many days will be left)",
+        "(can my|does my) {leave_type} balance cover {date_range}",
+        "what's my (remaining|leftover) {leave_type} (after|once I take) {date_range}",
+        "(please|kindly) (tell me|let me know) my {leave_type} balance, (thanks|cheers|much appreciated)",
+        "(my|the) {leave_type} balance (please|pls)",
+        "(what|how much) (does|will) my {leave_type} balance (say|show) after {date_range}",
+        "{leave_type} (days|hours) (used|taken) (in|during) {period}, (how many|what's the total)?",
     ),
     "hr.onboarding": (
         "onboard {employee} as {a} {role:job}",
@@ -369,6 +400,32 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(new joiner|new starter|new hire) (paperwork|packet|forms) (please|pls) - {employee}, {department}",
         "(onboarding|induction) (plan|checklist) for (the|my) new (hire|report|{role:job}) "
         "(starting {date}|)",
+        # round 4: lessons from dev-split errors (other wordings, not the dev sentences)
+        "(set up|create) {system} and {system} (accounts|logins) for (the|our) new (hire|starter|joiner) "
+        "{employee}",
+        "accounts for the new (hire|joiner) {employee}: {system} (and|,) {system}",
+        "onboarding {employee}: (needs|please set up) {system}, {system} (and a laptop|)",
+        "{employee} (joins|is joining) {date}, (please|) (get|sort out) a laptop, email and {system} for "
+        "(them|her|him)",
+        "(email|send) {employee} the (first week agenda|orientation schedule|induction pack) before "
+        "(their|her|his) first day",
+        "(can you|please) (share|get) the (induction|orientation|welcome) (pack|agenda|materials) (over|out) "
+        "to (our|the) new (hire|starter) {employee}",
+        "{employee} (starts|joins) {date}, (send|forward) (them|her|him) the (orientation|induction) "
+        "(agenda|pack|schedule)",
+        "(mail|email) the new hire (forms|paperwork|packet) to {employee} at {email}",
+        "{employee} (needs|still needs) the (onboarding|new hire|starter) (packet|paperwork), "
+        "(her|his|their) (email is|address is) {email}",
+        "(how does|what's) (the|our) rehire (process|procedure) for {a} "
+        "(ex-employee|former employee|returning employee)",
+        "(someone|a person) who left (last year|a while ago) is coming back, how do we (rehire|re-onboard) "
+        "them",
+        "{employee} (is returning|returns) to {department} {date} as a rehire, (please|) (start|set up) "
+        "onboarding",
+        "rehire (request|form): {employee}, (back in|rejoining) {department}, {date:on}",
+        "how (do I|can I) get (a|my) new (team member|starter|joiner|report) (set up|ready|onboarded)",
+        "my new (report|team member) (starts|is starting) soon, (what do I do|how do I prepare) to get them "
+        "set up",
     ),
     "hr.offboarding": (
         "offboard {employee}",
@@ -473,6 +530,19 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(are left|remain)",
         "(exit|leaver) interview (and|plus) (equipment return|final pay) for {employee}",
         "(is|has) the offboarding (for|of) {employee} (done|complete|finished) (yet|)",
+        # round 4: lessons from dev-split errors (other wordings, not the dev sentences)
+        "(I just|just) (resigned|gave notice|put in my notice), what "
+        "(do I do now|are the next steps|happens from here)",
+        "(handed|gave) in my notice (this morning|yesterday), (what's next|now what)",
+        "I've (resigned|given my notice), (what|which) steps do I (follow|need to take)",
+        "{employee} in {department} (resigned|is leaving), (start|begin) (the|) offboarding",
+        "(kick off|open) offboarding for {employee} (in|from) {department}",
+        "{employee} (leaves|is leaving) {department} {date}, (exit checklist|offboarding checklist) please",
+        "{employee} (from|in) {department} (quit|handed in their notice), what's still (open|outstanding) on "
+        "the offboarding",
+        "the {role:job} {employee} (leaves|is leaving) {date}, (please|) start offboarding",
+        "(our|my) {role:job} {employee} (resigned|gave notice), (offboard|deprovision) them (by {date}|)",
+        "{employee} (gave notice|put in their notice) {date:past}, (begin|start) offboarding",
     ),
     "hr.payroll_question": (
         "when is (the next|my next) payday",
@@ -636,5 +706,22 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(is missing|didn't come out|looks wrong) (on|from) my (last|latest) (check|paycheck)",
         "(is|was) my (bonus|commission|overtime) (on|in) (the|my) (last|latest|next) "
         "(check|paycheck|pay run)",
+        # round 4: lessons from dev-split errors (other wordings, not the dev sentences)
+        "(has|was) payroll (processed|run|sent out) for {period} (yet|)",
+        "did the {period} payroll (run|go out|go through) (ok|on time|)",
+        "payroll for {period}: (did it run|has it gone out|was it processed)?",
+        "(half|part|a chunk) of my (check|paycheck|pay) is (missing|gone), (why|what happened)",
+        "(why|how come) (is|was) my (check|paycheck) (missing money|short this time)",
+        "(when|what date) (does|will) (the|my) (bonus|annual bonus|commission) (get paid|pay out|show up)",
+        "(bonus|commission) (payout|payment) date?",
+        "(which|what) (paycheck|pay run) (will my bonus be on|is my bonus going on|will my bonus land in)",
+        "(grab|get|pull) my {document_type:pay} (from|out of) {system}",
+        "is my {document_type:pay} (in|on|stored in) {system}",
+        "(the hours|my hours|the overtime hours) on (my|this) {document_type:pay} (look|seem) "
+        "(wrong|off|too low)",
+        "(filing|doing) (my|our) (taxes|tax return) (this week|soon), (need|where can I find) my "
+        "{document_type:pay}",
+        "(change|update|switch) the bank account my direct deposit (goes|pays) (into|to)",
+        "(new|different) bank account for (my|) direct deposit, (how do I|can you) (set it up|switch it)",
     ),
 }

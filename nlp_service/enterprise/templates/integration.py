@@ -137,6 +137,40 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(make sure|please make sure) {system} (reflects that|picks that up|gets the same changes)",
         "(don't|do not) (transform|change|convert) anything, just copy the (records|rows|data) from {system} "
         "(to|into) {system} as (is|they are)",
+        # issue 13, round 4: phrasings from dev-split errors
+        # one system caught up with another (both are systems, not people)
+        "(catch|bring) {system} up (with|to) {system} (please|when you can|)",
+        "{system} (needs|has) to be (current|caught up) with {system}",
+        "(update|refresh) {system} so it (reflects|matches) (what's in|the data in) {system}",
+        "(make|get) {system} current (with|against) {system} (if possible|asap|)",
+        # updates that never arrived, the system as subject, with a day or a range
+        "(nothing new|not a single record|no update) from {system} has (landed|arrived|come through) in "
+        "{system} since {date:past}",
+        "{system} (stopped|hasn't been) (receiving|getting) (changes|updates|records) from {system} (since "
+        "{date:past}|over {date_range:from}|{date_range:past})",
+        "{system} (hasn't sent|stopped sending) (anything|any data|updates) (over|across) (since "
+        "{date:past}|for {duration})",
+        "{system} (changes|updates|edits) from {date_range:past} (never|didn't) (land|make it) (in|into) "
+        "{system}",
+        # one system stale against another
+        "{system} has (old|outdated|last week's) (prices|vendor data|customer info) (compared with|next to) "
+        "{system}",
+        "(the|our) (pricing|vendor list|org chart|product list) (in|on) {system} (lags|is behind|trails) "
+        "{system}",
+        # deletions and cancellations that never reached the other system
+        "(deletions|removals|cancellations) (in|from) {system} (aren't|don't get|never get) "
+        "(carried|pushed|propagated) (over|across) to {system}",
+        "(records|accounts|contacts) (I|we) (removed|archived|deleted) (in|from) {system} (keep|still) "
+        "(showing up|turning up|popping up) in {system}, (sync the deletes|please resync)",
+        "{system} (still has|keeps showing) (invoices|orders|deals) (we|that were) (voided|cancelled|closed) "
+        "in {system}",
+        # tickets or cases copied between systems are a sync, not a new ticket
+        "(can|could) (the|) (tickets|cases|issues) (created|logged|opened) in {system} (also|automatically) "
+        "(show up|be copied) in {system}",
+        "(copy|mirror) (every|each) (ticket|case|order) from {system} (over to|across to|into) {system} "
+        "(automatically|as it comes in|)",
+        "(quick ask|small request|one thing): (fetch|grab|import) (the|all|) (tickets|cases|issues) from "
+        "{system} into {system}",
     ),
     "integration.data_transform": (
         "convert the (export|file|data) from {system} to CSV",
@@ -261,5 +295,45 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(real|proper|ISO) dates",
         "(need|want) the (units|codes|dates|flags) (in|from) {system} (converted|normalized|remapped) "
         "(pls|asap|)",
+        # issue 13, round 4: phrasings from dev-split errors
+        # several exports combined into one file is a transform (not a sync)
+        "(combine|consolidate|stitch together) the (extracts|exports|CSVs) (from|of) {system} and {system} "
+        "into (a single|one) (file|sheet|dataset)",
+        "I need one (combined|merged) (file|spreadsheet) (built|made) from the (exports|extracts) of "
+        "{system} and {system}",
+        "(append|stack) the export (from|of) {system} (onto|under) the export (from|of) {system} (so it's "
+        "one file|in one sheet)",
+        # file formats are plain words
+        "(export|dump|write out) the (table|query output|report data) from {system} (to|in) "
+        "(avro|ORC|feather) (format|)",
+        "(I need|give me) the (extract|data) (from|out of) {system} (in|as) (avro|ORC|parquet) "
+        "(format|files) (please|)",
+        # a vendor's file that must be reshaped for a system
+        "{vendor} sent (a|the) (file|feed|price list) that (won't load|doesn't fit) (in|into) {system}, "
+        "(reshape|convert|remap) it",
+        "the (codes|units|columns) in the {vendor} (file|feed|sheet) don't match {system}, (translate|map) "
+        "them",
+        # dates from a system re-expressed
+        "(fix|reformat|convert) the (date|timestamp) (columns|fields) (coming|exported) (out of|from) "
+        "{system} (to|as|into) (ISO 8601|YYYY-MM-DD|ISO dates)",
+        "{system} (dates|timestamps) (need|have) to be in ISO (format|), (convert|change) them (please|)",
+        # pivoting: "revenue" or "sales" data is plain text here, not a metric
+        "(transpose|unpivot|pivot) the (sales|revenue|cost) (table|sheet|rows) (for {period}|) so "
+        "(each|every) (month|quarter|region) (is|gets) (its own|a) column",
+        "(reshape|turn) the (revenue|spend) (numbers|figures) (for {period}|) (into|to) a (wide|long) "
+        "(table|format)",
+        # currency restated before a load
+        "(convert|restate) (our|the) {period} (numbers|figures|totals) (to|into) {currency} (and "
+        "then|then|before we) load (them|it) into {system}",
+        "{period} (numbers|figures) in {currency} (please|), (formatted|ready) for {system}",
+        # name fields, no system named
+        "(join|merge|glue) the (given name|first name) and (surname|last name) (columns|fields) into a "
+        "single (full name|name) (column|field)",
+        "(build|make) a full name (column|field) (out of|from) (first and last name|given name and surname)",
+        # a dump one system cannot read
+        "the (export|dump|extract) (out of|from) {system} (isn't|is not) in a format {system} can "
+        "(read|ingest), (fix|convert) it",
+        "(reformat|rework|restructure) the (dump|export|backup file) (from|of) {system} so {system} can "
+        "(ingest|import|use) it",
     ),
 }

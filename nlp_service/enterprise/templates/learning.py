@@ -123,5 +123,21 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(that's|this is) a (misreading|misunderstanding) of my (request|message), (I meant|it was) "
         "<intent_phrase>",
         "(bad|wrong) (interpretation|reading) of (my|the) (request|message) (again|)",
+        # issue 13, round 4: lessons from dev-split errors
+        "(not that|not this) team, (I meant|it's for) {department}",
+        "I (wanted|asked for) {department}, not (this|that) team",
+        "(this|that) (belongs|should go) (to|with) {department}, (please|) (reroute|forward|move) it",
+        "(the|you picked the) wrong (agent|team) (again|), (it|this) (needs to go|should be "
+        "forwarded) to {department}",
+        "(misrouted|wrong queue), (move|transfer) (it|this) to {department} (please|)",
+        "(my request|it|this) (was sent|went|ended up) (to|with) {department} (in error|wrongly|by accident)",
+        "(hmm|no), (that isn't|this isn't) what I (was going for|had in mind)",
+        "(you|the bot) (misread|misinterpreted) what I meant",
+        "I meant something else, (that|this) (isn't|is not) (my request|what I asked)",
+        "(update|switch) the (label|intent|category) (of|for) (this|that) (request|one) to <intent_phrase>",
+        "the (right|correct) (label|category|intent) (here|for this) is <intent_phrase>",
+        "(relabel|retag) (this|that) (one|) as <intent_phrase>",
+        "(the wrong agent|a different agent) (handled|got|picked up) {request_id}",
+        "{request_id} (went to|was handled by) the wrong agent",
     ),
 }

@@ -116,6 +116,34 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "where (do I|can I) (see|look up) the (health|current status) of {system}",
         "{system} (latency|p95|error rate) (now|rn|atm)?",
         "WARN: {system} (backup|replication|cert renewal) (delayed|lagging|slow) in {location}",
+        # issue 13, round 4: phrasings from dev-split errors
+        # before a demo or presentation: is the system fine
+        "(got|I have) a (client demo|presentation|demo) (later|this afternoon|in {duration}), is {system} "
+        "(ok|healthy|behaving)",
+        "before my (demo|presentation|launch call) (can you|) (confirm|check) {system} is (healthy|running "
+        "fine|stable)",
+        # degraded but up, alert-style or typed, in a location
+        "(WARN|WARNING|Warning): {system} (latency|response times|p95) (elevated|degraded|up) (in|at) "
+        "{location}",
+        "(slow|degraded) (response times|performance) (on|for) {system} (in|from) {location}, (still up|not "
+        "down) (though|)",
+        "[(warning|WARNING|warn)] {system} (slow|latency high|degraded) (at|in) {location}",
+        # anything amber or red, without naming a system
+        "(is|are) (anything|any services|any checks) (amber|red|yellow|orange) (on the status page|in "
+        "monitoring) (at the moment|now|)",
+        "(what's|anything) showing (amber|red|yellow) on the (board|dashboards|status page) (today|right "
+        "now|)?",
+        # is a system monitored at all, where is its dashboard
+        "(is|) {system} (monitored|covered by monitoring|on our dashboards) (at all|)?",
+        "(where's|where is|is there) (a|the) (health|monitoring|status) (dashboard|page|board) (for|on) "
+        "{system}",
+        "(does anyone|do we) (monitor|watch|track) (the health of|the uptime of) {system} (anywhere|)?",
+        "(any|anything) (red|failing|amber) (checks|lights|tiles) (for|on) {system} (on the board|on the "
+        "dashboard|right now)",
+        # a quick check that a system is fine
+        "(just checking|double-checking|checking in): (is|) {system} (all good|behaving|fine) (today|right "
+        "now|)?",
+        "(everything|all) (ok|good|normal) (with|on) {system} (at the moment|today)?",
     ),
     "monitoring.outage_report": (
         "{system} is down",
@@ -223,5 +251,25 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "{system} (outage|down|dead) again?",
         "(we|I) (just|) (lost|can't get into) {system}. (nothing|no page) (loads|comes up) for anyone in "
         "{department}",
+        # issue 13, round 4: phrasings from dev-split errors
+        # a system offline, with a request to log an outage
+        "{system} (is|went) (dark|offline|down), (raise|log|file) an (outage|incident) (please|pls|)",
+        "(log|raise|open) an outage (for|on) {system}, it's (offline|not reachable|dead)",
+        # gateway errors for everyone: the codes are plain words
+        "(getting|seeing) (502s|503s|5xx errors|gateway errors) (from|on) {system} (for everyone|across the "
+        "board|on every page)",
+        "{system} (is throwing|returns) (bad gateway|gateway timeouts|503s) (to|for) (every user|all "
+        "users|everyone)",
+        # whom to tell
+        "(who|which team) (should I|do I) (contact|notify|escalate to) (if|when) {system} (is down|goes "
+        "offline|stops working)",
+        "(is there a|what's the) (channel|number|contact) for reporting (an outage|{system} being down)",
+        # a time of day is not a date
+        "{system} (has been|went) (down|unreachable|offline) (since|as of|from) (7am|9:30|noon|10 am) "
+        "(today|this morning|)",
+        # alert style: "critical" in a tag is plain text
+        "[(CRITICAL|critical|ALERT|alert)] {system} (offline|not reachable|down) (in|at|from) {location}",
+        "(CRIT|Critical|ALERT): {system} (offline|not responding) (since {date:past}|in {location}|)",
+        "alert (critical|CRIT): {system} down (for all users|in {location})",
     ),
 }

@@ -452,6 +452,11 @@ _ARITHMETIC = (
     "what's the sales tax on a (forty|<number>) dollar (shirt|purchase)",
     "my math homework says <number> divided by <number>, what's the answer",
     "how many (days|weeks) (are there|) between (june first and august tenth|my birthday and christmas)",
+    # round 4: phrasings from dev-split errors
+    "how much (is|would be) (the|) sales tax on a <number> dollar (jacket|pair of shoes|tv|order)",
+    "(calculate|work out) (the|) (sales tax|tax) on <number> dollars (in <city>|)",
+    "<number> dollars plus (8|ten|seven) percent (sales tax|tax)",
+    "what does a <number> dollar (item|shirt|sweater) cost after (tax|sales tax)",
 )
 
 # --- unit conversion --------------------------------------------------------------------
@@ -661,6 +666,11 @@ _BANKING = (
     "(between|among) (roommates|the three of us|housemates)",
     "(will|do) I get my (security|rental) deposit back (when I move out|from my landlord|)",
     "my landlord (kept|won't return) my (deposit|security deposit), (what can I do|is that legal)",
+    # round 4: phrasings from dev-split errors
+    "(how do I|can I) (deposit|cash) (a|my) (check|cheque) (at the atm|at the bank|in my banking app)",
+    "(mobile deposit|deposit) (this|my birthday|a) check (into|to) (my checking|my savings|<bank>)",
+    "(take|get) (cash|money|forty bucks) out (of|at) the atm",
+    "(the|an) atm (ate|kept|swallowed) my (card|check|debit card), (what now|what do I do)",
 )
 
 # --- cars, traffic and commute ----------------------------------------------------------
@@ -716,6 +726,11 @@ _COMMUTE = (
     "(best|quickest) way to get to the office (today|this morning|by bike)",
     "is it faster to (bike|drive|take the bus) to work today",
     "traffic is terrible and I'm going to be late for work. what's a faster route",
+    # round 4: phrasings from dev-split errors
+    "when's the (next|first|last) (bus|coach|train) (to|from) <city> (tomorrow|tonight|on sunday)",
+    "(bus|train|ferry|coach) (schedule|timetable) (for|to) <city> (this weekend|tomorrow|)",
+    "how do I get to <city> by (bus|coach) (tomorrow|on saturday|)",
+    "(what time|when) does the (coach|bus|night bus) (to|from) <city> leave (tomorrow morning|tonight|)",
 )
 
 # --- small talk -------------------------------------------------------------------------
@@ -824,6 +839,12 @@ _DEVICE = (
     "(reject|hang up on|silence) (the|this) (spam|unknown|robo) call",
     "send (this|the) call (straight|) to voicemail",
     "(decline|ignore) (the|this) (facetime|whatsapp) call (from <family>|)",
+    # round 4: phrasings from dev-split errors
+    "reject (it|the call|this call), (I'm busy|I'm driving|not now)",
+    "(reject|decline) (the|this) (incoming|phone) call (from <family>|)",
+    "(don't answer|just reject) (the|that) call",
+    "(reject|decline) all (calls|incoming calls) (for an hour|until tonight|while I'm driving)",
+    "(hang up|end the call) (now|please)",
 )
 
 # --- jokes and fun ----------------------------------------------------------------------
@@ -1077,6 +1098,12 @@ _PERSONAL_COMMS = (
     "(email|write to) my (landlord|kid's teacher|neighbor) (about|regarding) "
     "(the leak|the school trip|the fence)",
     "(send|forward) the (family|holiday|birthday) (photos|pictures|video) to <family> (by email|over email)",
+    # round 4: phrasings from dev-split errors
+    "email <family> (about|regarding) (the barbecue on saturday|sunday dinner|thanksgiving plans)",
+    "(drop|send) <family> a (line|quick email) (to ask|asking) about "
+    "(the weekend|sunday brunch|the birthday party)",
+    "(write|send) (my uncle|my grandma|my cousin) (an email|a mail) (about|regarding) "
+    "(the family dinner|sunday lunch|the holidays)",
 )
 
 # --- personal errands, home and family life ---------------------------------------------
@@ -1151,6 +1178,13 @@ _HOME_LIFE = (
     "is (xbox live|the playstation network|discord|whatsapp) down (again|right now|for everyone)",
     "(the storm|a storm|the wind) knocked out (our|the) power at home, how long "
     "(will it take to fix|until it's back)",
+    # round 4: phrasings from dev-split errors
+    "(any|were there) (power cuts|blackouts|power outages) (in|around) <city> (today|last night|this week)",
+    "did <city> (lose power|have a blackout) (last night|yesterday|over the weekend)",
+    "I heard there was a (blackout|power failure) in <city>, (is that true|what happened)",
+    "(are|is) (parts of|) <city> (without power|in the dark) (right now|tonight|)",
+    "power outage (in|near) <city>?",
+    "is the electricity (out|down) (in|across) <city> (again|right now|)",
 )
 
 # --- leave, holiday and balance near misses --------------------------------------------
@@ -1202,6 +1236,12 @@ _LEAVE_NEAR_MISSES = (
     "do (people|workers|teachers) in <country> get more (vacation|holiday) days than (americans|we do)",
     "what day of the year is it (today|)",
     "is (christmas eve|new year's day|easter monday) a day off in <country>",
+    # round 4: phrasings from dev-split errors
+    "what (should|do) I (pack|bring) for (our|my) (vacation|holiday) (to <city>|in <country>)",
+    "(make|write) (me|) a packing list for (my|the) (vacation|holiday|beach trip|camping trip)",
+    "(how many|what) (outfits|clothes|pairs of shoes) (should I|to) (pack|bring) for a (week-long|two week) "
+    "(vacation|holiday)",
+    "(help me|can you help me) (fit|get) everything in my suitcase for (the|my) (vacation|holiday|trip)",
 )
 
 # --- other business-sounding near misses ------------------------------------------------
@@ -1278,6 +1318,12 @@ _OTHER_NEAR_MISSES = (
     "(on facebook|on instagram|from my neighbor)",
     "(turn down|say no to) (the|that) (party|dinner|date) invitation (from <family>|for saturday|)",
     "(accept|approve) the (airdrop|pairing|bluetooth) request (from my friend's phone|on my laptop|)",
+    # round 4: phrasings from dev-split errors
+    "(how do I|help me) (claim|get) compensation (from|with) <airline> for "
+    "(my lost luggage|a delayed bag|a cancelled flight)",
+    "(submit|file) a (lost baggage|delayed baggage|damaged luggage) (claim|report) (with|to) <airline>",
+    "<airline> lost my (suitcase|luggage|bags), how do I (make a claim|get compensated)",
+    "(file|start) an (insurance|travel insurance) claim for my (stolen phone|cancelled trip|broken glasses)",
 )
 
 # --- personal bookings: restaurants, hotels, rental cars, flights, appointments, tickets ---
@@ -1360,6 +1406,13 @@ _PERSONAL_BOOKINGS = (
     "(is there|any) availability at <hotel> (for|over) (the long weekend|christmas|spring break)",
     "(book|reserve) (me|us) (a|the) (beach hut|cottage|lake house) for "
     "(our family trip|a week in august|the holidays)",
+    # round 4: phrasings from dev-split errors
+    "(get|grab|find) (me|us) a room at <hotel> (on|for) (friday|saturday night|the weekend)",
+    "(can you|please) reserve (me|us) (a|one) room at <hotel> (for friday night|for two nights|this weekend)",
+    "<hotel> (room|booking) for (friday|two nights|the weekend), (please|thanks|pls)",
+    "(I'd like|I want) to (book|reserve) a (hotel room|room) at <hotel> "
+    "(for two nights|on friday|for three nights)",
+    "(book|reserve) (me|us) (two|three|four) nights at <hotel> (in <city>|downtown|near the airport)",
 )
 
 # --- bare replies -----------------------------------------------------------------------
@@ -1576,6 +1629,16 @@ _PERSONAL_FRAUD = (
     "(my grandparents|my elderly neighbor|my great aunt) got (tricked|conned|scammed) "
     "(over the phone|by a fake grandson|online), how do we report it",
     "someone is (sending|posting) (spam|scam links) from my (facebook|whatsapp|personal email) (account|)",
+    # round 4: phrasings from dev-split errors
+    "(someone|somebody) (hacked|got into) my (personal|own|private) (email|gmail|outlook.com) (account|)",
+    "(my|our) (family|personal|home) (email|icloud|gmail) (account|) (has been|was) (compromised|breached), "
+    "(how do I secure it|what do I do)",
+    "I think the password (to|for) my (personal|home) (gmail|email|yahoo) (was leaked|got stolen)",
+    "(there's a|someone made a) fake (instagram|tiktok|facebook) (account|profile) "
+    "(of me|using my photos|pretending to be me)",
+    "how do I report (an impersonator|a fake account of me) on (tiktok|instagram|snapchat)",
+    "someone (copied|stole) my (photos|profile pictures) (and is posing as me|for a fake profile) "
+    "on (instagram|dating apps|facebook)",
 )
 
 # --- questions to the assistant itself ------------------------------------------------

@@ -96,6 +96,28 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(it's my first week|I'm new) in the warehouse, where do I (look up|see) stock for {sku}",
         "are there (zero|no) {sku} (at {location}|) or just a few",
         "(can you|) see if {location} has {quantity} {sku} (free|unallocated|not reserved)",
+        # round 4: lessons from dev-split errors
+        # two sites in one question; multi-word sites ("Building 2", "Dock B") come last
+        "is {sku} in stock at either {location} or {location}",
+        "(compare|show) the stock of {sku} (at|in) {location} and {location}",
+        "does {location} or {location} have {quantity} {sku} (on hand|available)",
+        # asking whether stock can cover or fill an order is a check, not a reorder
+        "a client (wants|is asking for) {quantity} {sku}, (is there enough on hand|do we have that many)",
+        "(got|we got) a customer order for {quantity} {sku}. enough stock to (fill|cover) it?",
+        "(is|would) current stock (be enough to|) cover {quantity} {sku} (from {location}|)",
+        "(could|can) {location} (fill|supply) {quantity} {sku} (today|this week|)",
+        "are we able to send {quantity} {sku} (straight|directly) from (stock|the shelf) (at {location}|)",
+        "is there enough on the shelf at {location} to (fulfil|fill) {quantity} {sku}",
+        # terse questions about what is left or running low, with letter-number SKUs
+        "got any {sku} (left over|remaining) (at|in) {location}?",
+        "{sku}: anything left (at|in) {location}?",
+        "(are we|is {location}) getting low on {sku}",
+        "how low are we on {sku} (at {location}|)",
+        "is {sku} running (short|low) (at {location}|)",
+        # casual questions about a site's stock name the site
+        "what does (the|) stock look like (at|in) {location} (right now|today|)",
+        "how are we (doing|looking) for stock (at|in) {location}",
+        "stock situation (at|in) {location}?",
     ),
     "operations.reorder": (
         "reorder {quantity} (units|) of {sku}",
@@ -185,6 +207,28 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "how do I (request|trigger) a restock when a bin (runs empty|is empty)",
         "(order|reorder) enough {sku} to (last|get us through) {date_range}",
         "{sku} (below|under) (min|minimum) at {location}, (replenish|reorder) (to|up to) {quantity}",
+        # round 4: lessons from dev-split errors
+        # how-to questions about restocking are the intent, not out of scope
+        "what's the (process|procedure) (for requesting|to request) a restock (of {sku}|)",
+        "how (can|do) I get (an empty|a) (bin|shelf) (refilled|restocked) (at {location}|)",
+        "who (do I ask|handles requests) to (restock|replenish) {sku}",
+        "where do I (put in|log|submit) a (restock|replenishment) request (for {location}|)",
+        # restocking without naming a SKU
+        "(top up|replenish) (everything|all the items|anything) (that's|that is) (low|running low|short) "
+        "(at {location}|)",
+        "(reorder|restock) (all items|every SKU|everything) (under|below) the (minimum|reorder point) "
+        "(in {location}|)",
+        "(restock|refill) the low (items|lines|bins) (at {location}|) (please|)",
+        # terse restock commands: "{sku} x {qty}", "needs restocking", "time we reordered"
+        "{sku} x {quantity}, (restock|reorder|replenish) (pls|please|)",
+        "(replenish|re-stock) {sku} (x|qty) {quantity}",
+        "{sku} needs (restocking|a restock|replenishing) (at {location}|)",
+        "(we should|it's time we|we'd better) (restock|reorder) {sku} (soon|now|)",
+        "(due|overdue) for a restock (on|of) {sku}",
+        # zero stock stated with the site last, then the ask to reorder
+        "(stock|on-hand) (for|of) {sku} (hit|is down to) zero (at|in) {location}, "
+        "(reorder|order more) please",
+        "we have none of {sku} left (at|in) {location}. please (reorder|replenish)",
     ),
     "operations.shipment_tracking": (
         "track (shipment|package|parcel) {tracking_number}",
@@ -288,6 +332,28 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "{tracking_number} (update|location|whereabouts)?",
         "latest (scan|checkpoint) (for|on) {tracking_number}",
         "first day on receiving, how do I (check|see) when (an incoming PO|a delivery) is due",
+        # round 4: lessons from dev-split errors
+        # outbound orders and dispatches running late are shipments, not stock
+        "(is the outbound freight|are today's dispatches|are this morning's loads) (to|for) {location} "
+        "(behind|late|delayed)",
+        "did (the|today's) (orders|dispatch) (for|to) {location} (leave|go out) on time",
+        "how late (is|are) the (outbound|outgoing) (trucks|orders) (for|to) {location} (running|)",
+        # "for a week", "all week": the time is plain text, not a duration
+        "{tracking_number} has (been sitting|sat) (in|at) (the depot|a hub|customs) for a week",
+        "no (scan|movement|update) on {tracking_number} (for a week|all week|since last week)",
+        "(package|parcel|pallet) {tracking_number} (hasn't budged|has not moved) in a week",
+        "{tracking_number} (stuck|frozen) in transit for (a week|a few days|ages) (now|)",
+        # whether the goods on a PO are here is tracking, and so is the POD for a PO
+        "(has|have) (the goods on|the delivery for) {po_number} come in (yet|)",
+        "is the {po_number} (order|delivery|stuff) (in|here) (yet|already)",
+        "did the stuff on {po_number} (get here|make it) (yet|)",
+        "(proof of delivery|POD|the delivery receipt) (on|for) {po_number} (please|pls|)",
+        "(need|I need) the signed (POD|delivery note) for {po_number}",
+        "who signed for the delivery on {po_number}",
+        # multi-word vendors before "delivery" / "truck"
+        "(when's|when is) the {vendor} (delivery|shipment|truck) (arriving|due in|getting here)",
+        "what time (does|will) the {vendor} (truck|van|delivery) (get in|arrive) (at {location}|)",
+        "is the {vendor} delivery still (coming|on for) {date}",
     ),
     "operations.purchase_order": (
         "create a (purchase order|PO) for {quantity} {sku} from {vendor}",
@@ -386,5 +452,40 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "{vendor}",
         "(I'd like to|I want to) (buy|purchase) {amount} (of|worth of) (services|hosting|catering) from "
         "{vendor}, (need|so I need) a PO",
+        # round 4: lessons from dev-split errors
+        # requisitions charged to a department (often two words) are POs, not expenses or reorders
+        "(raise|submit|put in) a (purchase requisition|requisition|req) for {sku} x {quantity}, "
+        "(bill|charge) (it|) to {department}",
+        "req: {quantity} {sku}, cost center {department}",
+        "{department} needs {quantity} {sku}, (please|can you) (raise|open) a requisition",
+        "(purchase|) requisition (for|on behalf of) {department}: {quantity} {sku} (from {vendor}|)",
+        "(charge|book) the (requisition|PO) for {quantity} {sku} to {department} (please|)",
+        # departments in "between X and Y" are departments, not channels or systems
+        "(divide|share) the cost of {po_number} between {department} and {department}",
+        "{po_number} (should be|needs to be) charged half to {department} and half to {department}",
+        "allocate {po_number} (50/50|evenly|equally) (to|between) {department} and {department}",
+        # correcting a PO that went out wrong edits the PO; it is not a rejection or feedback
+        "the (unit price|price|qty|quantity) on {po_number} is wrong, (please|) (amend|correct|update) it",
+        "(we|I) (sent|issued) {po_number} to {vendor} with (a typo|an error) in the (price|quantity), "
+        "(reissue|amend) it",
+        "(fix|correct) the (pricing|quantities|ship-to) on {po_number} (and resend it|before {vendor} ships)",
+        # whether a PO is open or closed is a PO status, not a shipment
+        "has {po_number} been closed (out|) (yet|)",
+        "{po_number}: open or closed?",
+        "can I still (charge against|add lines to) {po_number} or is it closed",
+        # "x" between quantity and SKU is plain text
+        "PO: {quantity} x {sku} (from|with) {vendor} (please|)",
+        "new PO to {vendor}, {quantity} x {sku} (delivered to {location}|)",
+        # a purchase order for a quantity from a vendor is a PO, not a reorder
+        "(I need|we need) a purchase order for {quantity} {sku} (from|with) {vendor}",
+        "(draft|generate|write up) a purchase order to {vendor} for {quantity} (units of|) {sku}",
+        "(make|cut) a PO out to {vendor} for {quantity} {sku}",
+        # changing the delivery date on a PO edits the PO, not tracking
+        "(reschedule|postpone|delay) (the|) delivery on {po_number} (until|to) {date}",
+        "{vendor} can't make the date, move the delivery on {po_number} to {date}",
+        "bring the delivery date of {po_number} forward to {date}",
+        # sending a PO to a multi-word vendor
+        "(email|send) the PO over to {vendor} {date}",
+        "get a PO out to {vendor} (by|before) {date} for their quote",
     ),
 }

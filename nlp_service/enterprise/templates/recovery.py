@@ -113,6 +113,14 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(please|asap|)",
         "(go again|have another go|try again) (on|with) {request_id} (please|pls|)",
         "(no rollback|no need to undo anything|don't undo it), just (try|run) {request_id} again",
+        # round 4: putting a request back in the queue is a retry, not a rollback
+        "(re-queue|re-enqueue|requeue) {request_id} so it (runs|gets processed) again",
+        "(add|push|stick) {request_id} back into the (processing|job|work) queue",
+        "{request_id} (fell|dropped) out of the queue, (re-add|requeue|add) it (again|)",
+        "send {request_id} back through the queue for another (try|attempt|pass)",
+        "can you put the failed (request|job) back in the (queue|job queue)",
+        "(return|move) {request_id} to the (pending|retry) queue",
+        "(enqueue|queue up) {request_id} (again|one more time)",
     ),
     "recovery.rollback": (
         "roll back {request_id}",
@@ -234,5 +242,29 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(from {request_id}|in {system}) before anyone (sees|uses) it",
         "(cancel|undo) the (posted|booked|executed) (journal entry|transfer|price change) {request_id}, "
         "it already (went through|hit the ledger)",
+        # round 4: lessons from dev-split errors
+        # version numbers are plain text, not dates
+        "(downgrade|roll back|revert) {system} to (release 5.0.1|build 3.14|v1.8|version 10.2)",
+        "go back to version (1.4|2.0|3.1.2|6.5) of {system}",
+        "{system} (needs to|should) go back to (1.9|2.3|4.0.2|7.1), the new version is broken",
+        "(restore|reinstall) the (2.3|1.9|5.2|3.0.1) (release|version|build) of {system}",
+        # someone changed permissions or settings by mistake: put them back (not a revoke)
+        "{employee} (accidentally|mistakenly) (edited|overwrote) the (roles|permissions|access settings) in "
+        "{system}, (undo|revert) (that|it)",
+        "(restore|bring back) the (permissions|role mappings|group settings) in {system} to what they were "
+        "before {employee} changed them",
+        "the permission changes (made|pushed) in {system} (this morning|{date:past}) were a mistake, "
+        "(revert|undo) them",
+        # a system (even one named like a person, "Jenkins") before "in {location}" or after "version of"
+        "(undo|reverse|back out) the (update|change|patch) (on|to) {system} (for|at) {location} "
+        "(from {date:past}|)",
+        "{system} in {location} (got|had) a bad (update|release|change), (roll it back|undo it)",
+        "(restore|revert) {system} (for|at) {location} to how it was {date:past}",
+        "(switch|take us) back to the (older|earlier|prior) (version|build|release) of {system}",
+        "we want {system} back on the old version, the (update|upgrade) (broke|ruined) (it|everything)",
+        # going back to a backup is a rollback, not a retry
+        "(restore|roll back to) the (most recent|newest|latest) (nightly|) (backup|snapshot) (please|)",
+        "(can we|let's) (go|roll) back to (yesterday's|the previous|the last good) backup (of {system}|)",
+        "(load|restore) the last backup (of {system}|) and (discard|drop) today's changes",
     ),
 }

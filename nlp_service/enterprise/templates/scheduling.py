@@ -145,6 +145,29 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "{department} about <topic>",
         "(set up|schedule) a (quick|short|) (sync|huddle|stand-up) with {employee} (before|after) "
         "(the|my) (call|demo) {date}",
+        # round 4: lessons from dev-split errors (other wordings, not the dev sentences)
+        "(put|get) a (design|budget|quarterly) review (meeting|) with {department} on the calendar (for|on) "
+        "{date:on}",
+        "(reserve|block out) {duration} (on|for) {date:on} to review <topic> with {department}",
+        "review meeting with {department} {date}, (please|can you) (schedule|book) it",
+        "(schedule|book|set up) a (retro|sync|planning session) with {department} {date_range}",
+        "{department} needs a (retro|sprint review|planning session) {date_range}, (can you|please) "
+        "(book|schedule) (it|one)",
+        "(find|pick) a (day|slot) {date_range} for a (retro|sprint review|planning meeting) with "
+        "{department}",
+        "(pull|bring) {department} together {date} (to discuss|to go over) <topic>",
+        "{department} (sync|standup|huddle) {date} (at 3|at 10|at noon|), (please|) (book|schedule) it",
+        "(weekly|daily|biweekly) (standup|sync|check-in) (for|with) {department}, (please|can you) "
+        "(set it up|schedule it)",
+        "(start|create|set up) a (daily|weekly) (standup|stand-up|sync) (for|with) {department} "
+        "(every morning|every monday|)",
+        "(invite|add) {employee} and {employee} (to|into) (the|my|our) (meeting|call|sync) (on|for) "
+        "{date:on}",
+        "(send|get) {employee} and {employee} an invite for (a|the) (meeting|call) {date}",
+        "(quick|) (mtg|call|chat) (w|w/) {employee} {date:short}?",
+        "(hold|reserve|block off) {duration} (with|for) {employee} (on {date:on}|{date}) "
+        "(for a working session|to plan|)",
+        "(put|get) {duration} on the calendar with {employee} {date}",
     ),
     "scheduling.resource_booking": (
         "book {room} (for {date}|on {date:on})",
@@ -285,5 +308,20 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(I need|we need) a (room|space) at {location} {date_range}, (what's|anything) available",
         "(there's no|no) (room|space|desk) for me (at|in) {location} {date}, can you (book|find) "
         "(one|me one)",
+        # round 4: lessons from dev-split errors (other wordings, not the dev sentences)
+        "(can we|could we) (use|have|book) the (rooftop|terrace|atrium|cafeteria|canteen) for (the|our) "
+        "(offsite|team lunch|social) (on {date:on}|{date})",
+        "is the (garden|rooftop|courtyard) (free|booked) {date} for (a|our) (team event|offsite|party)",
+        "(book|reserve) me a desk in {location} {date:short}",
+        "(I'm|im) in {location} {date} (and|but) (don't have a|have no) desk, (sort one out|book me one)",
+        "(desk|hot desk) (at|in) {location} {date}, (please|pls|can you book it)",
+        "(meeting|conference) room for {date:on} (at 2|at 4|in the morning), (thanks|pls)",
+        "(need a|any) (meeting room|conference room) {date:short}?",
+        "{date}: (a|one) (meeting|conference) room for {duration}, (please|thanks)",
+        "(projector|display adapter|clicker|HDMI cable) for (the|my) (pitch|demo|client presentation) "
+        "{date}, (please|can I get one)",
+        "(presenting|I'm presenting|giving a demo) {date}, (can I get|need|book me) a "
+        "(projector|display adapter|screen)",
+        "(I'll need|we'll need) a (projector|screen|adapter) in {room} (on {date:on}|{date})",
     ),
 }

@@ -122,6 +122,49 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "{system}",
         "(whitelist|allowlist) {email} (for|on) {system}",
         "(can|could) {department} (get|have) {role:access} (in|on) {system}",
+        # issue 13, round 4: lessons from dev-split errors
+        "{role:access} {system} {employee} (asap|pls|today)",
+        "{employee}: {role:access} (on|in) {system} (please|pls|)",
+        "{system} {role:access} (for|to) {employee}, (thanks|ty|cheers)",
+        "need {role:access} (in|on|for) {system} for {employee} (asap|today|)",
+        "(access|permission) request - {system} - {employee} - {role:access}",
+        "{employee} / {system} / {role:access} (please|)",
+        "new access for {employee}: {system}, {role:access}",
+        "{department} (would like|is requesting|requests) {role:access} (in|on) {system} (through|until) "
+        "{date}",
+        "(sorry to bug you|quick one), {employee} needs {role:access} in {system} (until {date}|for "
+        "{duration})",
+        "can we give {department} {role:access} in {system} (until {date}|for {duration})",
+        "(hi|hey team), {role:access} (rights|) (in|on) {system} for me (please|pls|thanks)",
+        "could I be made {a} {role:access} (on|in) {system}",
+        "I keep hitting (access denied|not authorized|a permission error) (on|in) {system}, (I need|can I "
+        "get) {role:access}",
+        "{employee} just needs to (look at|read) {system}, (please|) (set them up with|give them) "
+        "{role:access}",
+        "(no need for|we don't need) edit rights, (just|only) (give|grant) {employee} (read access|view "
+        "access) (to|on) {system}",
+        "I only (need|want) to (view|look at|read) {system}, (read|view) access is (fine|plenty), (please "
+        "set it up|can I get it)",
+        "(pass|lend|transfer) my {system} (access|permissions) to {employee} (for {duration}|until {date}) "
+        "while I'm (out|off|away)",
+        "{employee} (is taking over|will cover) my work (for {duration}|until {date}), (give|grant) them "
+        "my {system} access (temporarily|for that time|)",
+        "I'm (standing in|subbing) for {employee} (for {duration}|until {date}), (so|) I need "
+        "{role:access} (in|on) {system}",
+        "{employee} is (joining|pitching in on|supporting) <topic> (and|so) (will need|needs) {system} "
+        "access",
+        "(for|to help with) <topic>, {employee} (needs|will need) (a login to|access to|an account on) "
+        "{system}",
+        "(please|) (put|add) {employee} back (on|into) {system}, (they were|she was|he was) removed (by "
+        "accident|in error)",
+        "(we|someone) (accidentally|mistakenly) (removed|deprovisioned) {employee} from {system}, "
+        "(give|grant) them access again",
+        "{employee} (needs|should get) (their|) {system} access back, (the removal|it) was a mistake",
+        "(add|attach|link) my (user|login|account) (to|on) {system} (please|)",
+        "(can|could) my (account|user) (be added|get added) to {system}",
+        "(I'm now|I've become|I moved to being) {a} {role:job}, (please give me|I need|I'll need) {system} "
+        "(access|)",
+        "(since|now that) I'm {a} {role:job} I (need|should have) access to {system}",
     ),
     "security.access_revoke": (
         "revoke {system} access for {employee}",
@@ -230,6 +273,22 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "(can you|please) make sure {email} (is|gets) (removed|deprovisioned) (from|in) {system} (by "
         "{date}|today)",
         "{employee} (should|must) not be able to (see|touch|edit) {system} (anymore|after {date})",
+        # issue 13, round 4: lessons from dev-split errors
+        "{email} (needs to|has to) lose (their|) {system} access (today|now|)",
+        "(how can I|how would I|what's the way to) (take|kick) (a user|someone|a person) (off|out of) "
+        "{system}",
+        "(steps|process) for (removing|revoking) (a user|someone) (from|in) {system}?",
+        "(how do I|can I) (delete|shut down|deactivate) my (own|) (login|user|account) (on|in) {system}? "
+        "(I never use it|not using it anymore)",
+        "(drop|remove|strip) my {role:access} (role|rights|permissions) (on {system}|), (I'm done with "
+        "it|not needed anymore)",
+        "{system} access for {employee} should (end|expire|stop) on {date:on}",
+        "(schedule|plan) the removal of {employee} from {system} (for|on) {date:on}",
+        "(put|set) an (expiry|end) date of {date} on the access (of|for) {employee} (to|on|in) {system}",
+        "{employee} (is off|has left|rolled off) the project, (remove|pull) their {system} "
+        "(permissions|rights|access)",
+        "(take|strip) {system} (permissions|rights) away from {employee}, (they're|he's|she's) not on the "
+        "project (anymore|now)",
     ),
     "security.incident_report": (
         "report a security incident (on|in|involving) {system}",
@@ -357,6 +416,27 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "everyone|world readable)",
         "(a person|someone) claiming to be from (IT|the help desk) (showed up|came by) at {location} asking "
         "to (use|access) my (laptop|computer)",
+        # issue 13, round 4: lessons from dev-split errors
+        "(open|raise|file) {a} {priority} security incident (on|for|against) {system}",
+        "{priority} security (incident|event) (on|for) {system}, (please log it|log it please|pls)",
+        "(please|) (create|record) a security incident for {system}, it's {priority}",
+        "my phone keeps (buzzing|lighting up) with (login|sign-in) approvals I never requested",
+        "(Duo|Okta Verify|the authenticator app) (asked me|wants me) to approve a (login|sign-in) that "
+        "wasn't me",
+        "(I'm|we're) being (spammed|bombarded) with (MFA|2FA|push) (requests|notifications) (I didn't "
+        "trigger|out of nowhere)",
+        "(tons of|a burst of|thousands of) (failed|bad) (sign-ins|password attempts) (against|on) {system} "
+        "(in the last hour|since this morning|right now)",
+        "{system} is (getting hammered|being hit) (with|by) (bad password|failed login) attempts (from "
+        "{location}|)",
+        "someone is (guessing passwords|password spraying) (on|against) {system}",
+        "(a|the) (brute force|credential stuffing|password spraying) (attack|attempt) (is "
+        "hitting|against|on) {system}",
+        "(looks like|I think) (someone|an attacker) is brute forcing {system}",
+        "(I can't find|I lost) (the|my) (encrypted|external|portable) (drive|disk|hard drive) (that "
+        "has|with) (customer|payroll|patient) data (on it|)",
+        "(a|one of our) (thumb drive|backup disk|laptop) with (customer|employee) (records|data) (has gone "
+        "missing|went missing|is gone)",
     ),
     "security.compliance_check": (
         "run a compliance check on {system}",
@@ -467,5 +547,22 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "awareness|privacy) (training|course)",
         "I (don't think|doubt) {department} (finished|did) the (required|mandatory) training, (check|can "
         "you check)",
+        # issue 13, round 4: lessons from dev-split errors
+        "(where does {system} stand|how does {system} look) on (SOX|PCI|GDPR|HIPAA) (compliance|)",
+        "{system} (SOX|PCI|SOC 2) (posture|standing)?",
+        "compliance posture (of|for) {system} (please|)",
+        "(has|have) all of {department} (signed|acknowledged|accepted) the (acceptable use policy|code of "
+        "conduct|security policy)",
+        "(who in|which people in) {department} (hasn't|haven't) signed the code of conduct (yet|)",
+        "(what's the way|what do I do) to (find out|check) (if|whether) {system} (meets|passes) (our|the) "
+        "compliance (rules|requirements)",
+        "(can you|) (tell me|check) (if|whether) {system} is (compliant|in compliance) (please|)",
+        "does {department} (meet|satisfy) (SOC 2|GDPR|HIPAA|PCI) (requirements|)",
+        "{department} (SOC 2|GDPR|HIPAA|ISO 27001) compliant?",
+        "(I need|we need|please do) {a} (SOC 2|ISO 27001|PCI) (gap analysis|readiness review|readiness "
+        "check) (of|for) {system}",
+        "(ISO 27001|SOC 2|HIPAA) (readiness|gaps) (on|for) {system} (please|thanks|)",
+        "(prep|prepare) {system} for (the|our) (SOC 2|ISO 27001) audit: (what are the gaps|where are we "
+        "short)",
     ),
 }
