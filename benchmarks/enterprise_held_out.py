@@ -69,6 +69,20 @@ def old_test_split(rev: str) -> tuple[list, list[str]]:
     return examples, templates
 
 
+def imported_package_outside_checkout() -> str | None:
+    """Why the comparison would be wrong, or None: the "current" data is read through the imported
+    ``nlp_service``, which must be this script's own checkout. Run from a git worktree of another
+    revision, a virtual environment's editable install still imports the main checkout's package,
+    and the script would silently compare that checkout with itself."""
+    imported = Path(sys.modules["nlp_service"].__file__).resolve().parent.parent
+    if imported == ROOT.resolve():
+        return None
+    return (
+        f"this script is in {ROOT} but imports nlp_service from {imported}; "
+        f"run it with PYTHONPATH={ROOT} so that the current data is this checkout's"
+    )
+
+
 def parse_model(text: str) -> tuple[str, Path]:
     name, sep, path = text.partition("=")
     if not sep or not name or not path:
@@ -85,6 +99,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="write the figures here")
     args = parser.parse_args()
     console = Console(width=max(Console().width, 130))
+    problem = imported_package_outside_checkout()
+    if problem:
+        raise SystemExit(problem)
 
     examples, templates = old_test_split(args.old_rev)
     trained_on = {example.template for example in generate_examples()["train"]}
