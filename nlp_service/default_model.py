@@ -67,6 +67,26 @@ def _remove_abandoned_staging(model_dir: Path) -> None:
             pass  # alive, another user's
 
 
+def default_dataset(console: Console | None = None) -> Dataset:
+    """The default model's training data: the shipped enterprise data, plus people's sentences from
+    CLINC150 and SNIPS where they are present (:func:`public_data_dir`)."""
+    if not ENTERPRISE_DATA.is_dir():
+        raise DefaultModelError(f"no shipped training data at {ENTERPRISE_DATA}; reinstall the package")
+    dataset = load_dataset(ENTERPRISE_DATA)
+    public = public_data_dir()
+    if public is None:
+        return dataset
+    from nlp_service.data.realworld import with_public_sentences
+
+    (console or Console(stderr=True)).print(
+        f"adding people's sentences from {public} (every work request, "
+        f"up to {PUBLIC_PER_INTENT} per everyday intent)"
+    )
+    return with_public_sentences(
+        dataset, public, dataset.oos_label or "oos", per_source_intent=PUBLIC_PER_INTENT
+    )
+
+
 def ensure_default_model(
     model_dir: Path | str,
     console: Console | None = None,
@@ -94,20 +114,7 @@ def ensure_default_model(
         )
     console = console or Console(stderr=True)
     if dataset is None:
-        if not ENTERPRISE_DATA.is_dir():
-            raise DefaultModelError(f"no shipped training data at {ENTERPRISE_DATA}; reinstall the package")
-        dataset = load_dataset(ENTERPRISE_DATA)
-        public = public_data_dir()
-        if public is not None:
-            from nlp_service.data.realworld import with_public_sentences
-
-            console.print(
-                f"adding people's sentences from {public} (every work request, "
-                f"up to {PUBLIC_PER_INTENT} per everyday intent)"
-            )
-            dataset = with_public_sentences(
-                dataset, public, dataset.oos_label or "oos", per_source_intent=PUBLIC_PER_INTENT
-            )
+        dataset = default_dataset(console)
     config = config or TrainConfig(epochs=DEFAULT_EPOCHS)
     console.print(
         f"[bold]no model at {model_dir}[/bold]: training the default model "
