@@ -1,10 +1,11 @@
-"""A trained model's encoder with narrower feed-forward layers, retrained towards the model itself.
+"""Encoders with narrower feed-forward layers, and models trained from them (a speed for accuracy trade).
 
     .venv/bin/python benchmarks/ffn_pruning.py --model /tmp/fs/model --width 768 --out /tmp/ffn768
     .venv/bin/eas-nlp evaluate --model /tmp/ffn768/model --data nlp_service/enterprise/data \\
         --split test --precision int8 --output ffn768.json
     .venv/bin/python benchmarks/realworld_routing.py --model /tmp/ffn768/model --threads 1 --json rw.json
     .venv/bin/python benchmarks/nlp_latency.py --model /tmp/ffn768/model --json lat.json
+    .venv/bin/python benchmarks/ffn_pruning.py --width 768 --out /tmp/pre768   # the pretrained encoder
 
 Why: on a CPU without AVX-512 the served model's int8 matrix products are the limit of the NLP
 service's throughput, and two thirds of them are the feed-forward layers (384 -> 1,536 -> 384 in
@@ -21,8 +22,9 @@ Steps, each printed as it runs:
    ``--epochs`` epochs, half of its intent and slot losses following the unpruned ``--model``
    (``TrainConfig.distill_teachers``), to ``OUT/model``.
 
-Pruning the *pretrained* encoder before fine-tuning (the cheaper alternative, which would fit the
-quick start's time) was measured too, with the same ranking: see BENCHMARKS.md.
+Without ``--model``, the *pretrained* encoder (the default model's) is pruned instead, and the model
+is trained from it with the default model's recipe as it is (``DEFAULT_EPOCHS``, no teacher): the
+cheaper way, which would fit the quick start's time. BENCHMARKS.md has both.
 """
 
 from __future__ import annotations
@@ -37,7 +39,8 @@ from rich.console import Console
 from torch import nn
 from transformers import AutoModel, AutoTokenizer
 
-from nlp_service.default_model import default_dataset
+from nlp_service.default_model import DEFAULT_EPOCHS, default_dataset
+from nlp_service.model.encoder import DEFAULT_ENCODER, resolve_encoder
 from nlp_service.training.config import TrainConfig
 from nlp_service.training.trainer import train
 
@@ -98,23 +101,29 @@ def prune_feed_forward(encoder, scores: list[torch.Tensor], width: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model", type=Path, required=True, help="trained model directory (the teacher)")
+    parser.add_argument(
+        "--model", type=Path, help="trained model directory (the teacher); omitted: the pretrained encoder"
+    )
     parser.add_argument("--width", type=int, required=True, help="feed-forward neurons kept per layer")
     parser.add_argument("--out", type=Path, required=True, help="writes OUT/encoder and OUT/model")
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, help=f"default 2 with --model, else {DEFAULT_EPOCHS}")
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--seed", type=int, default=13)
     args = parser.parse_args()
     console = Console(stderr=True)
-    if not (args.model / "encoder" / "config.json").is_file():
+    if args.model is not None and not (args.model / "encoder" / "config.json").is_file():
         sys.exit(f"--model {args.model}: not a trained model directory (no encoder/config.json)")
     if (args.out / "model").exists():
         sys.exit(f"--out {args.out}: {args.out / 'model'} exists; remove it or choose another folder")
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    encoder = AutoModel.from_pretrained(str(args.model / "encoder")).eval()
-    tokenizer = AutoTokenizer.from_pretrained(str(args.model / "tokenizer"))
+    if args.model is None:
+        encoder_dir = tokenizer_dir = resolve_encoder(DEFAULT_ENCODER)
+    else:
+        encoder_dir, tokenizer_dir = args.model / "encoder", args.model / "tokenizer"
+    encoder = AutoModel.from_pretrained(str(encoder_dir)).eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_dir))
     full = encoder.config.intermediate_size
     if not 1 <= args.width < full:
         sys.exit(f"--width must be 1 to {full - 1} (the encoder has {full} feed-forward neurons a layer)")
@@ -133,10 +142,10 @@ def main() -> None:
     )
     config = TrainConfig(
         encoder=str(pruned),
-        epochs=args.epochs,
+        epochs=args.epochs or (DEFAULT_EPOCHS if args.model is None else 2),
         seed=args.seed,
         threads=args.threads,
-        distill_teachers=(str(args.model),),
+        distill_teachers=() if args.model is None else (str(args.model),),
     )
     train(dataset, args.out / "model", config, console)
     console.print(f"model written to {args.out / 'model'}; score it with the commands in this script's help")
