@@ -1,19 +1,9 @@
 """Feed-forward pruning keeps the neurons that pass something on, and the encoder still computes the same."""
 
-import importlib.util
-from pathlib import Path
-
 import torch
 from transformers import BertConfig, BertModel
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "ffn_pruning.py"
-
-
-def load_script():
-    spec = importlib.util.spec_from_file_location("ffn_pruning", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from tests.support.benchmark_scripts import load_benchmark
 
 
 class CharTokenizer:
@@ -35,7 +25,7 @@ def tiny_encoder() -> BertModel:
 
 
 def test_neurons_with_no_output_weights_are_dropped_first_and_change_nothing():
-    script = load_script()
+    script = load_benchmark("ffn_pruning")
     encoder = tiny_encoder()
     silent = [1, 4, 5, 9]
     for layer in encoder.encoder.layer:
