@@ -48,8 +48,11 @@ RANKING_SENTENCES = 3000
 """Training sentences the neurons are ranked on: enough for stable means, seconds to run."""
 
 
-def neuron_scores(encoder, tokenizer, sentences: list[str], batch_size: int = 64) -> list[torch.Tensor]:
-    """Per layer, per feed-forward neuron: mean |activation| over real tokens x norm of its output weights."""
+def neuron_scores(
+    encoder, tokenizer, sentences: list[str], batch_size: int = 64, max_length: int = TrainConfig.max_length
+) -> list[torch.Tensor]:
+    """Per layer, per feed-forward neuron: mean |activation| over real tokens x norm of its output weights.
+    Sentences are cut where training cuts them (``max_length``)."""
     layers = encoder.encoder.layer
     totals = [torch.zeros(layer.intermediate.dense.out_features) for layer in layers]
     mask: list[torch.Tensor] = []
@@ -69,7 +72,7 @@ def neuron_scores(encoder, tokenizer, sentences: list[str], batch_size: int = 64
                     sentences[start : start + batch_size],
                     padding=True,
                     truncation=True,
-                    max_length=64,
+                    max_length=max_length,
                     return_tensors="pt",
                 )
                 mask[:] = [batch["attention_mask"].float()]
